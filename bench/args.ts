@@ -1,0 +1,136 @@
+/** Command-line options of `npm run bench`. */
+
+export type DbKind = 'sqlite' | 'postgres' | 'mysql';
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Scenario letters to run, in order (subset of a, b, c, d). */
+  scenarios: string[];
+  /** Measured runs per server and scenario. */
+  runs: number;
+  db: DbKind;
+  jsonFile: string | null;
+  markdown: boolean;
+  cpuProfDir: string | null;
+  /** Run a second baseline process in place of the example app (harness self-check). */
+  onlyBaseline: boolean;
+  /** Re-hash every assembled file with node:crypto after the run (outside the timings). */
+  verifyHash: boolean;
+  /** A small upload to each fresh server before the measured runs. */
+  warmup: boolean;
+  /** Parent folder of the temporary working folder. */
+  tmpParent: string | null;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick              small sizes, one run each (well under a minute)
+  --scenario a,b,c,d   scenarios to run (default: all)
+  --runs N             measured runs per server and scenario (default 3, --quick 1)
+  --db sqlite|postgres|mysql
+                       the example app's database for every scenario (default sqlite;
+                       with sqlite, scenario d also runs on PostgreSQL when reachable)
+  --json FILE          also write the results as JSON
+  --markdown           print the table as Markdown
+  --cpu-prof DIR       profile the app (node --cpu-prof) and print its top functions
+  --only-baseline      benchmark a second baseline server in place of the app
+  --no-verify-hash     skip re-hashing each assembled file after its run
+  --no-warmup          skip the warm-up upload to each fresh server
+  --tmp DIR            where to create the temporary working folder (default: OS temp)
+  --help               this text
+`;
+
+const SCENARIO_LETTERS = ['a', 'b', 'c', 'd'];
+
+function requireValue(argv: string[], index: number, flag: string): string {
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
+  return value;
+}
+
+export function parseArgs(argv: string[]): BenchOptions {
+  const options: BenchOptions = {
+    quick: false,
+    scenarios: [...SCENARIO_LETTERS],
+    runs: 0,
+    db: 'sqlite',
+    jsonFile: null,
+    markdown: false,
+    cpuProfDir: null,
+    onlyBaseline: false,
+    verifyHash: true,
+    warmup: true,
+    tmpParent: null,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = requireValue(argv, i, flag);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--scenario':
+      case '--scenarios': {
+        const letters = value()
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter((s) => s.length > 0);
+        for (const letter of letters) {
+          if (!SCENARIO_LETTERS.includes(letter)) throw new Error(`unknown scenario "${letter}" (expected a, b, c or d)`);
+        }
+        if (letters.length === 0) throw new Error('--scenario needs at least one letter');
+        options.scenarios = SCENARIO_LETTERS.filter((l) => letters.includes(l));
+        break;
+      }
+      case '--runs': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 50) throw new Error('--runs must be an integer from 1 to 50');
+        options.runs = n;
+        break;
+      }
+      case '--db': {
+        const db = value();
+        if (db !== 'sqlite' && db !== 'postgres' && db !== 'mysql') throw new Error('--db must be sqlite, postgres or mysql');
+        options.db = db;
+        break;
+      }
+      case '--json':
+        options.jsonFile = value();
+        break;
+      case '--markdown':
+        options.markdown = true;
+        break;
+      case '--cpu-prof':
+        options.cpuProfDir = value();
+        break;
+      case '--only-baseline':
+        options.onlyBaseline = true;
+        break;
+      case '--no-verify-hash':
+        options.verifyHash = false;
+        break;
+      case '--no-warmup':
+        options.warmup = false;
+        break;
+      case '--tmp':
+        options.tmpParent = value();
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${arg}`);
+    }
+  }
+  if (options.runs === 0) options.runs = options.quick ? 1 : 3;
+  return options;
+}

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: uploads the same generated file to the built example app and to the
+ * baseline server, alternating runs, and prints each figure with its ratio to the
+ * baseline's. See `--help` and issue 4.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs, USAGE } from './args';
+import type { BenchOptions, DbKind } from './args';
+import { installExitHandlers, onExitSync } from './children';
+import { unreachableReason } from './databases';
+import { jsonReport, renderMarkdown, renderText, tableRows } from './report';
+import { rowLabel } from './results';
+import type { ScenarioResult } from './results';
+import { runRow } from './run-scenario';
+import type { RowContext } from './run-scenario';
+import { formatBytes, selectScenarios } from './scenarios';
+import type { Scenario } from './scenarios';
+import { generateTestFile } from './test-file';
+import type { TestFile } from './test-file';
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function machineLine(): string {
+  const cpu = cpus();
+  return `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
+}
+
+/** The rows to measure: every scenario on --db, and (d) on PostgreSQL too when --db is the default SQLite. */
+function plannedRows(scenarios: Scenario[], db: DbKind): Array<{ scenario: Scenario; db: DbKind }> {
+  const rows: Array<{ scenario: Scenario; db: DbKind }> = [];
+  for (const scenario of scenarios) {
+    rows.push({ scenario, db });
+    if (scenario.id === 'd' && db === 'sqlite') rows.push({ scenario, db: 'postgres' });
+  }
+  return rows;
+}
+
+async function run(options: BenchOptions): Promise<void> {
+  const scenarios = selectScenarios(options.scenarios, options.quick);
+  const tmpDir = mkdtempSync(join(resolve(options.tmpParent ?? tmpdir()), 'frago-bench-'));
+  onExitSync(() => rmSync(tmpDir, { recursive: true, force: true }));
+
+  const files = new Map<number, TestFile>();
+  const ctx: RowContext = {
+    options,
+    tmpDir,
+    log,
+    testFile(size: number): TestFile {
+      const known = files.get(size);
+      if (known !== undefined) return known;
+      const started = Date.now();
+      const file = generateTestFile(join(tmpDir, `test-${size}.bin`), size);
+      log(`generated ${formatBytes(size)} test file in ${((Date.now() - started) / 1000).toFixed(1)} s (md5 ${file.md5})`);
+      files.set(size, file);
+      return file;
+    },
+  };
+
+  const machine = machineLine();
+  log(`frago bench${options.quick ? ' --quick' : ''}: ${machine}`);
+  if (options.onlyBaseline) log('--only-baseline: a second baseline process stands in for the example app');
+  const unreachable = new Map<DbKind, string | null>();
+  const results: ScenarioResult[] = [];
+  for (const { scenario, db } of plannedRows(scenarios, options.db)) {
+    if (db !== 'sqlite' && !options.onlyBaseline) {
+      if (!unreachable.has(db)) unreachable.set(db, await unreachableReason(db));
+      const reason = unreachable.get(db) ?? null;
+      if (reason !== null) {
+        if (db === options.db) throw new Error(`--db ${db}: the database server is unreachable: ${reason}`);
+        log(`${rowLabel(scenario, db)}: skipped, ${db} unreachable (${reason})`);
+        results.push({ scenario, db, label: rowLabel(scenario, db), app: null, baseline: null, skipped: `${db} unreachable` });
+        continue;
+      }
+    }
+    results.push(await runRow(scenario, db, ctx));
+  }
+
+  const rows = tableRows(results);
+  const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per server; MB = 10^6 bytes; ratio = app / baseline`;
+  console.log('');
+  console.log(`Machine: ${machine}`);
+  console.log(`Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}`);
+  console.log('');
+  console.log(options.markdown ? renderMarkdown(rows) : renderText(rows));
+  for (const r of results) {
+    const leftover = r.app?.leftoverChunkBytes ?? 0;
+    if (leftover > 0) console.log(`note: ${r.label}: the app left ${leftover} bytes in its chunk folder after completed uploads`);
+    if (r.skipped !== null) console.log(`note: ${r.label}: skipped (${r.skipped})`);
+  }
+  if (options.jsonFile !== null) {
+    const report = jsonReport(results, { machine, date: new Date().toISOString(), options });
+    writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    log(`results written to ${options.jsonFile}`);
+  }
+}
+
+function main(): void {
+  installExitHandlers();
+  let options: BenchOptions;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    log(`bench: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  run(options).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log(`\nbench failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
+main();

@@ -1,0 +1,108 @@
+/** Reads a V8 .cpuprofile (as written by `node --cpu-prof`) and ranks functions by self time. */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface SelfTimeEntry {
+  name: string;
+  location: string;
+  selfMs: number;
+  /** Share of the non-idle samples. */
+  percent: number;
+}
+
+export interface ProfileSummary {
+  file: string;
+  totalMs: number;
+  idleMs: number;
+  top: SelfTimeEntry[];
+}
+
+function isCpuProfile(value: unknown): value is CpuProfile {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return Array.isArray(v.nodes) && Array.isArray(v.samples) && Array.isArray(v.timeDeltas);
+}
+
+/** The newest .cpuprofile in `dir` written by process `pid` (node names them CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile). */
+export function findProfile(dir: string, pid: number): string | null {
+  if (!existsSync(dir)) return null;
+  const candidates = readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile') && name.split('.').includes(String(pid)))
+    .map((name) => join(dir, name))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return candidates[0] ?? null;
+}
+
+function shortLocation(url: string, line: number, root: string): string {
+  if (url === '') return '';
+  let path = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  const nm = path.lastIndexOf(`${sep}node_modules${sep}`);
+  if (nm >= 0) path = path.slice(nm + 1);
+  else if (path.startsWith(root)) path = relative(root, path);
+  return `${path}:${line + 1}`;
+}
+
+export function summarizeProfile(file: string, root: string, topN = 15): ProfileSummary {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!isCpuProfile(parsed)) throw new Error(`${file} is not a V8 CPU profile`);
+  const byId = new Map<number, ProfileNode>();
+  for (const node of parsed.nodes) byId.set(node.id, node);
+  // Self time of a node = the time deltas of the samples taken while it was on top of the stack.
+  const selfUs = new Map<string, { name: string; location: string; us: number }>();
+  let totalUs = 0;
+  let idleUs = 0;
+  const count = Math.min(parsed.samples.length, parsed.timeDeltas.length);
+  for (let i = 0; i < count; i++) {
+    // V8 records the delta before sample i; attribute it to sample i.
+    const delta = Math.max(0, parsed.timeDeltas[i]);
+    const node = byId.get(parsed.samples[i]);
+    if (node === undefined) continue;
+    totalUs += delta;
+    const name = node.callFrame.functionName || '(anonymous)';
+    if (name === '(idle)') {
+      idleUs += delta;
+      continue;
+    }
+    const location = shortLocation(node.callFrame.url, node.callFrame.lineNumber, root);
+    const key = `${name}\u0000${location}`;
+    const entry = selfUs.get(key);
+    if (entry === undefined) selfUs.set(key, { name, location, us: delta });
+    else entry.us += delta;
+  }
+  const busyUs = totalUs - idleUs;
+  const top = [...selfUs.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, topN)
+    .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, percent: busyUs > 0 ? (100 * e.us) / busyUs : 0 }));
+  return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, top };
+}
+
+export function renderProfile(title: string, summary: ProfileSummary): string {
+  const busy = summary.totalMs - summary.idleMs;
+  const lines = [
+    `${title}: ${summary.file}`,
+    `  ${(summary.totalMs / 1000).toFixed(1)} s profiled, ${(busy / 1000).toFixed(1)} s busy (${(summary.idleMs / 1000).toFixed(1)} s idle); top self time:`,
+  ];
+  summary.top.forEach((e, i) => {
+    const rank = String(i + 1).padStart(2);
+    lines.push(`  ${rank}. ${e.selfMs.toFixed(0).padStart(7)} ms ${e.percent.toFixed(1).padStart(5)}%  ${e.name}${e.location ? `  ${e.location}` : ''}`);
+  });
+  return lines.join('\n');
+}

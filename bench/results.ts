@@ -1,0 +1,65 @@
+/** Measured figures of one upload, and the medians over runs. */
+import type { DbKind } from './args';
+import type { Scenario } from './scenarios';
+import type { UploadTimings } from './uploader';
+
+export const MB = 1_000_000;
+
+export interface RunFigures {
+  transferMBps: number;
+  endToEndMBps: number;
+  finalizeSeconds: number;
+  chunksPerSecond: number;
+  totalSeconds: number;
+}
+
+export interface ServerFigures {
+  name: string;
+  runs: RunFigures[];
+  median: RunFigures;
+  peakRssBytes: number | null;
+  /** Bytes the server left in its chunk area after completed uploads (summed over runs). */
+  leftoverChunkBytes: number;
+}
+
+export interface ScenarioResult {
+  scenario: Scenario;
+  db: DbKind;
+  label: string;
+  app: ServerFigures | null;
+  baseline: ServerFigures | null;
+  /** Why this row was not measured, when it was not. */
+  skipped: string | null;
+}
+
+export function figuresOf(fileSize: number, t: UploadTimings): RunFigures {
+  return {
+    transferMBps: fileSize / MB / t.transferSeconds,
+    endToEndMBps: fileSize / MB / t.totalSeconds,
+    finalizeSeconds: t.finalizeSeconds,
+    chunksPerSecond: t.chunks / t.transferSeconds,
+    totalSeconds: t.totalSeconds,
+  };
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function medianFigures(runs: RunFigures[]): RunFigures {
+  const of = (key: keyof RunFigures): number => median(runs.map((r) => r[key]));
+  return {
+    transferMBps: of('transferMBps'),
+    endToEndMBps: of('endToEndMBps'),
+    finalizeSeconds: of('finalizeSeconds'),
+    chunksPerSecond: of('chunksPerSecond'),
+    totalSeconds: of('totalSeconds'),
+  };
+}
+
+export function rowLabel(scenario: Scenario, db: DbKind): string {
+  return scenario.label.replace(/^\((\w)\) /, `($1) ${db}: `);
+}

@@ -1,0 +1,126 @@
+/**
+ * The bench's own lean uploader: start, N chunks in flight streamed from the file,
+ * finalize with the md5. Any failure throws (a failed upload fails the bench).
+ */
+import { closeSync, openSync } from 'node:fs';
+import type { Agent } from 'node:http';
+import { exchange, jsonRequestBody, keepAliveAgent, parseJsonObject } from './http-request';
+import { multipartBody, newBoundary, rawBody } from './multipart-body';
+import type { BodyMode } from './scenarios';
+
+export interface UploadPlan {
+  /** API root, e.g. http://127.0.0.1:3000/api */
+  apiBase: string;
+  filePath: string;
+  fileSize: number;
+  md5: string;
+  /** Name announced at start. */
+  filename: string;
+  chunkSize: number;
+  parallel: number;
+  body: BodyMode;
+}
+
+export interface UploadTimings {
+  uploadId: string;
+  chunks: number;
+  /** Start request sent → last chunk acknowledged. */
+  transferSeconds: number;
+  /** Finalize request sent → 201 received. */
+  finalizeSeconds: number;
+  /** Start request sent → finalize answered. */
+  totalSeconds: number;
+}
+
+/** How many times a finalize answered 409 "being finalized" is retried. */
+const FINALIZE_RETRIES = 20;
+
+function seconds(fromNs: bigint, toNs: bigint): number {
+  return Number(toNs - fromNs) / 1e9;
+}
+
+async function startUpload(agent: Agent, apiBase: string, filename: string, totalSize: number): Promise<string> {
+  const { headers, body } = jsonRequestBody({ filename, total_size: totalSize });
+  const res = await exchange(agent, new URL(`${apiBase}/upload/`), 'POST', headers, body);
+  const json = parseJsonObject(res, 'start');
+  if (res.status !== 201 || json.status !== true || typeof json.upload_id !== 'string') {
+    throw new Error(`start: expected 201 with an upload_id, got HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+  }
+  return json.upload_id;
+}
+
+async function putChunk(agent: Agent, url: URL, plan: UploadPlan, fd: number, boundary: string, start: number, end: number): Promise<void> {
+  const body = plan.body === 'raw' ? rawBody(fd, start, end) : multipartBody(fd, start, end, boundary, plan.filename);
+  const headers = {
+    'content-type': body.contentType,
+    'content-length': body.length,
+    'content-range': `bytes ${start}-${end}/${plan.fileSize}`,
+  };
+  const res = await exchange(agent, url, 'PUT', headers, body);
+  if (res.status !== 200) {
+    throw new Error(`chunk ${start}-${end}: expected 200, got HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+  }
+  const json = parseJsonObject(res, `chunk ${start}-${end}`);
+  if (json.status !== true || json.start !== start || json.end !== end) {
+    throw new Error(`chunk ${start}-${end}: unexpected answer ${res.body.slice(0, 300)}`);
+  }
+}
+
+async function finalize(agent: Agent, url: URL, md5: string): Promise<void> {
+  const { headers, body } = jsonRequestBody({ checksum: md5, checksum_algo: 'md5' });
+  for (let attempt = 0; attempt <= FINALIZE_RETRIES; attempt++) {
+    const res = await exchange(agent, url, 'POST', headers, body);
+    if (res.status === 201) {
+      const json = parseJsonObject(res, 'finalize');
+      if (json.status !== true) throw new Error(`finalize: 201 without status true: ${res.body.slice(0, 300)}`);
+      return;
+    }
+    if (res.status !== 409) throw new Error(`finalize: expected 201, got HTTP ${res.status}: ${res.body.slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`finalize: still 409 after ${FINALIZE_RETRIES} retries`);
+}
+
+export async function upload(plan: UploadPlan): Promise<UploadTimings> {
+  const agent = keepAliveAgent(plan.parallel);
+  const fd = openSync(plan.filePath, 'r');
+  try {
+    const chunkCount = Math.ceil(plan.fileSize / plan.chunkSize);
+    const t0 = process.hrtime.bigint();
+    const uploadId = await startUpload(agent, plan.apiBase, plan.filename, plan.fileSize);
+    const chunkUrl = new URL(`${plan.apiBase}/upload/${uploadId}/`);
+    const boundary = newBoundary();
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (!failed && next < chunkCount) {
+        const index = next++;
+        const start = index * plan.chunkSize;
+        const end = Math.min(start + plan.chunkSize, plan.fileSize) - 1;
+        try {
+          await putChunk(agent, chunkUrl, plan, fd, boundary, start, end);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.min(plan.parallel, chunkCount) }, () => worker());
+    const outcomes = await Promise.allSettled(workers);
+    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
+    const t1 = process.hrtime.bigint();
+    await finalize(agent, chunkUrl, plan.md5);
+    const t2 = process.hrtime.bigint();
+    return {
+      uploadId,
+      chunks: chunkCount,
+      transferSeconds: seconds(t0, t1),
+      finalizeSeconds: seconds(t1, t2),
+      totalSeconds: seconds(t0, t2),
+    };
+  } finally {
+    closeSync(fd);
+    agent.destroy();
+  }
+}

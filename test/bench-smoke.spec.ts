@@ -1,0 +1,46 @@
+/**
+ * Smoke test of `npm run bench`: the quick benchmark of scenarios (b) and (d) runs to
+ * completion against the built example app and prints its table with a ratio column.
+ * No timing assertion: figures on a shared machine are not a test verdict.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+const ROOT = resolve(__dirname, '..', '..');
+const BENCH = join(ROOT, 'bench', 'dist', 'bench.js');
+const TIMEOUT_MS = 240_000;
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGTERM'), TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+test('npm run bench -- --quick --scenario b,d prints the table with ratios', { timeout: TIMEOUT_MS + 30_000 }, async () => {
+  assert.ok(existsSync(BENCH), `${BENCH} is missing: build with npx tsc -b bench`);
+  const { code, stdout, stderr } = await runBench(['--quick', '--scenario', 'b,d']);
+  assert.equal(code, 0, `bench exited with ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`);
+  const lines = stdout.split('\n');
+  const header = lines.find((l) => /\bmetric\b/.test(l) && /\bbaseline\b/.test(l));
+  assert.ok(header !== undefined, `no table header in:\n${stdout}`);
+  assert.match(header, /\bratio\b/);
+  assert.ok(lines.some((l) => l.startsWith('(b) ')), `no row for scenario (b) in:\n${stdout}`);
+  assert.ok(lines.some((l) => l.startsWith('(d) ')), `no row for scenario (d) in:\n${stdout}`);
+  assert.ok(lines.some((l) => /chunks\/s/.test(l)), 'no chunks/s figure for scenario (d)');
+  // Every measured figure row has a ratio such as "0.93×".
+  const ratios = lines.filter((l) => /\d\.\d\d×/.test(l));
+  assert.ok(ratios.length >= 6, `expected ratio figures in:\n${stdout}`);
+});
