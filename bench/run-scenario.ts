@@ -33,14 +33,6 @@ interface Measured {
   leftoverChunkBytes: number;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${Math.round(ms / 1000)} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Generous bound for one upload: a minute plus 2 MB/s. */
 function uploadTimeoutMs(size: number): number {
   return 60_000 + size / 2000;
@@ -54,9 +46,12 @@ function describeFailure(target: Target, err: unknown): Error {
 
 async function uploadOnce(target: Target, scenario: Scenario, file: TestFile, filename: string, ctx: RowContext): Promise<Measured> {
   let timings: UploadTimings;
+  const limitMs = uploadTimeoutMs(file.size);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), limitMs);
   try {
-    timings = await withTimeout(
-      upload({
+    timings = await upload(
+      {
         apiBase: target.apiBase,
         filePath: file.path,
         fileSize: file.size,
@@ -65,12 +60,14 @@ async function uploadOnce(target: Target, scenario: Scenario, file: TestFile, fi
         chunkSize: scenario.chunkSize,
         parallel: scenario.parallel,
         body: scenario.body,
-      }),
-      uploadTimeoutMs(file.size),
-      `upload of ${formatBytes(file.size)}`,
+      },
+      deadline.signal,
     );
   } catch (err) {
-    throw describeFailure(target, err);
+    const cause = deadline.signal.aborted ? new Error(`upload of ${formatBytes(file.size)} took longer than ${Math.round(limitMs / 1000)} s`) : err;
+    throw describeFailure(target, cause);
+  } finally {
+    clearTimeout(timer);
   }
   // The 201 after the checksum is the server's own check; confirm the published file too.
   const assembled = await target.assembledFile(filename, timings.uploadId);
@@ -113,7 +110,8 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
   const warmup = warmupOf(scenario);
   const warmFile = options.warmup ? ctx.testFile(warmup.scenario.fileSize) : null;
   const rowDir = join(ctx.tmpDir, `row-${scenario.id}-${db}`);
-  const database = await createDatabase(db, ctx.tmpDir);
+  // With --only-baseline no app runs, so no database is needed.
+  const database = options.onlyBaseline ? null : await createDatabase(db, ctx.tmpDir);
   const started: Target[] = [];
   let appPid: number | null = null;
   try {
@@ -121,7 +119,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
     started.push(baseline);
     const app = options.onlyBaseline
       ? await startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'))
-      : await startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database.url, cpuProfDir: options.cpuProfDir });
+      : await startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database?.url ?? '', cpuProfDir: options.cpuProfDir });
     started.push(app);
     if (app.role === 'app') appPid = app.process.pid;
 
@@ -158,7 +156,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
     return result;
   } finally {
     for (const target of started.reverse()) await target.process.stop();
-    await database.drop().catch((err: unknown) => ctx.log(`warning: could not drop the ${db} database: ${String(err)}`));
+    await database?.drop().catch((err: unknown) => ctx.log(`warning: could not drop the ${db} database: ${String(err)}`));
     await rm(rowDir, { recursive: true, force: true });
     if (options.cpuProfDir !== null && appPid !== null) printProfile(options.cpuProfDir, appPid, label, ctx);
   }

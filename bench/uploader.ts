@@ -81,8 +81,12 @@ async function finalize(agent: Agent, url: URL, md5: string): Promise<void> {
   throw new Error(`finalize: still 409 after ${FINALIZE_RETRIES} retries`);
 }
 
-export async function upload(plan: UploadPlan): Promise<UploadTimings> {
+/** Uploads the file; aborting `signal` cuts every connection, so the upload rejects promptly. */
+export async function upload(plan: UploadPlan, signal?: AbortSignal): Promise<UploadTimings> {
+  if (signal?.aborted === true) throw new Error('upload aborted before it started');
   const agent = keepAliveAgent(plan.parallel);
+  const cutConnections = (): void => agent.destroy();
+  signal?.addEventListener('abort', cutConnections, { once: true });
   const fd = openSync(plan.filePath, 'r');
   try {
     const chunkCount = Math.ceil(plan.fileSize / plan.chunkSize);
@@ -120,6 +124,7 @@ export async function upload(plan: UploadPlan): Promise<UploadTimings> {
       totalSeconds: seconds(t0, t2),
     };
   } finally {
+    signal?.removeEventListener('abort', cutConnections);
     closeSync(fd);
     agent.destroy();
   }
