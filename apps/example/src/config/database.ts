@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { TypeOrmModuleOptions } from '@nestjs/typeorm';
+import { fragoMigrations } from 'nestjs-frago';
+import { InvalidEnvironmentError } from './env';
+
+/** A short, password-free description of the database, for the start-up log line. */
+export function describeDatabase(url: string): string {
+  if (url.startsWith('sqlite:')) return `SQLite ${resolve(url.slice('sqlite:'.length))}`;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol.replace(':', '')} ${parsed.hostname}:${parsed.port || 'default'}${parsed.pathname}`;
+  } catch {
+    return 'database';
+  }
+}
+
+/**
+ * DATABASE_URL → TypeORM options: `sqlite:PATH`, `postgres://…` or
+ * `mysql://…`/`mariadb://…`. The schema comes from migrations, run at start.
+ */
+export function typeOrmOptions(url: string): TypeOrmModuleOptions {
+  const common = { autoLoadEntities: true, synchronize: false, migrationsRun: true, migrations: fragoMigrations, logging: false } as const;
+  if (url.startsWith('sqlite:')) {
+    const path = resolve(url.slice('sqlite:'.length));
+    mkdirSync(dirname(path), { recursive: true });
+    return { ...common, type: 'better-sqlite3', database: path, enableWAL: true, timeout: 15_000 };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { ...common, type: 'postgres', url, extra: { max: 20 } };
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    return { ...common, type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), bigNumberStrings: true, supportBigNumbers: true, extra: { connectionLimit: 20 } };
+  }
+  throw new InvalidEnvironmentError('DATABASE_URL', url, 'expected sqlite:PATH, postgres://… or mysql://…');
+}

@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+
+/** The example app's configuration, read once from the environment (SPEC §9). */
+export interface ExampleConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dataDir: string;
+  identifierMode: 'anonymous' | 'user';
+  demoTokens: Map<string, string>;
+  expiration?: number;
+  cleanupInterval?: number;
+  maxUploadSize?: number;
+  maxChunkSize?: number;
+  doChecksum?: boolean;
+  checksumType?: string;
+  chunkLeaseTimeout?: number;
+  maxActiveUploadsPerIdentifier?: number;
+  maxActiveBytesPerIdentifier?: number;
+}
+
+/** A bad variable stops the boot with a message naming it. */
+export class InvalidEnvironmentError extends Error {
+  constructor(name: string, value: string, expectation: string) {
+    super(`Invalid environment variable ${name}=${JSON.stringify(value)}: ${expectation}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, min: number): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidEnvironmentError(name, value, `expected an integer ≥ ${min}`);
+  }
+  return Number(value);
+}
+
+function boolean(env: Env, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new InvalidEnvironmentError(name, env[name] ?? '', 'expected true or false');
+}
+
+function tokens(env: Env): Map<string, string> {
+  const map = new Map<string, string>();
+  const raw = env.FRAGO_DEMO_TOKENS?.trim();
+  if (!raw) return map;
+  for (const pair of raw.split(',')) {
+    const [token, user, ...rest] = pair.trim().split(':');
+    if (!token || !user || rest.length > 0) throw new InvalidEnvironmentError('FRAGO_DEMO_TOKENS', raw, 'expected token:user,token:user');
+    map.set(token, user);
+  }
+  return map;
+}
+
+/** Reads and checks the environment; every variable has a default that needs no set-up. */
+export function readConfig(env: Env = process.env): ExampleConfig {
+  const dataDir = resolve(env.FRAGO_DATA_DIR || './data');
+  const mode = env.FRAGO_IDENTIFIER_MODE || 'anonymous';
+  if (mode !== 'anonymous' && mode !== 'user') {
+    throw new InvalidEnvironmentError('FRAGO_IDENTIFIER_MODE', mode, "expected 'anonymous' or 'user'");
+  }
+  return {
+    port: integer(env, 'PORT', 0) ?? 3000,
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || 'sqlite:./data/frago.sqlite',
+    dataDir,
+    identifierMode: mode,
+    demoTokens: tokens(env),
+    expiration: integer(env, 'FRAGO_EXPIRATION_MS', 1),
+    cleanupInterval: integer(env, 'FRAGO_CLEANUP_INTERVAL_MS', 0),
+    maxUploadSize: integer(env, 'FRAGO_MAX_UPLOAD_SIZE', 1),
+    maxChunkSize: integer(env, 'FRAGO_MAX_CHUNK_SIZE', 1),
+    doChecksum: boolean(env, 'FRAGO_DO_CHECKSUM'),
+    checksumType: env.FRAGO_CHECKSUM_TYPE || undefined,
+    chunkLeaseTimeout: integer(env, 'FRAGO_CHUNK_LEASE_MS', 1),
+    maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
+    maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),
+  };
+}

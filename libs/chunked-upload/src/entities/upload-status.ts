@@ -1,0 +1,12 @@
+/**
+ * Lifecycle states of an upload (SPEC §5).
+ * @publicApi
+ */
+export const UploadStatus = {
+  InProgress: 'in_progress',
+  Complete: 'complete',
+  Expired: 'expired',
+} as const;
+
+/** One of {@link UploadStatus}'s values. @publicApi */
+export type UploadStatus = (typeof UploadStatus)[keyof typeof UploadStatus];

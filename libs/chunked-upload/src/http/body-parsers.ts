@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
+
+const STREAMED_TYPES = ['application/octet-stream', 'multipart/form-data'];
+
+/**
+ * Lets chunk bodies reach the controller as the untouched socket stream:
+ * registers pass-through Fastify content-type parsers for raw and multipart
+ * bodies (unless the host registered its own, e.g. @fastify/multipart, which
+ * also leaves the stream unread). Also warns when the host's Fastify does not
+ * ignore trailing slashes, which frago clients rely on (`/upload/:id/`).
+ * Errors Fastify raises before the controller runs (a malformed JSON body)
+ * are reshaped into frago's `{status: false, …}` body on the upload routes.
+ */
+@Injectable()
+export class FragoBodyParsers implements OnModuleInit {
+  private readonly logger = new Logger('nestjs-frago');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(FRAGO_ROUTE_PREFIX) private readonly routePrefix: string,
+  ) {}
+
+  onModuleInit(): void {
+    const instance: unknown = this.adapterHost.httpAdapter?.getInstance?.();
+    if (!isFastify(instance)) {
+      this.logger.warn('nestjs-frago needs @nestjs/platform-fastify; the upload routes will not accept chunk bodies');
+      return;
+    }
+    for (const type of STREAMED_TYPES) {
+      if (!instance.hasContentTypeParser(type)) {
+        instance.addContentTypeParser(type, (_request, _payload, done) => done(null, undefined));
+      }
+    }
+    this.reshapeEarlyErrors(instance);
+    const config = instance.initialConfig as { ignoreTrailingSlash?: boolean; routerOptions?: { ignoreTrailingSlash?: boolean } };
+    if (!config.ignoreTrailingSlash && !config.routerOptions?.ignoreTrailingSlash) {
+      this.logger.warn(
+        'Routes with a trailing slash (/upload/:id/, used by frago clients) will answer 404: create the adapter with new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } })',
+      );
+    }
+  }
+
+  private reshapeEarlyErrors(instance: FastifyInstance): void {
+    const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
+    const ours = (url: string | undefined): boolean => !!url && (url.endsWith(`/${prefix}`) || url.endsWith(`/${prefix}/:id`));
+    instance.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
+      if (reply.statusCode < 400 || typeof payload !== 'string' || !ours(request.routeOptions?.url)) return done(null, payload);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(payload);
+      } catch {
+        return done(null, payload);
+      }
+      if (typeof parsed !== 'object' || parsed === null || (parsed as { status?: unknown }).status === false) return done(null, payload);
+      const key = request.method === 'PUT' ? 'error' : 'message';
+      const text = reply.statusCode >= 500 ? 'Internal server error' : 'Malformed request';
+      reply.header('content-type', 'application/json; charset=utf-8');
+      done(null, JSON.stringify({ status: false, code: `HTTP_${reply.statusCode}`, [key]: text }));
+    });
+  }
+}
+
+function isFastify(value: unknown): value is FastifyInstance {
+  return typeof value === 'object' && value !== null && typeof (value as FastifyInstance).addContentTypeParser === 'function';
+}

@@ -1,0 +1,95 @@
+import { Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseFilters, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { UploadIdentifierGuard } from '../identifier/upload-identifier.guard';
+import { UploadIdentifier } from '../identifier/upload-identifier.decorator';
+import { UploadNotFoundError } from '../errors/frago.errors';
+import { ChunkService } from '../services/chunk.service';
+import { FinalizeService } from '../services/finalize.service';
+import { UploadService } from '../services/upload.service';
+import type {
+  ChunkUploadedResponse,
+  FinalizeUploadResponse,
+  StartUploadResponse,
+  UploadListEntry,
+  UploadStatusResponse,
+} from '../protocol/wire.types';
+import { parseContentRange } from './content-range';
+import { parseChunkDigests } from './content-digest';
+import { chunkSourceFromRequest } from './chunk-body';
+import { readFormFields } from './form-fields';
+import { FragoExceptionFilter } from './frago-exception.filter';
+import { toListEntry, toStatusResponse } from './responses';
+import { validateDto } from './dto/validate-dto';
+import { StartUploadDto } from './dto/start-upload.dto';
+import { FinalizeUploadDto } from './dto/finalize-upload.dto';
+import { ListUploadsQuery } from './dto/list-uploads.query';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `:id` must be a UUID; anything else is an upload that does not exist (404). */
+function uploadId(id: string): string {
+  if (!UUID.test(id)) throw new UploadNotFoundError();
+  return id.toLowerCase();
+}
+
+/**
+ * frago's operations (SPEC §3). Routes only: read input, call a service,
+ * shape the reply. Mounted at `routePrefix` by `createUploadController()`.
+ */
+@UseGuards(UploadIdentifierGuard)
+@UseFilters(FragoExceptionFilter)
+export class ChunkedUploadController {
+  constructor(
+    private readonly uploads: UploadService,
+    private readonly chunks: ChunkService,
+    private readonly finalizer: FinalizeService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  async start(@Req() request: FastifyRequest, @UploadIdentifier() identifier: unknown): Promise<StartUploadResponse> {
+    const body = validateDto(StartUploadDto, await readFormFields(request));
+    const upload = await this.uploads.start(identifier, body.filename, body.total_size);
+    return { status: true, upload_id: upload.id, message: `Upload started for ${upload.filename}` };
+  }
+
+  @Get()
+  async list(@Query() query: Record<string, unknown>, @UploadIdentifier() identifier: unknown): Promise<UploadListEntry[]> {
+    const { limit = 50, offset = 0, status } = validateDto(ListUploadsQuery, query ?? {});
+    const uploads = await this.uploads.list(identifier, status, limit, offset);
+    const now = Date.now();
+    return uploads.map((upload) => toListEntry(upload, now));
+  }
+
+  @Get(':id')
+  async status(@Param('id') id: string, @UploadIdentifier() identifier: unknown): Promise<UploadStatusResponse> {
+    return toStatusResponse(await this.uploads.status(identifier, uploadId(id)));
+  }
+
+  @Put(':id')
+  @HttpCode(200)
+  async putChunk(@Param('id') id: string, @Req() request: FastifyRequest, @UploadIdentifier() identifier: unknown): Promise<ChunkUploadedResponse> {
+    const checkedId = uploadId(id);
+    const range = parseContentRange(request.headers['content-range']);
+    const digests = parseChunkDigests(request.headers['content-digest'], request.headers['content-md5']);
+    const source = chunkSourceFromRequest(request, range.size);
+    const { duplicate } = await this.chunks.put(identifier, checkedId, range, digests, source);
+    const reply: ChunkUploadedResponse = { status: true, message: 'Chunk uploaded', start: range.start, end: range.end, size: range.size };
+    return duplicate ? { ...reply, message: 'Duplicate chunk already uploaded; skipped', duplicate: true } : reply;
+  }
+
+  @Post(':id')
+  @HttpCode(201)
+  async finalize(@Param('id') id: string, @Req() request: FastifyRequest, @UploadIdentifier() identifier: unknown): Promise<FinalizeUploadResponse> {
+    const checkedId = uploadId(id);
+    const body = validateDto(FinalizeUploadDto, await readFormFields(request));
+    const upload = await this.finalizer.finalize(identifier, checkedId, { checksum: body.checksum, algorithm: body.checksum_algo });
+    return { status: true, upload_id: upload.id, message: `Upload completed for ${upload.filename}` };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async abort(@Param('id') id: string, @UploadIdentifier() identifier: unknown): Promise<void> {
+    await this.uploads.abort(identifier, uploadId(id));
+  }
+}

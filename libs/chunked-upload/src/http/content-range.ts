@@ -1,0 +1,29 @@
+import { InvalidContentRangeError } from '../errors/frago.errors';
+
+/** A parsed `Content-Range: bytes START-END/TOTAL` (END inclusive). */
+export interface ContentRange {
+  start: number;
+  end: number;
+  total: number;
+  /** END − START + 1. */
+  size: number;
+}
+
+const PATTERN = /^bytes[ \t]+(\d{1,16})-(\d{1,16})\/(\d{1,16})$/i;
+
+/**
+ * Parses and checks a Content-Range header (SPEC §3 Chunk). Throws
+ * `InvalidContentRangeError` (400) when missing, malformed, START > END or
+ * END ≥ TOTAL.
+ */
+export function parseContentRange(header: string | string[] | undefined): ContentRange {
+  if (header === undefined || header === '') throw new InvalidContentRangeError('Content-Range header is required, e.g. "bytes 0-1048575/5000000"');
+  if (Array.isArray(header)) throw new InvalidContentRangeError('Send exactly one Content-Range header');
+  const match = PATTERN.exec(header.trim());
+  if (!match) throw new InvalidContentRangeError('Malformed Content-Range: expected "bytes START-END/TOTAL"');
+  const [start, end, total] = [match[1], match[2], match[3]].map(Number);
+  if (![start, end, total].every(Number.isSafeInteger)) throw new InvalidContentRangeError('Content-Range values are too large');
+  if (start > end) throw new InvalidContentRangeError('Content-Range START must not exceed END');
+  if (end >= total) throw new InvalidContentRangeError('Content-Range END must be less than TOTAL');
+  return { start, end, total, size: end - start + 1 };
+}

@@ -1,0 +1,84 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FragoError, type FragoErrorCode, IncompleteUploadError } from '../errors/frago.errors';
+import type { ErrorResponse } from '../protocol/wire.types';
+
+/** The one table from domain error code to HTTP status. */
+const STATUS: Record<FragoErrorCode, number> = {
+  INVALID_INPUT: 400,
+  INVALID_CONTENT_RANGE: 400,
+  CHUNK_SIZE_MISMATCH: 400,
+  NO_CHUNK: 400,
+  DIGEST_MISMATCH: 400,
+  INCOMPLETE_UPLOAD: 400,
+  CHECKSUM_REQUIRED: 400,
+  UNSUPPORTED_ALGORITHM: 400,
+  CHECKSUM_MISMATCH: 400,
+  LIST_FORBIDDEN: 403,
+  UPLOAD_NOT_FOUND: 404,
+  UPLOAD_COMPLETE: 409,
+  CHUNK_OVERLAP: 409,
+  CHUNK_BUSY: 409,
+  FINALIZE_IN_PROGRESS: 409,
+  UPLOAD_EXPIRED: 410,
+  UPLOAD_TOO_LARGE: 413,
+  CHUNK_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 429,
+  STORAGE_UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
+};
+
+/** Statuses a client should retry after a pause. */
+const RETRY_AFTER_SECONDS: Partial<Record<number, number>> = { 503: 1, 507: 30, 429: 5 };
+
+/**
+ * Turns every error of the upload routes into frago's body
+ * `{status: false, error|message, code}`: `error` on the chunk PUT,
+ * `message` elsewhere (SPEC §3). Unknown errors are a 500 with a fixed
+ * message; their stack goes to the log only.
+ */
+@Catch()
+export class FragoExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('nestjs-frago');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const { status, code, text, extra } = this.describe(exception);
+    const key = request.method === 'PUT' ? 'error' : 'message';
+    const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
+    if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
+    const retryAfter = RETRY_AFTER_SECONDS[status];
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    // A refused chunk's body may still be arriving: tell keep-alive clients the connection ends.
+    if (request.method === 'PUT' && !request.raw.complete) reply.header('connection', 'close');
+    reply.status(status).send(body);
+  }
+
+  private describe(exception: unknown): { status: number; code: string; text: string; extra: Partial<ErrorResponse> } {
+    if (exception instanceof FragoError) {
+      const extra = exception instanceof IncompleteUploadError ? { missing: exception.missing } : {};
+      return { status: STATUS[exception.code], code: exception.code, text: exception.message, extra };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status >= 500) this.logger.error(exception.message, exception.stack);
+      return { status, code: `HTTP_${status}`, text: httpMessage(exception), extra: {} };
+    }
+    const fastifyStatus = (exception as { statusCode?: unknown } | null)?.statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      return { status: fastifyStatus, code: `HTTP_${fastifyStatus}`, text: 'Malformed request', extra: {} };
+    }
+    this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
+    return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };
+  }
+}
+
+function httpMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}

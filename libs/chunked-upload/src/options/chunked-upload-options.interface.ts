@@ -1,0 +1,78 @@
+import type { Type } from '@nestjs/common';
+import type { ChunkStorage } from '../storage/chunk-storage';
+import type { IdentifierStrategy } from '../identifier/identifier-strategy';
+import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import type { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
+
+/** How the caller's identifier is resolved: a built-in mode or your own strategy class. */
+export type IdentifierMode = 'anonymous' | 'user' | Type<IdentifierStrategy>;
+
+/**
+ * Options of {@link ChunkedUploadModule}, given to `forRoot()` or returned by
+ * the `forRootAsync()` factory. Every field is optional; defaults follow frago.
+ * @publicApi
+ */
+export interface ChunkedUploadOptions {
+  /**
+   * Who owns an upload: `'anonymous'` (nobody; whoever holds the UUID),
+   * `'user'` (`request.user.id`), or a class extending `IdentifierStrategy`
+   * (instantiated through Nest DI).
+   * @default 'anonymous'
+   */
+  identifierMode?: IdentifierMode;
+  /** Folder for chunk data of uploads in progress (created when missing). @default 'chunked_uploads/' */
+  chunkUploadPath?: string;
+  /** Folder where assembled files are published (created when missing). @default 'assembled_uploads/' */
+  assembledPath?: string;
+  /** Default whole-file checksum algorithm when finalize names none; any `crypto.getHashes()` name. @default 'md5' */
+  checksumType?: string;
+  /** Require and verify a whole-file checksum at finalize. @default true */
+  doChecksum?: boolean;
+  /** Milliseconds after creation at which an unfinished upload expires. @default 86400000 (1 day) */
+  expiration?: number;
+  /** Read size in bytes when hashing the assembled data. @default 8388608 (8 MiB) */
+  assembleReadSize?: number;
+  /** Largest `total_size` accepted, in bytes (413 above). @default 53687091200 (50 GiB) */
+  maxUploadSize?: number;
+  /** Largest chunk accepted, in bytes (413 above). @default 268435456 (256 MiB) */
+  maxChunkSize?: number;
+  /** Interval in ms of the expiry sweeper; 0 turns it off. @default 3600000 (1 hour) */
+  cleanupInterval?: number;
+  /** Storage backend for chunk data and assembled files. @default a LocalDiskChunkStorage on the two paths above */
+  storage?: ChunkStorage;
+  /**
+   * How long an unfinished chunk write keeps its byte range reserved without a
+   * sign of life (ms). Live writers renew it; it only matters after a crash.
+   * @default 60000
+   */
+  chunkLeaseTimeout?: number;
+  /** How long concurrent finalize requests wait for the one doing the work before answering 409 (ms). @default 10000 */
+  finalizeWaitTimeout?: number;
+  /** Most uploads in progress one identifier may hold (429 above); `null` for no cap. Not applied to anonymous callers. @default null */
+  maxActiveUploadsPerIdentifier?: number | null;
+  /** Most bytes (sum of `total_size` of uploads in progress) one identifier may reserve (429 above); `null` for no cap. @default null */
+  maxActiveBytesPerIdentifier?: number | null;
+}
+
+/**
+ * Settings the module needs while its graph is built, so they sit at the top
+ * level of both `forRoot()` and `forRootAsync()` (they cannot come from an
+ * async factory).
+ * @publicApi
+ */
+export interface ChunkedUploadModuleExtras {
+  /** Upload entity class (a subclass of `AbstractChunkUpload`). @default ChunkUpload */
+  uploadEntity?: Type<AbstractChunkUpload>;
+  /** Chunk entity class. @default ChunkedUploadChunk */
+  chunkEntity?: Type<ChunkedUploadChunk>;
+  /** Controller path of the operations. @default 'upload' */
+  routePrefix?: string;
+  /** Register the module globally so its services are injectable everywhere. @default false */
+  isGlobal?: boolean;
+}
+
+/** The options after defaults and checks: every field present, frozen. @publicApi */
+export interface ResolvedChunkedUploadOptions
+  extends Readonly<Required<Omit<ChunkedUploadOptions, 'storage'>>> {
+  readonly storage: ChunkStorage | null;
+}

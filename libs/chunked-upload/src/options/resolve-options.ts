@@ -1,0 +1,131 @@
+import { getHashes } from 'node:crypto';
+import {
+  DEFAULT_ASSEMBLE_READ_SIZE,
+  DEFAULT_ASSEMBLED_PATH,
+  DEFAULT_CHECKSUM_TYPE,
+  DEFAULT_CHUNK_LEASE_MS,
+  DEFAULT_CHUNK_UPLOAD_PATH,
+  DEFAULT_CLEANUP_INTERVAL_MS,
+  DEFAULT_EXPIRATION_MS,
+  DEFAULT_FINALIZE_WAIT_MS,
+  DEFAULT_MAX_CHUNK_SIZE,
+  DEFAULT_MAX_UPLOAD_SIZE,
+} from '../chunked-upload.constants';
+import { ChunkStorage } from '../storage/chunk-storage';
+import { IdentifierStrategy } from '../identifier/identifier-strategy';
+import type { ChunkedUploadOptions, ResolvedChunkedUploadOptions } from './chunked-upload-options.interface';
+
+/** Thrown at boot when an option is invalid; the message names the option and the value. @publicApi */
+export class InvalidFragoOptionError extends Error {
+  constructor(option: string, value: unknown, expectation: string) {
+    super(`nestjs-frago: invalid option "${option}" (received ${describe(value)}): ${expectation}`);
+    this.name = 'InvalidFragoOptionError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return value.constructor?.name ?? 'object';
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidFragoOptionError(name, value, 'expected a positive integer');
+  }
+  return value;
+}
+
+function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidFragoOptionError(name, value, 'expected an integer ≥ 0 (0 turns it off)');
+  }
+  return value;
+}
+
+function optionalCap(name: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  return positiveInteger(name, value, 0);
+}
+
+function folder(name: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) {
+    throw new InvalidFragoOptionError(name, value, 'expected a non-empty folder path');
+  }
+  return value;
+}
+
+function checksumType(value: unknown): string {
+  if (value === undefined) return DEFAULT_CHECKSUM_TYPE;
+  if (typeof value !== 'string' || !isSupportedHash(value)) {
+    throw new InvalidFragoOptionError('checksumType', value, 'expected an algorithm name from crypto.getHashes(), e.g. "md5" or "sha256"');
+  }
+  return value.toLowerCase();
+}
+
+/** True when node:crypto can compute this hash (case-insensitive). */
+export function isSupportedHash(name: string): boolean {
+  return getHashes().includes(name.toLowerCase());
+}
+
+function identifierMode(value: unknown): ResolvedChunkedUploadOptions['identifierMode'] {
+  if (value === undefined) return 'anonymous';
+  if (value === 'anonymous' || value === 'user') return value;
+  if (typeof value === 'function' && value.prototype instanceof IdentifierStrategy) {
+    return value as ResolvedChunkedUploadOptions['identifierMode'];
+  }
+  throw new InvalidFragoOptionError('identifierMode', value, "expected 'anonymous', 'user' or a class extending IdentifierStrategy");
+}
+
+function storage(value: unknown): ChunkStorage | null {
+  if (value === undefined || value === null) return null;
+  if (value instanceof ChunkStorage) return value;
+  throw new InvalidFragoOptionError('storage', value, 'expected an instance of a class extending ChunkStorage');
+}
+
+const KNOWN_KEYS = new Set<string>([
+  'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
+  'assembleReadSize', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
+  'finalizeWaitTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
+  // definition-time extras, accepted beside the options
+  'uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal',
+]);
+
+/**
+ * The one place where defaults are applied and options validated (SPEC §2).
+ * Called once at boot; returns a frozen object.
+ */
+export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefined): ResolvedChunkedUploadOptions {
+  const input: ChunkedUploadOptions = raw ?? {};
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_KEYS.has(key)) throw new InvalidFragoOptionError(key, (input as Record<string, unknown>)[key], 'unknown option');
+  }
+  if (input.doChecksum !== undefined && typeof input.doChecksum !== 'boolean') {
+    throw new InvalidFragoOptionError('doChecksum', input.doChecksum, 'expected true or false');
+  }
+  const resolved: ResolvedChunkedUploadOptions = {
+    identifierMode: identifierMode(input.identifierMode),
+    chunkUploadPath: folder('chunkUploadPath', input.chunkUploadPath, DEFAULT_CHUNK_UPLOAD_PATH),
+    assembledPath: folder('assembledPath', input.assembledPath, DEFAULT_ASSEMBLED_PATH),
+    checksumType: checksumType(input.checksumType),
+    doChecksum: input.doChecksum ?? true,
+    expiration: positiveInteger('expiration', input.expiration, DEFAULT_EXPIRATION_MS),
+    assembleReadSize: positiveInteger('assembleReadSize', input.assembleReadSize, DEFAULT_ASSEMBLE_READ_SIZE),
+    maxUploadSize: positiveInteger('maxUploadSize', input.maxUploadSize, DEFAULT_MAX_UPLOAD_SIZE),
+    maxChunkSize: positiveInteger('maxChunkSize', input.maxChunkSize, DEFAULT_MAX_CHUNK_SIZE),
+    cleanupInterval: nonNegativeInteger('cleanupInterval', input.cleanupInterval, DEFAULT_CLEANUP_INTERVAL_MS),
+    storage: storage(input.storage),
+    chunkLeaseTimeout: positiveInteger('chunkLeaseTimeout', input.chunkLeaseTimeout, DEFAULT_CHUNK_LEASE_MS),
+    finalizeWaitTimeout: nonNegativeInteger('finalizeWaitTimeout', input.finalizeWaitTimeout, DEFAULT_FINALIZE_WAIT_MS),
+    maxActiveUploadsPerIdentifier: optionalCap('maxActiveUploadsPerIdentifier', input.maxActiveUploadsPerIdentifier),
+    maxActiveBytesPerIdentifier: optionalCap('maxActiveBytesPerIdentifier', input.maxActiveBytesPerIdentifier),
+  };
+  if (resolved.maxChunkSize > resolved.maxUploadSize) {
+    throw new InvalidFragoOptionError('maxChunkSize', resolved.maxChunkSize, `must not exceed maxUploadSize (${resolved.maxUploadSize})`);
+  }
+  return Object.freeze(resolved);
+}

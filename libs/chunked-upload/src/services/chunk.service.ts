@@ -1,0 +1,151 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import { UploadStatus } from '../entities/upload-status';
+import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import { ChunkStorage } from '../storage/chunk-storage';
+import type { UploadIdentifier } from '../identifier/identifier-strategy';
+import { FragoEventPublisher } from '../events/frago-event-publisher';
+import { FragoEvents } from '../events/frago-events';
+import { ChunkReceivedEvent } from '../events/upload.events';
+import {
+  ChunkBusyError,
+  ChunkOverlapError,
+  ChunkSizeMismatchError,
+  ChunkTooLargeError,
+  DigestMismatchError,
+  FinalizeInProgressError,
+  FragoError,
+  InvalidContentRangeError,
+  StorageUnavailableError,
+  UploadCompleteError,
+  UploadExpiredError,
+  UploadNotFoundError,
+} from '../errors/frago.errors';
+import type { ContentRange } from '../http/content-range';
+import type { ExpectedDigest } from '../http/content-digest';
+import { HashingMeter } from './hashing-meter';
+import { UploadService } from './upload.service';
+import { UploadStore, type Reservation } from './upload-store';
+
+/** Where the chunk bytes come from; opened only once the range is reserved. */
+export interface ChunkSource {
+  /** Resolves the body stream (waits for the multipart `file` part); rejects with `NoChunkError`. */
+  open(): Promise<Readable>;
+  /** Throws the body away when the chunk is refused or a duplicate. */
+  discard(): void;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+}
+
+/** The result of a chunk PUT. */
+export interface ChunkResult {
+  range: ContentRange;
+  duplicate: boolean;
+}
+
+const TWIN_POLL_MS = 25;
+
+/** Verify, store, record and de-duplicate a chunk (SPEC §3 Chunk). */
+@Injectable()
+export class ChunkService {
+  constructor(
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
+    private readonly uploads: UploadService,
+    private readonly store: UploadStore,
+    private readonly storage: ChunkStorage,
+    private readonly events: FragoEventPublisher,
+  ) {}
+
+  async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
+    if (range.size > this.options.maxChunkSize) throw new ChunkTooLargeError(this.options.maxChunkSize);
+    const upload = await this.uploads.get(identifier, id);
+    assertWritable(upload.effectiveStatus());
+    if (range.total !== upload.totalSize) {
+      throw new InvalidContentRangeError(`Content-Range TOTAL ${range.total} differs from the upload's total_size ${upload.totalSize}`);
+    }
+    const reservation = await this.reserve(id, range, source.signal);
+    if (reservation.kind === 'duplicate') {
+      source.discard();
+      return { range, duplicate: true };
+    }
+    await this.write(upload, reservation.id, range, digests, source);
+    this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, range.start, range.end, range.size));
+    return { range, duplicate: false };
+  }
+
+  /** Reserves the range; an identical chunk in flight elsewhere is waited for, never refused. */
+  private async reserve(id: string, range: ContentRange, signal: AbortSignal): Promise<Extract<Reservation, { kind: 'reserved' | 'duplicate' }>> {
+    for (;;) {
+      const reservation = await this.store.reserveChunk(id, range.start, range.end, this.options.chunkLeaseTimeout);
+      switch (reservation.kind) {
+        case 'reserved':
+        case 'duplicate':
+          return reservation;
+        case 'overlap':
+          throw new ChunkOverlapError(reservation.conflicting);
+        case 'not-writable':
+          if (reservation.status === 'finalizing') throw new FinalizeInProgressError();
+          if (reservation.status === 'gone') throw new UploadNotFoundError();
+          assertWritable(reservation.status);
+          throw new ChunkBusyError();
+        case 'twin':
+          if (signal.aborted) throw new ChunkBusyError();
+          await sleep(TWIN_POLL_MS);
+      }
+    }
+  }
+
+  /** Streams the body through size/hash checks into storage, then commits the reservation. */
+  private async write(upload: AbstractChunkUpload, reservationId: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<void> {
+    const renew = setInterval(() => {
+      this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
+    }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
+    try {
+      const body = await source.open();
+      const meter = new HashingMeter(range.size, digests.map((digest) => digest.algorithm));
+      body.pipe(meter);
+      body.once('error', (error) => meter.destroy(error));
+      await this.storage.writeChunk(upload.id, range.start, meter, source.signal).catch((error: unknown) => {
+        throw storageFailure(error, source.signal);
+      });
+      if (meter.bytes !== range.size) throw new ChunkSizeMismatchError(range.size, meter.bytes);
+      const wrong = digests.find((digest) => !meter.digest(digest.algorithm).equals(digest.value));
+      if (wrong) throw new DigestMismatchError(wrong.header);
+      clearInterval(renew);
+      if (!(await this.store.commitChunk(reservationId))) throw await this.lostReservation(upload.id);
+    } catch (error) {
+      clearInterval(renew);
+      source.discard();
+      await this.store.releaseChunk(reservationId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Why a reservation vanished before it could commit. */
+  private async lostReservation(id: string): Promise<FragoError> {
+    const upload = await this.store.findUpload(id, {});
+    if (!upload) return new UploadNotFoundError();
+    if (upload.effectiveStatus() === UploadStatus.Expired) return new UploadExpiredError();
+    return new ChunkBusyError();
+  }
+}
+
+function assertWritable(status: UploadStatus): void {
+  if (status === UploadStatus.Complete) throw new UploadCompleteError();
+  if (status === UploadStatus.Expired) throw new UploadExpiredError();
+}
+
+/** Domain errors pass; a client that went away stays a plain error; the rest is a retryable storage failure. */
+function storageFailure(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof FragoError) return error;
+  if (signal.aborted || isClientError(error)) return error;
+  return new StorageUnavailableError();
+}
+
+function isClientError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR' || (error as Error)?.message === 'aborted';
+}

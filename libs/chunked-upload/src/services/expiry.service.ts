@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import { UploadStatus } from '../entities/upload-status';
+import { ChunkStorage } from '../storage/chunk-storage';
+import { FragoEventPublisher } from '../events/frago-event-publisher';
+import { FragoEvents } from '../events/frago-events';
+import { UploadExpiredEvent } from '../events/upload.events';
+import { UploadStore } from './upload-store';
+
+const SWEEP_BATCH = 100;
+
+/**
+ * Expires unfinished uploads past `expiration` and removes their chunk data
+ * (SPEC §7). Runs every `cleanupInterval` ms (0 = never); hosts with their
+ * own scheduler call `sweepExpired()` directly. Safe on several instances:
+ * each upload is expired by exactly one of them.
+ * @publicApi
+ */
+@Injectable()
+export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('nestjs-frago');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
+    private readonly store: UploadStore,
+    private readonly storage: ChunkStorage,
+    private readonly events: FragoEventPublisher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.cleanupInterval === 0) return;
+    this.timer = setInterval(() => {
+      this.sweepExpired().catch((error: unknown) => this.logger.error(`Expiry sweep failed: ${(error as Error)?.message}`));
+    }, this.options.cleanupInterval);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Expires every due upload now; resolves with how many this call expired. */
+  sweepExpired(): Promise<number> {
+    this.running ??= this.sweep().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async sweep(): Promise<number> {
+    let expired = 0;
+    for (;;) {
+      const due = await this.store.expiredCandidates(SWEEP_BATCH);
+      let progressed = false;
+      for (const upload of due) {
+        if (!(await this.store.markExpired(upload.id))) continue;
+        progressed = true;
+        await this.storage.remove(upload.id);
+        await this.store.deleteChunks(upload.id);
+        upload.status = UploadStatus.Expired;
+        expired++;
+        this.events.emit(FragoEvents.UploadExpired, new UploadExpiredEvent(upload));
+      }
+      if (due.length < SWEEP_BATCH || !progressed) return expired;
+    }
+  }
+}

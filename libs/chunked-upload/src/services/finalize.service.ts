@@ -1,0 +1,127 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import { isSupportedHash } from '../options/resolve-options';
+import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import { UploadStatus } from '../entities/upload-status';
+import { ChunkStorage } from '../storage/chunk-storage';
+import type { UploadIdentifier } from '../identifier/identifier-strategy';
+import { FragoEventPublisher } from '../events/frago-event-publisher';
+import { FragoEvents } from '../events/frago-events';
+import { ChecksumFailedEvent, UploadCompletedEvent } from '../events/upload.events';
+import {
+  ChecksumMismatchError,
+  ChecksumRequiredError,
+  FinalizeInProgressError,
+  IncompleteUploadError,
+  InvalidInputError,
+  UnsupportedAlgorithmError,
+  UploadExpiredError,
+  UploadNotFoundError,
+} from '../errors/frago.errors';
+import { computeCoverage } from './coverage';
+import { confineRelativePath, numberedAlternative } from './safe-filename';
+import { UploadService } from './upload.service';
+import { UploadStore } from './upload-store';
+
+/** The client's finalize request. */
+export interface FinalizeRequest {
+  checksum?: string;
+  algorithm?: string;
+}
+
+const WAIT_POLL_MS = 50;
+const MAX_NAME_ATTEMPTS = 1000;
+
+/** Coverage check, single claim, checksum, atomic publish (SPEC §3 Finalize). */
+@Injectable()
+export class FinalizeService {
+  private readonly logger = new Logger('nestjs-frago');
+
+  constructor(
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
+    private readonly uploads: UploadService,
+    private readonly store: UploadStore,
+    private readonly storage: ChunkStorage,
+    private readonly events: FragoEventPublisher,
+  ) {}
+
+  /** Finalizes once; concurrent callers wait for the winner, or get `FinalizeInProgressError` (409). */
+  async finalize(identifier: UploadIdentifier | null, id: string, request: FinalizeRequest): Promise<AbstractChunkUpload> {
+    const check = this.checksumRequest(request);
+    const deadline = Date.now() + this.options.finalizeWaitTimeout;
+    for (;;) {
+      const upload = await this.uploads.get(identifier, id);
+      const status = upload.effectiveStatus();
+      if (status === UploadStatus.Complete) return upload; // idempotent: same 201 again
+      if (status === UploadStatus.Expired) throw new UploadExpiredError();
+      await this.assertCovered(upload);
+      if (await this.store.claimFinalize(id, Date.now() + this.claimLease(upload.totalSize))) {
+        return this.finalizeClaimed(upload, check);
+      }
+      if (Date.now() >= deadline) throw new FinalizeInProgressError();
+      await sleep(WAIT_POLL_MS);
+    }
+  }
+
+  /** A claim must outlive one hash pass over the file; assume ≥ 20 MB/s. */
+  private claimLease(totalSize: number): number {
+    return 60_000 + Math.ceil(totalSize / 20_000);
+  }
+
+  private checksumRequest(request: FinalizeRequest): { checksum: string; algorithm: string } | null {
+    const algorithm = (request.algorithm ?? this.options.checksumType).toLowerCase();
+    if (!this.options.doChecksum && !request.checksum) return null;
+    if (!request.checksum) throw new ChecksumRequiredError();
+    if (!isSupportedHash(algorithm)) throw new UnsupportedAlgorithmError(algorithm);
+    if (!/^[0-9a-fA-F]{8,256}$/.test(request.checksum)) throw new InvalidInputError('checksum must be a hexadecimal digest');
+    return { checksum: request.checksum.toLowerCase(), algorithm };
+  }
+
+  private async assertCovered(upload: AbstractChunkUpload): Promise<void> {
+    const chunks = await this.store.committedChunks(upload.id);
+    const { missing } = computeCoverage(chunks, upload.totalSize);
+    if (missing.length > 0) throw new IncompleteUploadError(missing);
+  }
+
+  private async finalizeClaimed(upload: AbstractChunkUpload, check: { checksum: string; algorithm: string } | null): Promise<AbstractChunkUpload> {
+    let published = false;
+    try {
+      await this.assertCovered(upload); // authoritative now that no chunk can be added
+      if (check) {
+        const actual = await this.hash(upload, check.algorithm);
+        if (actual !== check.checksum) {
+          this.events.emit(FragoEvents.ChecksumFailed, new ChecksumFailedEvent(upload, check.algorithm, check.checksum, actual));
+          throw new ChecksumMismatchError();
+        }
+      }
+      const file = await this.storage.publish(upload.id, candidateNames(upload));
+      published = true;
+      const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
+      if (!(await this.store.completeUpload(upload.id, fields))) throw new UploadNotFoundError();
+      Object.assign(upload, fields, { status: UploadStatus.Complete, completedAt: new Date(), finalizingUntil: null });
+      this.events.emit(FragoEvents.UploadCompleted, new UploadCompletedEvent(upload, file.location));
+      return upload;
+    } catch (error) {
+      if (published) this.logger.error(`Upload ${upload.id} was published but could not be marked complete`);
+      await this.store.releaseFinalize(upload.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async hash(upload: AbstractChunkUpload, algorithm: string): Promise<string> {
+    const hash = createHash(algorithm);
+    const stream = this.storage.read(upload.id, 0, upload.totalSize - 1, this.options.assembleReadSize);
+    for await (const data of stream) hash.update(data as Buffer);
+    return hash.digest('hex');
+  }
+}
+
+/** The upload's sanitised target path, then numbered alternatives. */
+function* candidateNames(upload: AbstractChunkUpload): Generator<string> {
+  const base = confineRelativePath(upload.assembledPath());
+  yield base;
+  for (let n = 1; n < MAX_NAME_ATTEMPTS; n++) yield numberedAlternative(base, n);
+}

@@ -1,0 +1,242 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, type EntityManager, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
+import { FRAGO_CHUNK_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
+import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
+import { UploadStatus } from '../entities/upload-status';
+import type { ByteRange } from '../protocol/wire.types';
+
+/** Outcome of trying to reserve a chunk's byte range. */
+export type Reservation =
+  | { kind: 'reserved'; id: string }
+  | { kind: 'duplicate' }
+  | { kind: 'twin' }
+  | { kind: 'overlap'; conflicting: ByteRange }
+  | { kind: 'not-writable'; status: UploadStatus | 'finalizing' | 'gone' };
+
+/**
+ * All database access of the module. The database arbitrates every race
+ * (SPEC §8): a row lock on the upload serialises range reservations,
+ * conditional UPDATEs claim finalization and expiry. On SQLite, whose
+ * TypeORM driver shares one connection, operations are also serialised in
+ * process so that no statement runs inside another request's transaction.
+ */
+@Injectable()
+export class UploadStore {
+  private readonly sqlite: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(FRAGO_UPLOAD_REPOSITORY) readonly uploads: Repository<AbstractChunkUpload>,
+    @Inject(FRAGO_CHUNK_REPOSITORY) private readonly chunks: Repository<ChunkedUploadChunk>,
+    private readonly dataSource: DataSource,
+  ) {
+    this.sqlite = ['sqlite', 'better-sqlite3', 'capacitor', 'expo', 'react-native', 'nativescript', 'sqljs'].includes(dataSource.options.type);
+  }
+
+  /** Runs `work` alone on SQLite; directly elsewhere. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.sqlite) return work();
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.exclusive(() => this.dataSource.transaction(work));
+  }
+
+  /** A fresh, unsaved upload entity of the configured class. */
+  newUpload(): AbstractChunkUpload {
+    return this.uploads.create();
+  }
+
+  insertUpload(upload: AbstractChunkUpload): Promise<void> {
+    return this.exclusive(async () => {
+      await this.uploads.insert(upload as Parameters<Repository<AbstractChunkUpload>['insert']>[0]);
+    });
+  }
+
+  findUpload(id: string, owner: FindOptionsWhere<AbstractChunkUpload>): Promise<AbstractChunkUpload | null> {
+    return this.exclusive(() => this.uploads.findOne({ where: { ...owner, id } }));
+  }
+
+  listUploads(owner: FindOptionsWhere<AbstractChunkUpload>, status: UploadStatus | undefined, limit: number, offset: number): Promise<AbstractChunkUpload[]> {
+    const now = Date.now();
+    const live = Raw((column) => `${column} > :now`, { now });
+    const past = Raw((column) => `${column} <= :now`, { now });
+    const byStatus: Record<UploadStatus, FindOptionsWhere<AbstractChunkUpload>[]> = {
+      in_progress: [{ ...owner, status: UploadStatus.InProgress, expiresAt: live }],
+      complete: [{ ...owner, status: UploadStatus.Complete }],
+      expired: [{ ...owner, status: UploadStatus.Expired }, { ...owner, status: UploadStatus.InProgress, expiresAt: past }],
+    };
+    const where = status ? byStatus[status] : [owner];
+    return this.exclusive(() => this.uploads.find({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: limit, skip: offset }));
+  }
+
+  /** Uploads in progress (not expired) of one owner: their count and reserved bytes. */
+  async activeUsage(owner: FindOptionsWhere<AbstractChunkUpload>): Promise<{ count: number; bytes: number }> {
+    const now = Date.now();
+    const rows = await this.exclusive(() =>
+      this.uploads.find({
+        select: { id: true, totalSize: true },
+        where: { ...owner, status: UploadStatus.InProgress, expiresAt: Raw((column) => `${column} > :now`, { now }) },
+      }),
+    );
+    return { count: rows.length, bytes: rows.reduce((sum, row) => sum + row.totalSize, 0) };
+  }
+
+  committedChunks(uploadId: string): Promise<ChunkedUploadChunk[]> {
+    return this.exclusive(() => this.chunks.find({ where: { uploadId, committed: true }, order: { start: 'ASC' } }));
+  }
+
+  /**
+   * Reserves `[start, end]` for one writer, under a lock on the upload row so
+   * that two overlapping reservations can never both succeed, on one
+   * instance or many. Reservations whose lease ran out (their writer died)
+   * are dropped.
+   */
+  reserveChunk(uploadId: string, start: number, end: number, leaseMs: number): Promise<Reservation> {
+    const size = end - start + 1;
+    return this.transaction(async (manager) => {
+      const now = Date.now();
+      const upload = await this.lockUpload(manager, uploadId);
+      const state = writableState(upload, now);
+      if (state) return { kind: 'not-writable', status: state };
+      const overlapping = await manager.find(ChunkedUploadChunk, {
+        where: { uploadId, start: LessThanOrEqual(end), end: MoreThanOrEqual(start) },
+      });
+      const live = overlapping.filter((chunk) => chunk.committed || (chunk.leaseUntil ?? 0) > now);
+      const twin = live.find((chunk) => chunk.start === start && chunk.size === size);
+      if (twin) return twin.committed ? { kind: 'duplicate' } : { kind: 'twin' };
+      if (live.length > 0) return { kind: 'overlap', conflicting: { start: live[0].start, end: live[0].end } };
+      const stale = overlapping.map((chunk) => chunk.id);
+      if (stale.length > 0) await manager.delete(ChunkedUploadChunk, { id: In(stale) });
+      const id = randomUUID();
+      await manager.insert(ChunkedUploadChunk, { id, uploadId, start, end, size, committed: false, leaseUntil: now + leaseMs });
+      return { kind: 'reserved', id };
+    });
+  }
+
+  private async lockUpload(manager: EntityManager, uploadId: string): Promise<AbstractChunkUpload | null> {
+    const query = manager.createQueryBuilder(this.uploads.target, 'upload').where('upload.id = :uploadId', { uploadId });
+    if (!this.sqlite) query.setLock('pessimistic_write');
+    return (await query.getOne()) as AbstractChunkUpload | null;
+  }
+
+  /** Makes a reservation count. False when it is gone (upload deleted, or its lease was taken over). */
+  commitChunk(reservationId: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const result = await this.chunks.update({ id: reservationId, committed: false }, { committed: true, leaseUntil: null });
+      return result.affected === 1;
+    });
+  }
+
+  releaseChunk(reservationId: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.chunks.delete({ id: reservationId, committed: false });
+    });
+  }
+
+  renewLease(reservationId: string, until: number): Promise<void> {
+    return this.exclusive(async () => {
+      await this.chunks.update({ id: reservationId, committed: false }, { leaseUntil: until });
+    });
+  }
+
+  /** Conditional UPDATE: true for exactly one of any number of concurrent callers (SPEC §3 Finalize). */
+  claimFinalize(uploadId: string, until: number): Promise<boolean> {
+    const now = Date.now();
+    return this.conditionalUpdate(uploadId, { finalizingUntil: until }, (q) =>
+      q.andWhere('expires_at > :now', { now }).andWhere('(finalizing_until IS NULL OR finalizing_until < :now)', { now }),
+    );
+  }
+
+  releaseFinalize(uploadId: string): Promise<boolean> {
+    return this.conditionalUpdate(uploadId, { finalizingUntil: null }, (q) => q);
+  }
+
+  /** Marks a claimed upload complete and drops its chunk rows (SPEC §7). */
+  completeUpload(uploadId: string, fields: { checksum: string | null; checksumAlgo: string | null; assembledName: string }): Promise<boolean> {
+    return this.exclusive(async () => {
+      const completed = await this.conditionalUpdateNow(uploadId, {
+        status: UploadStatus.Complete,
+        completedAt: new Date(),
+        finalizingUntil: null,
+        ...fields,
+      }, (q) => q);
+      if (completed) await this.chunks.delete({ uploadId });
+      return completed;
+    });
+  }
+
+  /** Expires one upload if it is still in progress, past its time and not being finalized. */
+  markExpired(uploadId: string): Promise<boolean> {
+    const now = Date.now();
+    return this.conditionalUpdate(uploadId, { status: UploadStatus.Expired }, (q) =>
+      q.andWhere('expires_at <= :now', { now }).andWhere('(finalizing_until IS NULL OR finalizing_until < :now)', { now }),
+    );
+  }
+
+  /** Ids of uploads in progress past their expiry (to be expired one by one). */
+  async expiredCandidates(limit: number): Promise<AbstractChunkUpload[]> {
+    const now = Date.now();
+    return this.exclusive(() =>
+      this.uploads.find({
+        where: { status: UploadStatus.InProgress, expiresAt: Raw((column) => `${column} <= :now`, { now }) },
+        take: limit,
+      }),
+    );
+  }
+
+  /** Chunk rows of uploads that are no longer in progress (left behind by an interrupted sweep). */
+  deleteChunks(uploadId: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.chunks.delete({ uploadId });
+    });
+  }
+
+  /** Deletes an upload and its chunk rows, unless it is being finalized. */
+  deleteUpload(uploadId: string): Promise<'deleted' | 'finalizing' | 'gone'> {
+    return this.transaction(async (manager) => {
+      const upload = await this.lockUpload(manager, uploadId);
+      if (!upload) return 'gone';
+      if (upload.status === UploadStatus.InProgress && (upload.finalizingUntil ?? 0) > Date.now()) return 'finalizing';
+      await manager.delete(ChunkedUploadChunk, { uploadId });
+      await manager.delete(this.uploads.target, { id: uploadId });
+      return 'deleted';
+    });
+  }
+
+  private conditionalUpdate(
+    uploadId: string,
+    values: Record<string, unknown>,
+    extra: (query: ReturnType<UploadStore['updateQuery']>) => ReturnType<UploadStore['updateQuery']>,
+  ): Promise<boolean> {
+    return this.exclusive(() => this.conditionalUpdateNow(uploadId, values, extra));
+  }
+
+  private async conditionalUpdateNow(
+    uploadId: string,
+    values: Record<string, unknown>,
+    extra: (query: ReturnType<UploadStore['updateQuery']>) => ReturnType<UploadStore['updateQuery']>,
+  ): Promise<boolean> {
+    const query = extra(this.updateQuery(values).where('upload_id = :uploadId', { uploadId }).andWhere('status = :inProgress', { inProgress: UploadStatus.InProgress }));
+    const result = await query.execute();
+    return result.affected === 1;
+  }
+
+  private updateQuery(values: Record<string, unknown>) {
+    return this.uploads.createQueryBuilder().update().set(values);
+  }
+}
+
+/** Why an upload takes no chunks now, or null when it does. */
+function writableState(upload: AbstractChunkUpload | null, now: number): UploadStatus | 'finalizing' | 'gone' | null {
+  if (!upload) return 'gone';
+  const status = upload.effectiveStatus(now);
+  if (status !== UploadStatus.InProgress) return status;
+  if ((upload.finalizingUntil ?? 0) > now) return 'finalizing';
+  return null;
+}

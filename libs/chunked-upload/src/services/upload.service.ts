@@ -1,0 +1,120 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import { UploadStatus } from '../entities/upload-status';
+import { IdentifierStrategy, type UploadIdentifier } from '../identifier/identifier-strategy';
+import { ChunkStorage } from '../storage/chunk-storage';
+import { FragoEventPublisher } from '../events/frago-event-publisher';
+import { FragoEvents } from '../events/frago-events';
+import { UploadDeletedEvent, UploadStartedEvent } from '../events/upload.events';
+import {
+  FinalizeInProgressError,
+  InvalidInputError,
+  ListForbiddenError,
+  QuotaExceededError,
+  UploadNotFoundError,
+  UploadTooLargeError,
+} from '../errors/frago.errors';
+import { computeCoverage, type Coverage } from './coverage';
+import { filenameProblem } from './safe-filename';
+import { UploadStore } from './upload-store';
+import type { ChunkRange } from '../protocol/wire.types';
+
+/** An upload with the chunk facts a status answer needs. */
+export interface UploadState {
+  upload: AbstractChunkUpload;
+  chunks: ChunkRange[];
+  coverage: Coverage;
+}
+
+/** Start, status, list and abort (SPEC §3 operations 1, 4, 5). */
+@Injectable()
+export class UploadService {
+  constructor(
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
+    private readonly store: UploadStore,
+    private readonly storage: ChunkStorage,
+    private readonly strategy: IdentifierStrategy,
+    private readonly events: FragoEventPublisher,
+  ) {}
+
+  /** Creates an upload owned by `identifier`. */
+  async start(identifier: UploadIdentifier | null, filename: string, totalSize: number): Promise<AbstractChunkUpload> {
+    const problem = filenameProblem(filename);
+    if (problem) throw new InvalidInputError(problem);
+    if (!Number.isSafeInteger(totalSize) || totalSize <= 0) throw new InvalidInputError('total_size must be a positive integer');
+    if (totalSize > this.options.maxUploadSize) throw new UploadTooLargeError(this.options.maxUploadSize);
+    await this.checkQuota(identifier, totalSize);
+    const now = Date.now();
+    const upload = this.store.newUpload();
+    upload.id = randomUUID();
+    upload.filename = filename;
+    upload.totalSize = totalSize;
+    upload.status = UploadStatus.InProgress;
+    upload.createdAt = new Date(now);
+    upload.completedAt = null;
+    upload.expiresAt = new Date(now + this.options.expiration);
+    upload.finalizingUntil = null;
+    upload.checksum = null;
+    upload.checksumAlgo = null;
+    upload.assembledName = null;
+    this.strategy.assign(upload, identifier);
+    await this.storage.create(upload.id, totalSize);
+    try {
+      await this.store.insertUpload(upload);
+    } catch (error) {
+      await this.storage.remove(upload.id).catch(() => undefined);
+      throw error;
+    }
+    this.events.emit(FragoEvents.UploadStarted, new UploadStartedEvent(upload));
+    return upload;
+  }
+
+  private async checkQuota(identifier: UploadIdentifier | null, totalSize: number): Promise<void> {
+    const { maxActiveUploadsPerIdentifier: maxCount, maxActiveBytesPerIdentifier: maxBytes } = this.options;
+    if (identifier === null || identifier === undefined || (maxCount === null && maxBytes === null)) return;
+    const usage = await this.store.activeUsage(this.strategy.ownerWhere(identifier));
+    if (maxCount !== null && usage.count + 1 > maxCount) {
+      throw new QuotaExceededError(`Too many uploads in progress (limit ${maxCount}); finish or delete one first`);
+    }
+    if (maxBytes !== null && usage.bytes + totalSize > maxBytes) {
+      throw new QuotaExceededError(`Uploads in progress would reserve more than ${maxBytes} bytes; finish or delete one first`);
+    }
+  }
+
+  /** The caller's upload, or `UploadNotFoundError` (also for another caller's upload). */
+  async get(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+    const upload = await this.store.findUpload(id, this.strategy.ownerWhere(identifier));
+    if (!upload) throw new UploadNotFoundError();
+    return upload;
+  }
+
+  /** Status with stored chunks and missing ranges (SPEC §3 Status). */
+  async status(identifier: UploadIdentifier | null, id: string): Promise<UploadState> {
+    const upload = await this.get(identifier, id);
+    if (upload.status === UploadStatus.Complete) {
+      return { upload, chunks: [], coverage: { receivedBytes: upload.totalSize, missing: [] } };
+    }
+    const rows = upload.effectiveStatus() === UploadStatus.InProgress ? await this.store.committedChunks(id) : [];
+    const chunks = rows.map(({ start, end, size }) => ({ start, end, size }));
+    return { upload, chunks, coverage: computeCoverage(chunks, upload.totalSize) };
+  }
+
+  /** The caller's uploads, newest first. Anonymous callers may not list (403). */
+  list(identifier: UploadIdentifier | null, status: UploadStatus | undefined, limit: number, offset: number): Promise<AbstractChunkUpload[]> {
+    if (!this.strategy.canList(identifier)) throw new ListForbiddenError();
+    return this.store.listUploads(this.strategy.ownerWhere(identifier), status, limit, offset);
+  }
+
+  /** Deletes the upload's records and stored data (SPEC §3 Abort). */
+  async abort(identifier: UploadIdentifier | null, id: string): Promise<void> {
+    const upload = await this.get(identifier, id);
+    const outcome = await this.store.deleteUpload(id);
+    if (outcome === 'gone') throw new UploadNotFoundError();
+    if (outcome === 'finalizing') throw new FinalizeInProgressError();
+    await this.storage.remove(id);
+    this.events.emit(FragoEvents.UploadDeleted, new UploadDeletedEvent(upload));
+  }
+}

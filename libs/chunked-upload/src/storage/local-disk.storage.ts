@@ -1,0 +1,128 @@
+import { constants, createReadStream, promises as fs } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomUUID } from 'node:crypto';
+import { ChunkStorage, type PublishedFile } from './chunk-storage';
+import { PositionalWriter } from './positional-writer';
+import { StorageFullError, UploadNotFoundError } from '../errors/frago.errors';
+
+/**
+ * Default backend: one sparse data file per upload under `chunkDir`, chunks
+ * written at their offset (no chunk files, no copy at finalize), fsynced
+ * before a chunk counts, and published into `assembledDir` with link(2), which
+ * is atomic and fails rather than overwrite. Several instances may share the
+ * folders (a shared volume).
+ * @publicApi
+ */
+export class LocalDiskChunkStorage extends ChunkStorage {
+  private readonly chunkDir: string;
+  private readonly assembledDir: string;
+
+  constructor(chunkDir: string, assembledDir: string) {
+    super();
+    this.chunkDir = resolve(chunkDir);
+    this.assembledDir = resolve(assembledDir);
+  }
+
+  override async init(): Promise<void> {
+    await fs.mkdir(this.chunkDir, { recursive: true });
+    await fs.mkdir(this.assembledDir, { recursive: true });
+  }
+
+  private dataFile(uploadId: string): string {
+    return join(this.chunkDir, `${uploadId}.part`);
+  }
+
+  async create(uploadId: string, totalSize: number): Promise<void> {
+    const handle = await fs.open(this.dataFile(uploadId), 'wx').catch(rethrowStorage);
+    try {
+      await handle.truncate(totalSize).catch(rethrowStorage);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+    const handle = await fs.open(this.dataFile(uploadId), constants.O_RDWR).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new UploadNotFoundError();
+      return rethrowStorage(error);
+    });
+    try {
+      const sink = new PositionalWriter(handle, offset);
+      await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
+      await handle.datasync().catch(rethrowStorage);
+      return sink.bytesWritten;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  read(uploadId: string, start: number, end: number, readSize = 8 * 1024 * 1024): Readable {
+    return createReadStream(this.dataFile(uploadId), { start, end, highWaterMark: readSize });
+  }
+
+  async publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile> {
+    const source = this.dataFile(uploadId);
+    for (const relativePath of candidates) {
+      const target = this.confined(relativePath);
+      await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
+      const linked = await this.linkNoClobber(source, target);
+      if (!linked) continue;
+      await fs.unlink(source).catch(() => undefined);
+      await syncDirectory(dirname(target));
+      return { relativePath, location: target };
+    }
+    throw new Error('No free name to publish the assembled file under');
+  }
+
+  /** Creates `target` as the complete file, or returns false if the name is taken. */
+  private async linkNoClobber(source: string, target: string): Promise<boolean> {
+    try {
+      await fs.link(source, target);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') return rethrowStorage(error);
+    }
+    // Different file system (or no hard links): copy beside the target, then link.
+    const temporary = join(dirname(target), `.frago-${randomUUID()}.tmp`);
+    try {
+      await fs.copyFile(source, temporary, constants.COPYFILE_EXCL).catch(rethrowStorage);
+      const handle = await fs.open(temporary, 'r+');
+      await handle.datasync().finally(() => handle.close());
+      await fs.link(temporary, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.unlink(temporary).catch(() => undefined);
+    }
+  }
+
+  private confined(relativePath: string): string {
+    const target = resolve(this.assembledDir, relativePath);
+    if (!target.startsWith(this.assembledDir + sep)) throw new Error('Refusing a path outside the assembled folder');
+    return target;
+  }
+
+  async remove(uploadId: string): Promise<void> {
+    await fs.rm(this.dataFile(uploadId), { force: true });
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await fs.open(path, 'r').catch(() => null);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+}
+
+/** Maps a full disk to the domain error the filter answers with 507. */
+function rethrowStorage(error: unknown): never {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') throw new StorageFullError();
+  throw error;
+}

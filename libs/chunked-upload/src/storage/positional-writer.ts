@@ -1,0 +1,41 @@
+import type { FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+
+/**
+ * A Writable that writes at an advancing position of an open file, batching
+ * buffered socket reads into one writev(2). The caller owns the handle.
+ */
+export class PositionalWriter extends Writable {
+  bytesWritten = 0;
+
+  constructor(private readonly handle: FileHandle, private position: number) {
+    super({ highWaterMark: 1024 * 1024 });
+  }
+
+  override _write(data: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.writeAll([data]).then(() => callback(), callback);
+  }
+
+  override _writev(entries: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.writeAll(entries.map((entry) => entry.chunk)).then(() => callback(), callback);
+  }
+
+  private async writeAll(buffers: Buffer[]): Promise<void> {
+    const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    let { bytesWritten } = await this.handle.writev(buffers, this.position);
+    // A short write is rare on regular files; finish the rest buffer by buffer.
+    let offset = 0;
+    for (const buffer of buffers) {
+      const skip = Math.min(Math.max(bytesWritten - offset, 0), buffer.length);
+      offset += buffer.length;
+      let done = skip;
+      while (done < buffer.length) {
+        const result = await this.handle.write(buffer, done, buffer.length - done, this.position + offset - buffer.length + done);
+        done += result.bytesWritten;
+        bytesWritten += result.bytesWritten;
+      }
+    }
+    this.position += total;
+    this.bytesWritten += total;
+  }
+}
