@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { type CanActivate, type ExecutionContext, Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { ChunkedUploadModule, type ChunkedUploadModuleExtras, type ChunkedUploadOptions, fragoMigrations } from 'nestjs-frago';
+import type { TestDatabase } from './test-databases';
+
+/** A running test app: the module in a real Fastify server on 127.0.0.1. */
+export interface TestApp {
+  app: NestFastifyApplication;
+  /** Base URL of the operations, e.g. `http://127.0.0.1:PORT/api/upload`. */
+  uploadUrl: string;
+  /** Root URL, e.g. `http://127.0.0.1:PORT`. */
+  baseUrl: string;
+  /** Temp folder holding `chunks/` and `assembled/` (unless folders were passed in). */
+  dataDir: string;
+  chunkDir: string;
+  assembledDir: string;
+  close(): Promise<void>;
+}
+
+/** Options of {@link createTestApp}. */
+export interface TestAppOptions {
+  db: TestDatabase;
+  /** Module options (paths default to temp folders). */
+  options?: ChunkedUploadOptions;
+  extras?: ChunkedUploadModuleExtras;
+  /** Extra entities for the DataSource (host entities of a test). */
+  entities?: Type<unknown>[];
+  /** Create the schema with synchronize (custom entities) instead of the built-in migrations. */
+  synchronize?: boolean;
+  imports?: ModuleMetadata['imports'];
+  providers?: Provider[];
+  /** Share data folders with another instance. */
+  dataDir?: string;
+  /** Global prefix. @default 'api' */
+  prefix?: string;
+  /** Fastify ignoreTrailingSlash. @default true */
+  ignoreTrailingSlash?: boolean;
+}
+
+/** Sets `request.user = { id }` from an `x-user` header, as a host's auth guard would. */
+@Injectable()
+export class HeaderUserGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: { id: string } }>();
+    const user = request.headers['x-user'];
+    if (user) request.user = { id: user };
+    return true;
+  }
+}
+
+/** Boots the module in a real Fastify app listening on a free port. Always `close()` it. */
+export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
+  const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'frago-data-'));
+  const chunkDir = join(dataDir, 'chunks');
+  const assembledDir = join(dataDir, 'assembled');
+  const dbOptions = {
+    ...config.db.options,
+    entities: config.entities ?? [],
+    autoLoadEntities: true,
+    synchronize: config.synchronize ?? false,
+    migrationsRun: !config.synchronize,
+    migrations: config.synchronize ? [] : fragoMigrations,
+    logging: false,
+  } as DataSourceOptions & { autoLoadEntities: boolean };
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      EventEmitterModule.forRoot(),
+      TypeOrmModule.forRoot(dbOptions),
+      ChunkedUploadModule.forRoot({
+        chunkUploadPath: chunkDir,
+        assembledPath: assembledDir,
+        cleanupInterval: 0,
+        ...config.options,
+        ...config.extras,
+      }),
+      ...(config.imports ?? []),
+    ],
+    providers: [{ provide: APP_GUARD, useClass: HeaderUserGuard }, ...(config.providers ?? [])],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: config.ignoreTrailingSlash ?? true } }),
+    { logger: ['error'] },
+  );
+  app.setGlobalPrefix(config.prefix ?? 'api');
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('no address');
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+  const prefix = config.prefix ?? 'api';
+  const route = config.extras?.routePrefix ?? 'upload';
+  return {
+    app,
+    baseUrl,
+    uploadUrl: `${baseUrl}/${prefix ? `${prefix}/` : ''}${route}`,
+    dataDir,
+    chunkDir,
+    assembledDir,
+    close: async () => {
+      await app.close();
+      if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
