@@ -28,6 +28,7 @@ export class AppModule {
             maxUploadSize: config.maxUploadSize,
             maxChunkSize: config.maxChunkSize,
             doChecksum: config.doChecksum,
+            fsync: config.fsync,
             checksumType: config.checksumType,
             chunkLeaseTimeout: config.chunkLeaseTimeout,
             maxActiveUploadsPerIdentifier: config.maxActiveUploadsPerIdentifier,

@@ -25,7 +25,7 @@ export const optionsProvider: Provider = {
 export const storageProvider: Provider = {
   provide: ChunkStorage,
   useFactory: async (options: ResolvedChunkedUploadOptions) => {
-    const storage = options.storage ?? new LocalDiskChunkStorage(resolve(options.chunkUploadPath), resolve(options.assembledPath));
+    const storage = options.storage ?? new LocalDiskChunkStorage(resolve(options.chunkUploadPath), resolve(options.assembledPath), { fsync: options.fsync });
     await storage.init();
     return storage;
   },

@@ -13,6 +13,7 @@ export interface ExampleConfig {
   maxUploadSize?: number;
   maxChunkSize?: number;
   doChecksum?: boolean;
+  fsync?: boolean;
   checksumType?: string;
   chunkLeaseTimeout?: number;
   maxActiveUploadsPerIdentifier?: number;
@@ -77,6 +78,7 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     maxUploadSize: integer(env, 'FRAGO_MAX_UPLOAD_SIZE', 1),
     maxChunkSize: integer(env, 'FRAGO_MAX_CHUNK_SIZE', 1),
     doChecksum: boolean(env, 'FRAGO_DO_CHECKSUM'),
+    fsync: boolean(env, 'FRAGO_FSYNC'),
     checksumType: env.FRAGO_CHECKSUM_TYPE || undefined,
     chunkLeaseTimeout: integer(env, 'FRAGO_CHUNK_LEASE_MS', 1),
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),

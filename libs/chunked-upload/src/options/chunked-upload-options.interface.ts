@@ -38,6 +38,14 @@ export interface ChunkedUploadOptions {
   maxChunkSize?: number;
   /** Interval in ms of the expiry sweeper; 0 turns it off. @default 3600000 (1 hour) */
   cleanupInterval?: number;
+  /**
+   * With the default local-disk storage: flush every chunk to the disk
+   * (fdatasync) before acknowledging it, so acknowledged data survives a
+   * power loss and not only a crash of the process. Turning it off trades
+   * that for throughput on disks with slow syncs.
+   * @default true
+   */
+  fsync?: boolean;
   /** Storage backend for chunk data and assembled files. @default a LocalDiskChunkStorage on the two paths above */
   storage?: ChunkStorage;
   /**

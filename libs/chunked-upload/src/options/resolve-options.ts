@@ -89,7 +89,7 @@ function storage(value: unknown): ChunkStorage | null {
 
 const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
-  'assembleReadSize', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
+  'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
   'finalizeWaitTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
   // definition-time extras, accepted beside the options
   'uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal',
@@ -104,8 +104,10 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
   for (const key of Object.keys(input)) {
     if (!KNOWN_KEYS.has(key)) throw new InvalidFragoOptionError(key, (input as Record<string, unknown>)[key], 'unknown option');
   }
-  if (input.doChecksum !== undefined && typeof input.doChecksum !== 'boolean') {
-    throw new InvalidFragoOptionError('doChecksum', input.doChecksum, 'expected true or false');
+  for (const flag of ['doChecksum', 'fsync'] as const) {
+    if (input[flag] !== undefined && typeof input[flag] !== 'boolean') {
+      throw new InvalidFragoOptionError(flag, input[flag], 'expected true or false');
+    }
   }
   const resolved: ResolvedChunkedUploadOptions = {
     identifierMode: identifierMode(input.identifierMode),
@@ -113,6 +115,7 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     assembledPath: folder('assembledPath', input.assembledPath, DEFAULT_ASSEMBLED_PATH),
     checksumType: checksumType(input.checksumType),
     doChecksum: input.doChecksum ?? true,
+    fsync: input.fsync ?? true,
     expiration: positiveInteger('expiration', input.expiration, DEFAULT_EXPIRATION_MS),
     assembleReadSize: positiveInteger('assembleReadSize', input.assembleReadSize, DEFAULT_ASSEMBLE_READ_SIZE),
     maxUploadSize: positiveInteger('maxUploadSize', input.maxUploadSize, DEFAULT_MAX_UPLOAD_SIZE),

@@ -18,11 +18,20 @@ import { StorageFullError, UploadNotFoundError } from '../errors/frago.errors';
 export class LocalDiskChunkStorage extends ChunkStorage {
   private readonly chunkDir: string;
   private readonly assembledDir: string;
+  private readonly fsync: boolean;
 
-  constructor(chunkDir: string, assembledDir: string) {
+  /**
+   * @param chunkDir folder of the per-upload data files
+   * @param assembledDir folder where complete files are published
+   * @param options.fsync flush each chunk to the disk (fdatasync) before it
+   *   counts, so an acknowledged chunk survives a power loss, not only a
+   *   process crash. @default true
+   */
+  constructor(chunkDir: string, assembledDir: string, options: { fsync?: boolean } = {}) {
     super();
     this.chunkDir = resolve(chunkDir);
     this.assembledDir = resolve(assembledDir);
+    this.fsync = options.fsync ?? true;
   }
 
   override async init(): Promise<void> {
@@ -51,7 +60,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     try {
       const sink = new PositionalWriter(handle, offset);
       await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
-      await handle.datasync().catch(rethrowStorage);
+      if (this.fsync) await handle.datasync().catch(rethrowStorage);
       return sink.bytesWritten;
     } finally {
       await handle.close().catch(() => undefined);
@@ -70,7 +79,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       const linked = await this.linkNoClobber(source, target);
       if (!linked) continue;
       await fs.unlink(source).catch(() => undefined);
-      await syncDirectory(dirname(target));
+      if (this.fsync) await syncDirectory(dirname(target));
       return { relativePath, location: target };
     }
     throw new Error('No free name to publish the assembled file under');
