@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type CanActivate, type ExecutionContext, Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { type CanActivate, type DynamicModule, type ExecutionContext, Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -38,6 +38,12 @@ export interface TestAppOptions {
   synchronize?: boolean;
   imports?: ModuleMetadata['imports'];
   providers?: Provider[];
+  /**
+   * The ChunkedUploadModule registration itself (e.g. a `forRootAsync()`),
+   * used instead of the default `forRoot()`; `options`/`extras` are then ignored.
+   * Build its folders from {@link TestAppOptions.dataDir} to find the files.
+   */
+  uploadModule?: DynamicModule;
   /** Share data folders with another instance. */
   dataDir?: string;
   /** Global prefix. @default 'api' */
@@ -75,13 +81,14 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
     imports: [
       EventEmitterModule.forRoot(),
       TypeOrmModule.forRoot(dbOptions),
-      ChunkedUploadModule.forRoot({
-        chunkUploadPath: chunkDir,
-        assembledPath: assembledDir,
-        cleanupInterval: 0,
-        ...config.options,
-        ...config.extras,
-      }),
+      config.uploadModule ??
+        ChunkedUploadModule.forRoot({
+          chunkUploadPath: chunkDir,
+          assembledPath: assembledDir,
+          cleanupInterval: 0,
+          ...config.options,
+          ...config.extras,
+        }),
       ...(config.imports ?? []),
     ],
     providers: [{ provide: APP_GUARD, useClass: HeaderUserGuard }, ...(config.providers ?? [])],
