@@ -37,6 +37,10 @@ describe('upload through a faulty network', () => {
       retryDelay: { baseMs: 10, maxMs: 100 },
       requestTimeoutMs: 1500,
       onRetry: (error) => retried.push(error.code),
+    }).catch((error: unknown) => {
+      // SPEC §3.2: a connection cut mid-body must leave the server running and record nothing.
+      if (!app.isRunning()) assert.fail(`the example app died during the upload:\n${app.logTail()}`);
+      throw error;
     });
     const { stats } = proxy;
     assert.ok(stats.dropped > 0 && stats.failed > 0 && stats.hung > 0 && stats.delayed > 0, JSON.stringify(stats));

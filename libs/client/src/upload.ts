@@ -20,6 +20,7 @@ import { openSession, type UploadSession } from './upload-session';
  * has confirmed it (201 on finalize). Rejects with an `UploadError`
  * (`ChecksumMismatchError`, `UploadAbortedError`, …) carrying the upload id
  * when one was started, so the caller can resume with `uploadId`.
+ * The source's `close()`, if any, is called when the upload ends.
  */
 export async function upload(file: UploadInput, options: UploadOptions): Promise<UploadResult> {
   const resolved = resolveUploadOptions(options);

@@ -21,6 +21,10 @@ export interface ExampleApp {
   port: number;
   /** FRAGO_DATA_DIR of the app. */
   dataDir: string;
+  /** Whether the app process is still running (false once it crashed or was stopped). */
+  isRunning(): boolean;
+  /** The app's last log lines (stdout and stderr), for failure messages. */
+  logTail(): string;
   /** Reads a published file back from `assembled_uploads/`. */
   readAssembled(name: string): Promise<Buffer>;
   /** Stops the app and removes its temp folder. */
@@ -39,27 +43,29 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Resolves when the child logs a line containing "listening"; rejects if it exits first or takes over 60 s. */
-function waitUntilListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const log: string[] = [];
+/** Collects the child's output lines; resolves `listening` on the first line containing "listening". */
+function watchOutput(child: ChildProcess): { log: string[]; listening: Promise<void> } {
+  const log: string[] = [];
+  const listening = new Promise<void>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`example app not listening after 60 s:\n${log.join('\n')}`)), 60_000);
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`example app exited (${code}) before listening:\n${log.join('\n')}`));
+    };
     const onLine = (line: string): void => {
       log.push(line);
+      if (log.length > 200) log.shift();
       if (/listening/i.test(line)) {
         clearTimeout(timer);
         child.off('exit', onExit);
         resolvePromise();
       }
     };
-    const onExit = (code: number | null): void => {
-      clearTimeout(timer);
-      reject(new Error(`example app exited (${code}) before listening:\n${log.join('\n')}`));
-    };
-    const timer = setTimeout(() => reject(new Error(`example app not listening after 60 s:\n${log.join('\n')}`)), 60_000);
     createInterface({ input: child.stdout! }).on('line', onLine);
     createInterface({ input: child.stderr! }).on('line', onLine);
     child.once('exit', onExit);
   });
+  return { log, listening };
 }
 
 /** Starts the example app; `env` overrides its environment. Always call `stop()` (e.g. in `after`). */
@@ -75,6 +81,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(root, 'db.sqlite')}`,
       FRAGO_DATA_DIR: dataDir,
+      NO_COLOR: '1',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,8 +94,9 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
     }
     await rm(root, { recursive: true, force: true });
   };
+  const { log, listening } = watchOutput(child);
   try {
-    await waitUntilListening(child);
+    await listening;
   } catch (error) {
     await stop();
     throw error;
@@ -97,6 +105,8 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
     apiUrl: `http://127.0.0.1:${port}/api`,
     port,
     dataDir,
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+    logTail: () => log.slice(-40).join('\n'),
     readAssembled: (name) => readFile(join(dataDir, 'assembled_uploads', name)),
     stop,
   };
