@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import {
+  FragoEvents,
+  type ChecksumFailedEvent,
+  type ChunkReceivedEvent,
+  type UploadCompletedEvent,
+  type UploadDeletedEvent,
+  type UploadStartedEvent,
+} from 'nestjs-frago';
+import type { JsonResponse } from '../../helpers/upload-client';
+
+/** The key frago uses for an error's text: `error` on the chunk PUT, `message` elsewhere (SPEC §3). */
+export type ErrorKey = 'error' | 'message';
+
+/**
+ * Asserts a frago error answer: the status, `{status: false, <key>: text, code}`,
+ * no text under the other key, and nothing that leaks the server (stack
+ * frames, temp paths, module paths).
+ */
+export function assertFragoError(response: JsonResponse, status: number, key: ErrorKey, code?: string): string {
+  const body = response.body as Record<string, unknown> | null;
+  assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${JSON.stringify(body)}`);
+  assert.ok(body !== null && typeof body === 'object', `error body is JSON: ${String(body)}`);
+  assert.equal(body.status, false, JSON.stringify(body));
+  assert.equal(typeof body[key], 'string', `"${key}" holds the text: ${JSON.stringify(body)}`);
+  assert.ok((body[key] as string).length > 0);
+  assert.equal(body[key === 'error' ? 'message' : 'error'], undefined, `only "${key}" is used: ${JSON.stringify(body)}`);
+  assert.equal(typeof body.code, 'string', `a stable code is given: ${JSON.stringify(body)}`);
+  if (code !== undefined) assert.equal(body.code, code, JSON.stringify(body));
+  assertNoLeak(JSON.stringify(body));
+  return body[key] as string;
+}
+
+/** Fails when `text` shows a stack frame or a server path. */
+export function assertNoLeak(text: string): void {
+  assert.doesNotMatch(text, /\/tmp|\/work\/|node_modules|\bat [\w.<>]+ \(|\bat \//, `leaks server details: ${text}`);
+  assert.doesNotMatch(text, /\bstack\b/i, `leaks a stack: ${text}`);
+}
+
+async function toJson(response: Response): Promise<JsonResponse> {
+  const text = await response.text();
+  let body: unknown = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return { status: response.status, body: body as Record<string, unknown>, headers: response.headers };
+}
+
+/** Any request, answered as {@link JsonResponse}. */
+export async function request(url: string, init: RequestInit = {}): Promise<JsonResponse> {
+  return toJson(await fetch(url, init));
+}
+
+/** POST `fields` as `application/x-www-form-urlencoded`. */
+export function postUrlencoded(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  return request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+/** POST `fields` as `multipart/form-data` (what frago's JavaScript client sends). */
+export function postMultipart(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return request(url, { method: 'POST', headers, body: form });
+}
+
+/** Records every frago event, to check each fires exactly once per occurrence. */
+@Injectable()
+export class FragoEventLog {
+  started: UploadStartedEvent[] = [];
+  chunks: ChunkReceivedEvent[] = [];
+  completed: UploadCompletedEvent[] = [];
+  checksumFailed: ChecksumFailedEvent[] = [];
+  deleted: UploadDeletedEvent[] = [];
+
+  @OnEvent(FragoEvents.UploadStarted)
+  onStarted(event: UploadStartedEvent): void {
+    this.started.push(event);
+  }
+
+  @OnEvent(FragoEvents.ChunkReceived)
+  onChunk(event: ChunkReceivedEvent): void {
+    this.chunks.push(event);
+  }
+
+  @OnEvent(FragoEvents.UploadCompleted)
+  onCompleted(event: UploadCompletedEvent): void {
+    this.completed.push(event);
+  }
+
+  @OnEvent(FragoEvents.ChecksumFailed)
+  onChecksumFailed(event: ChecksumFailedEvent): void {
+    this.checksumFailed.push(event);
+  }
+
+  @OnEvent(FragoEvents.UploadDeleted)
+  onDeleted(event: UploadDeletedEvent): void {
+    this.deleted.push(event);
+  }
+
+  /** How many events of `list` concern upload `id`. */
+  count(list: Array<{ upload: { id: string } }>, id: string): number {
+    return list.filter((event) => event.upload.id === id).length;
+  }
+}
