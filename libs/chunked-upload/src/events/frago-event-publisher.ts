@@ -15,9 +15,17 @@ export class FragoEventPublisher {
 
   emit<K extends keyof FragoEventPayloads>(name: K, payload: FragoEventPayloads[K]): void {
     try {
-      this.emitter.emit(name, payload);
+      // emitAsync runs the listeners now, like emit, but also collects their
+      // promises: an async listener that rejects (e.g. `@OnEvent(…, { suppressErrors: false })`)
+      // is logged here instead of becoming an unhandled rejection that ends the process.
+      const settled: unknown = this.emitter.emitAsync(name, payload);
+      if (settled instanceof Promise) settled.catch((error: unknown) => this.logFailure(name, error));
     } catch (error) {
-      this.logger.error(`A listener of "${name}" threw: ${(error as Error)?.message ?? String(error)}`);
+      this.logFailure(name, error);
     }
+  }
+
+  private logFailure(name: string, error: unknown): void {
+    this.logger.error(`A listener of "${name}" threw: ${(error as Error)?.message ?? String(error)}`);
   }
 }
