@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Logger, RequestMethod } from '@nestjs/common';
+import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
@@ -10,16 +10,15 @@ async function bootstrap(): Promise<void> {
   const config = readConfig();
   const adapter = new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 1024 * 1024 });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    logger: ['error', 'warn', 'log'],
+    logger: ['error', 'warn'],
   });
   app.setGlobalPrefix('api', { exclude: [{ path: '/', method: RequestMethod.GET }, { path: 'assets/:name', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  Logger.log(
+  console.log(
     `nestjs-frago example listening on http://${config.host}:${port} (API /api/upload/, demo page /) — database: ${describeDatabase(config.databaseUrl)}, data folder: ${config.dataDir}, identifier mode: ${config.identifierMode}`,
-    'Bootstrap',
   );
 }
 
