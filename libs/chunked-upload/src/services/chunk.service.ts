@@ -106,6 +106,10 @@ export class ChunkService {
     try {
       const body = await source.open();
       const meter = new HashingMeter(range.size, digests.map((digest) => digest.algorithm));
+      // The meter can refuse an oversize body before the storage attaches its pipeline (it
+      // first opens the file): without a listener that 'error' would crash the process.
+      // The storage's pipeline still rejects with it, as the meter is then already errored.
+      meter.on('error', () => undefined);
       body.pipe(meter);
       body.once('error', (error) => meter.destroy(error));
       await this.storage.writeChunk(upload.id, range.start, meter, source.signal).catch((error: unknown) => {
