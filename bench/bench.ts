@@ -4,7 +4,7 @@
  * baseline's. See `--help` and issue 4.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, USAGE } from './args';
 import type { BenchOptions, DbKind } from './args';
@@ -22,6 +22,12 @@ import type { TestFile } from './test-file';
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
+}
+
+function loadLine(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
 }
 
 function machineLine(): string {
@@ -61,7 +67,11 @@ async function run(options: BenchOptions): Promise<void> {
   };
 
   const machine = machineLine();
-  log(`frago bench${options.quick ? ' --quick' : ''}: ${machine}`);
+  const loadBefore = loadLine();
+  log(`frago bench${options.quick ? ' --quick' : ''}: ${machine}; load average ${loadBefore} (1/5/15 min)`);
+  if (loadavg()[0] > 0.5 * cpus().length) {
+    log('warning: the machine is busy; other processes compete with the servers for CPU and disk, so figures will be noisy');
+  }
   if (options.onlyBaseline) log('--only-baseline: a second baseline process stands in for the example app');
   const unreachable = new Map<DbKind, string | null>();
   const results: ScenarioResult[] = [];
@@ -82,7 +92,7 @@ async function run(options: BenchOptions): Promise<void> {
   const rows = tableRows(results);
   const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per server; MB = 10^6 bytes; ratio = app / baseline`;
   console.log('');
-  console.log(`Machine: ${machine}`);
+  console.log(`Machine: ${machine}; load average ${loadBefore} at the start, ${loadLine()} at the end (1/5/15 min)`);
   console.log(`Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}`);
   console.log('');
   console.log(options.markdown ? renderMarkdown(rows) : renderText(rows));
@@ -92,7 +102,7 @@ async function run(options: BenchOptions): Promise<void> {
     if (r.skipped !== null) console.log(`note: ${r.label}: skipped (${r.skipped})`);
   }
   if (options.jsonFile !== null) {
-    const report = jsonReport(results, { machine, date: new Date().toISOString(), options });
+    const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });
     writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
     log(`results written to ${options.jsonFile}`);
   }
