@@ -3,7 +3,7 @@
  * goes), send the needed chunks in parallel with retries, then finalize with
  * the whole-file checksum.
  */
-import { linkSignals } from './abort';
+import { linkSignals, type LinkedSignal } from './abort';
 import { contentDigest, createIncrementalHash, type IncrementalHash } from './checksum';
 import type { ChunkPlanItem } from './chunk-plan';
 import { ClientErrorCodes, UploadAbortedError, UploadError } from './errors';
@@ -37,6 +37,7 @@ class UploadRun {
   private readonly api: FragoApi;
   private readonly progress: ProgressTracker;
   private readonly internal = new AbortController();
+  private readonly linked: LinkedSignal;
   private readonly signal: AbortSignal;
   private readonly startedAt = Date.now();
   private session?: UploadSession;
@@ -55,13 +56,23 @@ class UploadRun {
   ) {
     this.api = new FragoApi(options);
     this.progress = new ProgressTracker(source.size, options.onProgress);
-    this.signal = linkSignals(options.signal, this.internal.signal).signal;
+    this.linked = linkSignals(options.signal, this.internal.signal);
+    this.signal = this.linked.signal;
   }
 
+  /** Opens the session, transfers, finalizes; any failure goes through `fail()`. */
   async execute(): Promise<UploadResult> {
     try {
       if (this.options.signal?.aborted) throw new UploadAbortedError(undefined, this.options.signal.reason);
-      const session = await openSession({ ...this.options, api: this.api, source: this.source, policy: this.options.retryPolicy, signal: this.signal, onRetry: this.onRetry });
+      const session = await openSession({
+        api: this.api,
+        source: this.source,
+        chunkSize: this.options.chunkSize,
+        uploadId: this.options.uploadId,
+        policy: this.options.retryPolicy,
+        signal: this.signal,
+        onRetry: this.onRetry,
+      });
       this.session = session;
       this.options.onStart?.(session.id);
       this.progress.begin(session.id, session.resumedBytes);
@@ -69,6 +80,8 @@ class UploadRun {
       return await this.finalize(session, checksum);
     } catch (error) {
       throw await this.fail(error);
+    } finally {
+      this.linked.dispose();
     }
   }
 
