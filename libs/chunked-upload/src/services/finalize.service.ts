@@ -57,7 +57,8 @@ export class FinalizeService {
       const status = upload.effectiveStatus();
       if (status === UploadStatus.Complete) return upload; // idempotent: same 201 again
       if (status === UploadStatus.Expired) throw new UploadExpiredError();
-      await this.assertCovered(upload);
+      const completedMeanwhile = await this.coveredOrCompleted(identifier, upload);
+      if (completedMeanwhile) return completedMeanwhile;
       if (await this.store.claimFinalize(id, Date.now() + this.claimLease(upload.totalSize))) {
         return this.finalizeClaimed(upload, check);
       }
@@ -78,6 +79,23 @@ export class FinalizeService {
     if (!isSupportedHash(algorithm)) throw new UnsupportedAlgorithmError(algorithm);
     if (!/^[0-9a-fA-F]{8,256}$/.test(request.checksum)) throw new InvalidInputError('checksum must be a hexadecimal digest');
     return { checksum: request.checksum.toLowerCase(), algorithm };
+  }
+
+  /**
+   * Checks coverage before claiming. A winner that completes between our read
+   * of the upload and of its chunks deletes the chunk rows, which would look
+   * like nothing was uploaded: re-read, and answer the same 201 if complete.
+   */
+  private async coveredOrCompleted(identifier: UploadIdentifier | null, upload: AbstractChunkUpload): Promise<AbstractChunkUpload | null> {
+    try {
+      await this.assertCovered(upload);
+      return null;
+    } catch (error) {
+      if (!(error instanceof IncompleteUploadError)) throw error;
+      const latest = await this.uploads.get(identifier, upload.id);
+      if (latest.status === UploadStatus.Complete) return latest;
+      throw error;
+    }
   }
 
   private async assertCovered(upload: AbstractChunkUpload): Promise<void> {
