@@ -29,7 +29,7 @@ function percent(p: UploadProgress): string {
 /** The words after the numbers: rate and ETA, or what the upload is waiting for. */
 function status(p: UploadProgress): string {
   if (p.phase === 'starting') return 'starting';
-  if (p.phase === 'finalizing') return 'server is verifying the checksum';
+  if (p.phase === 'finalizing') return 'server verifying checksum';
   if (p.phase === 'done') return 'done';
   return `${formatBytes(p.bytesPerSecond)}/s  ETA ${formatDuration(p.etaSeconds)}`;
 }
