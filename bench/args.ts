@@ -18,6 +18,8 @@ export interface BenchOptions {
   verifyHash: boolean;
   /** A small upload to each fresh server before the measured runs. */
   warmup: boolean;
+  /** The baseline flushes (fdatasync) each chunk before acknowledging it. */
+  baselineFsync: boolean;
   /** Parent folder of the temporary working folder. */
   tmpParent: string | null;
   help: boolean;
@@ -37,6 +39,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only-baseline      benchmark a second baseline server in place of the app
   --no-verify-hash     skip re-hashing each assembled file after its run
   --no-warmup          skip the warm-up upload to each fresh server
+  --baseline-fsync     the baseline fdatasyncs each chunk before acknowledging it
+                       (the ceiling for durable chunk storage)
   --tmp DIR            where to create the temporary working folder (default: OS temp)
   --help               this text
 `;
@@ -61,6 +65,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     onlyBaseline: false,
     verifyHash: true,
     warmup: true,
+    baselineFsync: false,
     tmpParent: null,
     help: false,
   };
@@ -119,6 +124,9 @@ export function parseArgs(argv: string[]): BenchOptions {
         break;
       case '--no-warmup':
         options.warmup = false;
+        break;
+      case '--baseline-fsync':
+        options.baselineFsync = true;
         break;
       case '--tmp':
         options.tmpParent = value();

@@ -3,11 +3,14 @@
  * speaking frago's protocol. Each chunk body streams straight into one preallocated
  * file per upload at its offset; finalize hashes that file once. State is in memory.
  *
- *   node bench/dist/baseline-server.js --port N --dir D
+ *   node bench/dist/baseline-server.js --port N --dir D [--fsync]
+ *
+ * With --fsync each chunk is flushed (fdatasync) before it is acknowledged: the
+ * ceiling for a server that makes every acknowledged chunk durable.
  */
 import busboy from 'busboy';
 import { randomUUID, getHashes } from 'node:crypto';
-import { close, ftruncate, mkdirSync, open } from 'node:fs';
+import { close, fdatasync, ftruncate, mkdirSync, open } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -19,6 +22,7 @@ import { hashFile } from './test-file';
 const openAsync = promisify(open);
 const ftruncateAsync = promisify(ftruncate);
 const closeAsync = promisify(close);
+const fdatasyncAsync = promisify(fdatasync);
 
 interface Upload {
   id: string;
@@ -91,7 +95,10 @@ async function readForm(req: IncomingMessage): Promise<Record<string, unknown>> 
 class BaselineServer {
   private readonly uploads = new Map<string, Upload>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly fsync: boolean,
+  ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
@@ -150,6 +157,7 @@ class BaselineServer {
       ? await this.receiveMultipart(upload, req, start, end)
       : await this.receiveRaw(upload, req, start, end);
     if (written !== size) throw new HttpError(400, `Chunk size mismatch: got ${written} bytes, expected ${size}`);
+    if (this.fsync) await fdatasyncAsync(upload.fd);
     const duplicate = upload.chunks.get(start) === size;
     upload.chunks.set(start, size);
     sendJson(
@@ -232,8 +240,9 @@ class BaselineServer {
   }
 }
 
-function parseCli(argv: string[]): { port: number; dir: string; host: string } {
+function parseCli(argv: string[]): { port: number; dir: string; host: string; fsync: boolean } {
   let port = 0;
+  let fsync = false;
   let dir = '';
   let host = '127.0.0.1';
   for (let i = 0; i < argv.length; i++) {
@@ -241,24 +250,25 @@ function parseCli(argv: string[]): { port: number; dir: string; host: string } {
     if (argv[i] === '--port' && value !== undefined) port = Number(argv[++i]);
     else if (argv[i] === '--dir' && value !== undefined) dir = argv[++i];
     else if (argv[i] === '--host' && value !== undefined) host = argv[++i];
-    else throw new Error(`unknown argument ${argv[i]} (usage: --port N --dir D [--host H])`);
+    else if (argv[i] === '--fsync') fsync = true;
+    else throw new Error(`unknown argument ${argv[i]} (usage: --port N --dir D [--host H] [--fsync])`);
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0..65535');
   if (dir === '') throw new Error('--dir is required');
-  return { port, dir, host };
+  return { port, dir, host, fsync };
 }
 
 function main(): void {
-  const { port, dir, host } = parseCli(process.argv.slice(2));
+  const { port, dir, host, fsync } = parseCli(process.argv.slice(2));
   mkdirSync(dir, { recursive: true });
-  const app = new BaselineServer(dir);
+  const app = new BaselineServer(dir, fsync);
   const server = createServer((req, res) => {
     void app.handle(req, res);
   });
   server.listen(port, host, () => {
     const address = server.address();
     const actual = address !== null && typeof address === 'object' ? address.port : port;
-    console.log(`baseline-server listening on http://${host}:${actual}/api (data ${dir})`);
+    console.log(`baseline-server listening on http://${host}:${actual}/api (data ${dir}${fsync ? ', fdatasync per chunk' : ''})`);
   });
   const stop = (): void => {
     server.close(() => process.exit(0));

@@ -93,7 +93,7 @@ async function run(options: BenchOptions): Promise<void> {
   const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per server; MB = 10^6 bytes; ratio = app / baseline`;
   console.log('');
   console.log(`Machine: ${machine}; load average ${loadBefore} at the start, ${loadLine()} at the end (1/5/15 min)`);
-  console.log(`Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}`);
+  console.log(`Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}${options.baselineFsync ? '; the baseline fdatasyncs each chunk (--baseline-fsync)' : ''}`);
   console.log('');
   console.log(options.markdown ? renderMarkdown(rows) : renderText(rows));
   for (const r of results) {

@@ -115,10 +115,10 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
   const started: Target[] = [];
   let appPid: number | null = null;
   try {
-    const baseline = await startBaseline('baseline', join(rowDir, 'baseline'));
+    const baseline = await startBaseline('baseline', join(rowDir, 'baseline'), options.baselineFsync);
     started.push(baseline);
     const app = options.onlyBaseline
-      ? await startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'))
+      ? await startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'), options.baselineFsync)
       : await startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database?.url ?? '', cpuProfDir: options.cpuProfDir });
     started.push(app);
     if (app.role === 'app') appPid = app.process.pid;

@@ -51,9 +51,10 @@ async function emptyDir(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
 }
 
-export async function startBaseline(name: string, dir: string): Promise<Target> {
+export async function startBaseline(name: string, dir: string, fsync = false): Promise<Target> {
   await mkdir(dir, { recursive: true });
-  const proc = new ManagedProcess(name, process.execPath, [BASELINE_MAIN, '--port', '0', '--dir', dir], {
+  const args = [BASELINE_MAIN, '--port', '0', '--dir', dir, ...(fsync ? ['--fsync'] : [])];
+  const proc = new ManagedProcess(name, process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_ENV: 'production' },
   });
