@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { ConfigurableModuleAsyncOptions, Type } from '@nestjs/common';
 import type { ChunkStorage } from '../storage/chunk-storage';
 import type { IdentifierStrategy } from '../identifier/identifier-strategy';
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
@@ -78,6 +78,23 @@ export interface ChunkedUploadModuleExtras {
   /** Register the module globally so its services are injectable everywhere. @default false */
   isGlobal?: boolean;
 }
+
+/**
+ * What a class given to `forRootAsync({ useClass })` or `{ useExisting }`
+ * implements: it returns the options (or a promise of them).
+ * @publicApi
+ */
+export interface ChunkedUploadOptionsFactory {
+  createChunkedUploadOptions(): Promise<ChunkedUploadOptions> | ChunkedUploadOptions;
+}
+
+/**
+ * Argument of `forRootAsync()`: `imports` plus one of `useFactory` (with
+ * `inject`), `useClass` or `useExisting`, beside the definition-time extras.
+ * @publicApi
+ */
+export type ChunkedUploadAsyncOptions = ConfigurableModuleAsyncOptions<ChunkedUploadOptions, 'createChunkedUploadOptions'> &
+  ChunkedUploadModuleExtras;
 
 /** The options after defaults and checks: every field present, frozen. @publicApi */
 export interface ResolvedChunkedUploadOptions
