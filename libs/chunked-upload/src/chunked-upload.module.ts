@@ -21,6 +21,7 @@ import { UploadService } from './services/upload.service';
 import { ChunkService } from './services/chunk.service';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
+import { IncrementalHasher } from './services/incremental-hash';
 
 /**
  * Resumable, parallel, chunked uploads (frago's protocol) for a Nest app on
@@ -64,6 +65,7 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       ChunkService,
       FinalizeService,
       ExpiryService,
+      IncrementalHasher,
     ],
     exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService],
   };

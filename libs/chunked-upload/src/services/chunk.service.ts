@@ -27,6 +27,7 @@ import {
 import type { ContentRange } from '../http/content-range';
 import type { ExpectedDigest } from '../http/content-digest';
 import { HashingMeter } from './hashing-meter';
+import { IncrementalHasher } from './incremental-hash';
 import { UploadService } from './upload.service';
 import { UploadStore, type Reservation } from './upload-store';
 
@@ -57,6 +58,7 @@ export class ChunkService {
     private readonly store: UploadStore,
     private readonly storage: ChunkStorage,
     private readonly events: FragoEventPublisher,
+    private readonly hasher: IncrementalHasher,
   ) {}
 
   async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
@@ -72,6 +74,7 @@ export class ChunkService {
       return { range, duplicate: true };
     }
     await this.write(upload, reservation.id, range, digests, source);
+    this.hasher.chunkCommitted(upload.id, range.start, range.end);
     this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, range.start, range.end, range.size));
     return { range, duplicate: false };
   }

@@ -7,6 +7,7 @@ import { FragoEventPublisher } from '../events/frago-event-publisher';
 import { FragoEvents } from '../events/frago-events';
 import { UploadExpiredEvent } from '../events/upload.events';
 import { UploadStore } from './upload-store';
+import { IncrementalHasher } from './incremental-hash';
 
 const SWEEP_BATCH = 100;
 
@@ -28,6 +29,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: UploadStore,
     private readonly storage: ChunkStorage,
     private readonly events: FragoEventPublisher,
+    private readonly hasher: IncrementalHasher,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,6 +63,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
         if (!(await this.store.markExpired(upload.id))) continue;
         progressed = true;
         await this.storage.remove(upload.id);
+        this.hasher.forget(upload.id);
         await this.store.deleteChunks(upload.id);
         upload.status = UploadStatus.Expired;
         expired++;

@@ -25,6 +25,7 @@ import { computeCoverage } from './coverage';
 import { confineRelativePath, numberedAlternative } from './safe-filename';
 import { UploadService } from './upload.service';
 import { UploadStore } from './upload-store';
+import { IncrementalHasher } from './incremental-hash';
 
 /** The client's finalize request. */
 export interface FinalizeRequest {
@@ -46,6 +47,7 @@ export class FinalizeService {
     private readonly store: UploadStore,
     private readonly storage: ChunkStorage,
     private readonly events: FragoEventPublisher,
+    private readonly hasher: IncrementalHasher,
   ) {}
 
   /** Finalizes once; concurrent callers wait for the winner, or get `FinalizeInProgressError` (409). */
@@ -120,6 +122,7 @@ export class FinalizeService {
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
       if (!(await this.store.completeUpload(upload.id, fields))) throw new UploadNotFoundError();
       Object.assign(upload, fields, { status: UploadStatus.Complete, completedAt: new Date(), finalizingUntil: null });
+      this.hasher.forget(upload.id);
       this.events.emit(FragoEvents.UploadCompleted, new UploadCompletedEvent(upload, file.location));
       return upload;
     } catch (error) {
@@ -130,6 +133,8 @@ export class FinalizeService {
   }
 
   private async hash(upload: AbstractChunkUpload, algorithm: string): Promise<string> {
+    const carried = await this.hasher.digest(upload.id, upload.totalSize, algorithm);
+    if (carried !== null) return carried;
     const hash = createHash(algorithm);
     const stream = this.storage.read(upload.id, 0, upload.totalSize - 1, this.options.assembleReadSize);
     for await (const data of stream) hash.update(data as Buffer);

@@ -20,6 +20,7 @@ import {
 import { computeCoverage, type Coverage } from './coverage';
 import { filenameProblem } from './safe-filename';
 import { UploadStore } from './upload-store';
+import { IncrementalHasher } from './incremental-hash';
 import type { ChunkRange } from '../protocol/wire.types';
 
 /** An upload with the chunk facts a status answer needs. */
@@ -38,6 +39,7 @@ export class UploadService {
     private readonly storage: ChunkStorage,
     private readonly strategy: IdentifierStrategy,
     private readonly events: FragoEventPublisher,
+    private readonly hasher: IncrementalHasher,
   ) {}
 
   /** Creates an upload owned by `identifier`. */
@@ -115,6 +117,7 @@ export class UploadService {
     if (outcome === 'gone') throw new UploadNotFoundError();
     if (outcome === 'finalizing') throw new FinalizeInProgressError();
     await this.storage.remove(id);
+    this.hasher.forget(id);
     this.events.emit(FragoEvents.UploadDeleted, new UploadDeletedEvent(upload));
   }
 }

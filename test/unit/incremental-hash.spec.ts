@@ -1,0 +1,87 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LocalDiskChunkStorage, type ResolvedChunkedUploadOptions } from 'nestjs-frago';
+import { IncrementalHasher } from 'nestjs-frago/dist/services/incremental-hash';
+import { resolveChunkedUploadOptions } from 'nestjs-frago/dist/options/resolve-options';
+import { digest, testBytes } from '../helpers/upload-client';
+
+/** Local disk storage that counts the bytes read back, to see what finalize re-reads. */
+class CountingStorage extends LocalDiskChunkStorage {
+  bytesRead = 0;
+  override read(uploadId: string, start: number, end: number, readSize?: number): Readable {
+    const stream = super.read(uploadId, start, end, readSize);
+    stream.on('data', (data: Buffer) => (this.bytesRead += data.length));
+    return stream;
+  }
+}
+
+describe('IncrementalHasher', () => {
+  let dir: string;
+  let storage: CountingStorage;
+  const data = testBytes(1_000_003, 9);
+  const chunk = 100_000;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'frago-hash-'));
+    storage = new CountingStorage(join(dir, 'c'), join(dir, 'a'), { fsync: false });
+    await storage.init();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function store(id: string, start: number, end: number): Promise<void> {
+    await storage.writeChunk(id, start, Readable.from([data.subarray(start, end + 1)]));
+  }
+
+  function hasher(options: Parameters<typeof resolveChunkedUploadOptions>[0] = {}): IncrementalHasher {
+    return new IncrementalHasher(resolveChunkedUploadOptions(options) as ResolvedChunkedUploadOptions, storage);
+  }
+
+  it('in-order chunks are hashed as they arrive, so the digest reads nothing more', async () => {
+    const id = 'in-order';
+    const h = hasher();
+    await storage.create(id, data.length);
+    for (let start = 0; start < data.length; start += chunk) {
+      const end = Math.min(start + chunk, data.length) - 1;
+      await store(id, start, end);
+      h.chunkCommitted(id, start, end);
+    }
+    const result = await h.digest(id, data.length, 'md5');
+    assert.equal(result, digest(data, 'md5'));
+    assert.equal(storage.bytesRead, data.length, 'every byte read exactly once');
+  });
+
+  it('out-of-order chunks wait for the gap; a gap never committed here is read at the digest', async () => {
+    const id = 'gappy';
+    const h = hasher();
+    storage.bytesRead = 0;
+    await storage.create(id, data.length);
+    const starts = [];
+    for (let start = 0; start < data.length; start += chunk) starts.push(start);
+    // commit everything except the chunk at 200000 through this hasher, in reverse order
+    for (const start of starts.reverse()) {
+      const end = Math.min(start + chunk, data.length) - 1;
+      await store(id, start, end);
+      if (start !== 200_000) h.chunkCommitted(id, start, end);
+    }
+    const result = await h.digest(id, data.length, 'md5');
+    assert.equal(result, digest(data, 'md5'));
+    assert.equal(storage.bytesRead, data.length, 'the prefix [0, 200000) before, the rest at the digest');
+  });
+
+  it('answers null for another algorithm or an unknown upload, so finalize reads it all', async () => {
+    const h = hasher();
+    h.chunkCommitted('in-order-2', 0, 10);
+    assert.equal(await h.digest('in-order-2', 11, 'sha256'), null);
+    assert.equal(await h.digest('never-seen', 11, 'md5'), null);
+  });
+
+  it('does nothing when checksums are off', async () => {
+    const h = hasher({ doChecksum: false });
+    h.chunkCommitted('x', 0, 10);
+    assert.equal(await h.digest('x', 11, 'md5'), null);
+  });
+});
