@@ -2,13 +2,19 @@
  * The browser entry of nestjs-frago-client (dist/index.js and everything it
  * requires) must load nothing Node-only: no `node:` modules, no fs/crypto/…,
  * no `Buffer`. The Node entry (dist/node.js) is the one place for those.
+ * `browserBundle()` turns it into one script that uploads from a context
+ * holding only browser globals.
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { builtinModules } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
-import { REPO_ROOT } from './support/example-app';
+import { after, before, describe, it } from 'node:test';
+import { createContext, runInContext } from 'node:vm';
+import { browserBundle, type UploadOptions, type UploadResult } from 'nestjs-frago-client/node';
+import { REPO_ROOT, startExampleApp, type ExampleApp } from './support/example-app';
+import { uniqueName } from './support/files';
 
 const DIST = join(REPO_ROOT, 'libs', 'client', 'dist');
 
@@ -48,5 +54,35 @@ describe('nestjs-frago-client browser entry', () => {
   it('the Node entry adds the file-system source', () => {
     const { packages } = requireGraph(join(DIST, 'node.js'));
     assert.ok(packages.has('node:fs/promises'));
+  });
+});
+
+describe('nestjs-frago-client browser bundle', () => {
+  let app: ExampleApp;
+  before(async () => {
+    app = await startExampleApp();
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it('uploads a Blob from a context with only browser globals (no require, process or Buffer)', async () => {
+    const browserGlobals = {
+      fetch, Blob, Headers, Response, AbortController, AbortSignal, btoa, atob, setTimeout, clearTimeout,
+      WebAssembly, TextEncoder, TextDecoder, console,
+    };
+    const context = createContext({ ...browserGlobals });
+    runInContext(await browserBundle(), context, { filename: 'frago-client.js' });
+    const client = (context as { FragoClient?: { upload(file: Blob, options: UploadOptions): Promise<UploadResult> } }).FragoClient;
+    assert.ok(client, 'the bundle defines globalThis.FragoClient');
+    assert.equal('require' in context || 'process' in context || 'Buffer' in context, false);
+
+    const name = uniqueName('bundle');
+    const bytes = randomBytes(2 * 1024 * 1024 + 9);
+    const result = await client.upload(new Blob([new Uint8Array(bytes)]), {
+      url: app.apiUrl, filename: name, chunkSize: 300_001, parallel: 3, checksum: 'sha256', chunkDigest: true,
+    });
+    assert.equal(result.checksum, createHash('sha256').update(bytes).digest('hex'));
+    assert.deepEqual(await app.readAssembled(name), bytes);
   });
 });
