@@ -58,7 +58,8 @@ export class ChunkedUploadController {
     const { limit = 50, offset = 0, status } = validateDto(ListUploadsQuery, query ?? {});
     const uploads = await this.uploads.list(identifier, status, limit, offset);
     const now = Date.now();
-    return uploads.map((upload) => toListEntry(upload, now));
+    const received = await this.uploads.receivedBytes(uploads, now);
+    return uploads.map((upload) => toListEntry(upload, now, received.get(upload.id) ?? 0));
   }
 
   @Get(':id')

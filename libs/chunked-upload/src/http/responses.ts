@@ -2,8 +2,8 @@ import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.enti
 import type { UploadState } from '../services/upload.service';
 import type { UploadListEntry, UploadStatusResponse } from '../protocol/wire.types';
 
-/** The list entry of an upload (SPEC §3 Status, without chunk details). */
-export function toListEntry(upload: AbstractChunkUpload, now = Date.now()): UploadListEntry {
+/** The list entry of an upload (SPEC §3 Status, without chunk details); `receivedBytes` counts while in progress. */
+export function toListEntry(upload: AbstractChunkUpload, now = Date.now(), receivedBytes = 0): UploadListEntry {
   const status = upload.effectiveStatus(now);
   return {
     upload_id: upload.id,
@@ -13,7 +13,7 @@ export function toListEntry(upload: AbstractChunkUpload, now = Date.now()): Uplo
     created_at: upload.createdAt.toISOString(),
     completed_at: upload.completedAt ? upload.completedAt.toISOString() : null,
     expires_at: upload.expiresAt.toISOString(),
-    received_bytes: status === 'complete' ? upload.totalSize : 0,
+    received_bytes: status === 'complete' ? upload.totalSize : status === 'in_progress' ? receivedBytes : 0,
   };
 }
 

@@ -91,6 +91,21 @@ export class UploadStore {
     return this.exclusive(() => this.chunks.find({ where: { uploadId, committed: true }, order: { start: 'ASC' } }));
   }
 
+  /** Bytes of the committed chunks of each upload, in one query (committed chunks never overlap). */
+  async committedBytes(uploadIds: string[]): Promise<Map<string, number>> {
+    if (uploadIds.length === 0) return new Map();
+    const rows = await this.exclusive(() =>
+      this.chunks
+        .createQueryBuilder('chunk')
+        .select('chunk.uploadId', 'uploadId')
+        .addSelect('SUM(chunk.size)', 'bytes')
+        .where({ uploadId: In(uploadIds), committed: true })
+        .groupBy('chunk.uploadId')
+        .getRawMany<{ uploadId: string; bytes: string | number }>(),
+    );
+    return new Map(rows.map((row) => [row.uploadId, Number(row.bytes)]));
+  }
+
   /**
    * Reserves `[start, end]` for one writer, under a lock on the upload row so
    * that two overlapping reservations can never both succeed, on one

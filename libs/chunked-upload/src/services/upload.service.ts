@@ -110,6 +110,12 @@ export class UploadService {
     return this.store.listUploads(this.strategy.ownerWhere(identifier), status, limit, offset);
   }
 
+  /** Bytes received so far by each upload in progress (for list entries); others are absent. */
+  receivedBytes(uploads: AbstractChunkUpload[], now = Date.now()): Promise<Map<string, number>> {
+    const ids = uploads.filter((upload) => upload.effectiveStatus(now) === UploadStatus.InProgress).map((upload) => upload.id);
+    return this.store.committedBytes(ids);
+  }
+
   /** Deletes the upload's records and stored data (SPEC §3 Abort). */
   async abort(identifier: UploadIdentifier | null, id: string): Promise<void> {
     const upload = await this.get(identifier, id);
