@@ -19,7 +19,7 @@ export type ErrorKey = 'error' | 'message';
  * no text under the other key, and nothing that leaks the server (stack
  * frames, temp paths, module paths).
  */
-export function assertFragoError(response: JsonResponse, status: number, key: ErrorKey, code?: string): string {
+export function assertFragoError(response: JsonResponse<unknown>, status: number, key: ErrorKey, code?: string): string {
   const body = response.body as Record<string, unknown> | null;
   assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${JSON.stringify(body)}`);
   assert.ok(body !== null && typeof body === 'object', `error body is JSON: ${String(body)}`);
