@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module';
 import { readConfig } from './config/env';
 import { describeDatabase } from './config/database';
+import { boundShutdownGrace } from './shutdown-grace';
 
 async function bootstrap(): Promise<void> {
   const config = readConfig();
@@ -14,6 +15,7 @@ async function bootstrap(): Promise<void> {
   });
   app.setGlobalPrefix('api', { exclude: [{ path: '/', method: RequestMethod.GET }, { path: 'assets/:name', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
+  boundShutdownGrace(app, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -16,6 +16,8 @@ export interface ExampleConfig {
   fsync?: boolean;
   checksumType?: string;
   chunkLeaseTimeout?: number;
+  /** How long in-flight requests may take to finish after SIGTERM before their connections are cut (ms). */
+  shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
 }
@@ -81,6 +83,7 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     fsync: boolean(env, 'FRAGO_FSYNC'),
     checksumType: env.FRAGO_CHECKSUM_TYPE || undefined,
     chunkLeaseTimeout: integer(env, 'FRAGO_CHUNK_LEASE_MS', 1),
+    shutdownGraceMs: integer(env, 'FRAGO_SHUTDOWN_GRACE_MS', 0) ?? 10_000,
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
     maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),
   };
