@@ -57,7 +57,7 @@ describe('nestjs-frago-client browser entry', () => {
   });
 });
 
-describe('nestjs-frago-client browser bundle', () => {
+describe('nestjs-frago-client browser bundle', { timeout: 90_000 }, () => {
   let app: ExampleApp;
   before(async () => {
     app = await startExampleApp();

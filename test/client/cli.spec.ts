@@ -14,7 +14,7 @@ import { killAll, runCli } from './support/run-cli';
 /** Whether a path exists. */
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
-describe('frago-upload CLI', () => {
+describe('frago-upload CLI', { timeout: 120_000 }, () => {
   let app: ExampleApp;
   let files: TempFiles;
   let proxy: FaultProxy | undefined;

@@ -38,7 +38,7 @@ async function interruptedUpload(app: ExampleApp, source: FileSource, chunks: nu
   return error.uploadId;
 }
 
-describe('nestjs-frago-client against the example app', () => {
+describe('nestjs-frago-client against the example app', { timeout: 120_000 }, () => {
   let app: ExampleApp;
   let files: TempFiles;
   let api: FragoApi;

@@ -10,7 +10,7 @@ import { startExampleApp, type ExampleApp } from './support/example-app';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { hexDigest, tempFiles, uniqueName, type TempFiles } from './support/files';
 
-describe('upload through a faulty network', () => {
+describe('upload through a faulty network', { timeout: 120_000 }, () => {
   let app: ExampleApp;
   let files: TempFiles;
   let proxy: FaultProxy | undefined;
