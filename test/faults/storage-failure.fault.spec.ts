@@ -1,0 +1,166 @@
+/**
+ * Scenario 7 (issue 3): the storage fails under a chunk write. An injected
+ * backend that breaks mid-stream answers 503 STORAGE_UNAVAILABLE telling the
+ * client to retry; a full disk (a 2 MiB tmpfs, when this machine lets us
+ * mount one) answers 507 STORAGE_FULL. Either way nothing stored before is
+ * lost and the upload completes once the storage recovers.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { LocalDiskChunkStorage } from 'nestjs-frago';
+import { createTestApp, type TestApp } from '../helpers/create-test-app';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
+import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
+
+const CHUNK = 128 * 1024;
+
+/** Local disk whose every `every`-th chunk write dies half-way with an I/O error. */
+class FlakyDiskStorage extends LocalDiskChunkStorage {
+  writes = 0;
+  failures = 0;
+
+  constructor(chunkDir: string, assembledDir: string, private readonly every: number) {
+    super(chunkDir, assembledDir);
+  }
+
+  override writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+    this.writes++;
+    if (this.writes % this.every !== 0) return super.writeChunk(uploadId, offset, source, signal);
+    this.failures++;
+    let passed = 0;
+    const breaking = new Transform({
+      transform(data: Buffer, _encoding, callback) {
+        passed += data.length;
+        if (passed > CHUNK / 2) callback(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+        else callback(null, data);
+      },
+    });
+    source.once('error', (error) => breaking.destroy(error));
+    return super.writeChunk(uploadId, offset, source.pipe(breaking), signal);
+  }
+}
+
+/** Sends `data` chunk by chunk; each refused chunk is retried (up to 5 times). Returns every refusal. */
+async function sendAll(url: string, id: string, data: Buffer, chunks: Array<{ start: number; end: number }>): Promise<JsonResponse[]> {
+  const refusals: JsonResponse[] = [];
+  for (const { start, end } of chunks) {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await putChunk(url, id, data.subarray(start, end), start, data.length, { multipart: start % (2 * CHUNK) === 0 });
+      if (answer.status === 200) break;
+      refusals.push(answer);
+      assert.ok(attempt < 5, `chunk ${start} still refused: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+  }
+  return refusals;
+}
+
+describe('storage failure under a chunk write', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let dataDir: string;
+  let storage: FlakyDiskStorage;
+
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    dataDir = mkdtempSync(join(tmpdir(), 'frago-flaky-'));
+    storage = new FlakyDiskStorage(join(dataDir, 'chunks'), join(dataDir, 'assembled'), 3);
+    t = await createTestApp({ db, dataDir, options: { storage } });
+  });
+  after(async () => {
+    await t?.close();
+    await db?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 STORAGE_UNAVAILABLE saying to retry, keeps what was stored, and completes after retries', async () => {
+    const data = testBytes(12 * CHUNK + 999, 71);
+    const id = await startOk(t.uploadUrl, 'flaky.bin', data.length);
+    const ranges = chunkRanges(data.length, CHUNK);
+    const refusals = await sendAll(t.uploadUrl, id, data, ranges.slice(0, 6));
+    assert.ok(storage.failures >= 2, 'the storage failed');
+    assert.equal(refusals.length, storage.failures);
+    for (const refusal of refusals) {
+      assert.equal(refusal.status, 503);
+      assert.deepEqual(refusal.body, { status: false, code: 'STORAGE_UNAVAILABLE', error: 'Storage failed: the chunk was not stored; retry' });
+      assert.equal(refusal.headers.get('retry-after'), '1');
+    }
+    const midway = await getStatus(t.uploadUrl, id);
+    assert.equal(midway.body.received_bytes, 6 * CHUNK, 'every acknowledged chunk counts, no failed one does');
+
+    // Parallel chunks while the storage keeps failing: retried until stored.
+    const rest = ranges.slice(6);
+    const parallel = await Promise.all(rest.map((range) => sendAll(t.uploadUrl, id, data, [range])));
+    for (const refusal of parallel.flat()) assert.equal(refusal.status, 503);
+    const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    assert.deepEqual(readFileSync(join(t.assembledDir, 'flaky.bin')), data);
+  });
+});
+
+describe('full disk (2 MiB tmpfs)', () => {
+  let db: TestDatabase;
+  let t: TestApp | undefined;
+  let mountPoint: string;
+  let mounted = false;
+
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    mountPoint = mkdtempSync(join(tmpdir(), 'frago-tmpfs-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      mounted = false;
+    }
+  });
+  after(async () => {
+    await t?.close();
+    if (mounted) execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+    rmSync(mountPoint, { recursive: true, force: true });
+    await db?.drop();
+  });
+
+  it('answers 507 STORAGE_FULL beyond the space, keeps earlier chunks intact, and resumes once space is freed', async (context) => {
+    if (!mounted) {
+      context.skip('tmpfs mount not permitted');
+      return;
+    }
+    const ballast = join(mountPoint, 'ballast');
+    writeFileSync(ballast, Buffer.alloc(1024 * 1024, 1));
+    t = await createTestApp({ db, dataDir: mountPoint });
+    const data = testBytes(12 * CHUNK, 72);
+    const id = await startOk(t.uploadUrl, 'full.bin', data.length);
+    const ranges = chunkRanges(data.length, CHUNK);
+    const answers: JsonResponse[] = [];
+    for (const { start, end } of ranges) answers.push(await putChunk(t.uploadUrl, id, data.subarray(start, end), start, data.length));
+
+    const stored = ranges.filter((_, i) => answers[i].status === 200);
+    const refused = answers.filter((answer) => answer.status !== 200);
+    assert.ok(stored.length >= 2, 'some chunks fit');
+    assert.ok(refused.length >= 2, 'the disk filled up');
+    for (const refusal of refused) {
+      assert.equal(refusal.status, 507, JSON.stringify(refusal.body));
+      assert.deepEqual(refusal.body, { status: false, code: 'STORAGE_FULL', error: 'Insufficient storage: the chunk was not stored; retry later' });
+      assert.ok(refusal.headers.get('retry-after'));
+    }
+    const status = await getStatus(t.uploadUrl, id);
+    assert.equal(status.body.received_bytes, stored.length * CHUNK);
+    const part = readFileSync(join(t.chunkDir, `${id}.part`));
+    for (const { start, end } of stored) assert.ok(part.subarray(start, end).equals(data.subarray(start, end)), `stored chunk ${start} intact`);
+
+    rmSync(ballast);
+    const missing = ranges.filter((_, i) => answers[i].status !== 200);
+    for (const { start, end } of missing) {
+      const retry = await putChunk(t.uploadUrl, id, data.subarray(start, end), start, data.length);
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    }
+    const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+    assert.deepEqual(readFileSync(join(t.assembledDir, 'full.bin')), data);
+  });
+});
