@@ -18,7 +18,7 @@ export function computeCoverage(ranges: readonly ByteRange[], totalSize: number)
   for (const { start, end } of sorted) {
     const from = Math.max(start, 0);
     const to = Math.min(end, totalSize - 1);
-    if (to < next) continue;
+    if (to < next || from > to) continue; // already covered, or wholly outside [0, totalSize)
     if (from > next) missing.push({ start: next, end: from - 1 });
     received += to - Math.max(from, next) + 1;
     next = to + 1;
