@@ -6,6 +6,7 @@ import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { ByteRange } from '../protocol/wire.types';
+import { withNamedLock } from './owner-lock';
 
 /** Outcome of trying to reserve a chunk's byte range. */
 export type Reservation =
@@ -76,15 +77,22 @@ export class UploadStore {
   }
 
   /** Uploads in progress (not expired) of one owner: their count and reserved bytes. */
-  async activeUsage(owner: FindOptionsWhere<AbstractChunkUpload>): Promise<{ count: number; bytes: number }> {
-    const now = Date.now();
-    const rows = await this.exclusive(() =>
-      this.uploads.find({
-        select: { id: true, totalSize: true },
-        where: { ...owner, status: UploadStatus.InProgress, expiresAt: Raw((column) => `${column} > :now`, { now }) },
+  activeUsage(owner: FindOptionsWhere<AbstractChunkUpload>): Promise<ActiveUsage> {
+    return this.exclusive(() => usageOf(this.uploads, owner));
+  }
+
+  /**
+   * Inserts `upload` unless `admit` throws when shown the owner's usage.
+   * Starts of one owner run one at a time on every instance (a named lock),
+   * so concurrent starts cannot all pass the same quota check.
+   */
+  insertUploadAdmitted(upload: AbstractChunkUpload, owner: FindOptionsWhere<AbstractChunkUpload>, admit: (usage: ActiveUsage) => void): Promise<void> {
+    return this.exclusive(() =>
+      withNamedLock(this.dataSource, `owner:${JSON.stringify(owner)}`, async (manager) => {
+        admit(await usageOf(manager.getRepository(this.uploads.target), owner));
+        await manager.insert(this.uploads.target, upload as Parameters<Repository<AbstractChunkUpload>['insert']>[0]);
       }),
     );
-    return { count: rows.length, bytes: rows.reduce((sum, row) => sum + row.totalSize, 0) };
   }
 
   committedChunks(uploadId: string): Promise<ChunkedUploadChunk[]> {
@@ -245,6 +253,21 @@ export class UploadStore {
   private updateQuery(values: Record<string, unknown>) {
     return this.uploads.createQueryBuilder().update().set(values);
   }
+}
+
+/** Count and reserved bytes of one owner's uploads in progress. */
+export interface ActiveUsage {
+  count: number;
+  bytes: number;
+}
+
+async function usageOf(uploads: Repository<AbstractChunkUpload>, owner: FindOptionsWhere<AbstractChunkUpload>): Promise<ActiveUsage> {
+  const now = Date.now();
+  const rows = await uploads.find({
+    select: { id: true, totalSize: true },
+    where: { ...owner, status: UploadStatus.InProgress, expiresAt: Raw((column) => `${column} > :now`, { now }) },
+  });
+  return { count: rows.length, bytes: rows.reduce((sum, row) => sum + row.totalSize, 0) };
 }
 
 /** Why an upload takes no chunks now, or null when it does. */

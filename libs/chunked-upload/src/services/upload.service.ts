@@ -19,7 +19,7 @@ import {
 } from '../errors/frago.errors';
 import { computeCoverage, type Coverage } from './coverage';
 import { filenameProblem } from './safe-filename';
-import { UploadStore } from './upload-store';
+import { UploadStore, type ActiveUsage } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';
 import type { ChunkRange } from '../protocol/wire.types';
 
@@ -65,7 +65,11 @@ export class UploadService {
     this.strategy.assign(upload, identifier);
     await this.storage.create(upload.id, totalSize);
     try {
-      await this.store.insertUpload(upload);
+      if (this.quotaApplies(identifier)) {
+        await this.store.insertUploadAdmitted(upload, this.strategy.ownerWhere(identifier), (usage) => this.admit(usage, totalSize));
+      } else {
+        await this.store.insertUpload(upload);
+      }
     } catch (error) {
       await this.storage.remove(upload.id).catch(() => undefined);
       throw error;
@@ -74,10 +78,19 @@ export class UploadService {
     return upload;
   }
 
-  private async checkQuota(identifier: UploadIdentifier | null, totalSize: number): Promise<void> {
+  private quotaApplies(identifier: UploadIdentifier | null): boolean {
     const { maxActiveUploadsPerIdentifier: maxCount, maxActiveBytesPerIdentifier: maxBytes } = this.options;
-    if (identifier === null || identifier === undefined || (maxCount === null && maxBytes === null)) return;
-    const usage = await this.store.activeUsage(this.strategy.ownerWhere(identifier));
+    return identifier !== null && identifier !== undefined && (maxCount !== null || maxBytes !== null);
+  }
+
+  /** Early refusal before storage is prepared; the authoritative check runs again under the owner's lock at insert. */
+  private async checkQuota(identifier: UploadIdentifier | null, totalSize: number): Promise<void> {
+    if (!this.quotaApplies(identifier)) return;
+    this.admit(await this.store.activeUsage(this.strategy.ownerWhere(identifier)), totalSize);
+  }
+
+  private admit(usage: ActiveUsage, totalSize: number): void {
+    const { maxActiveUploadsPerIdentifier: maxCount, maxActiveBytesPerIdentifier: maxBytes } = this.options;
     if (maxCount !== null && usage.count + 1 > maxCount) {
       throw new QuotaExceededError(`Too many uploads in progress (limit ${maxCount}); finish or delete one first`);
     }
