@@ -1,6 +1,7 @@
-import { Controller, Get, Header, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 
 const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
@@ -15,10 +16,14 @@ export class DemoController {
   }
 
   @Get('assets/:name')
-  async asset(@Param('name') name: string): Promise<Buffer> {
+  async asset(@Param('name') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     if (!/^[\w.-]+\.(js|css|png)$/.test(name) || name.startsWith('.')) throw new NotFoundException();
-    return readFile(join(PUBLIC_DIR, 'assets', name)).catch(() => {
+    const body = await readFile(join(PUBLIC_DIR, 'assets', name)).catch(() => {
       throw new NotFoundException();
     });
+    // Browsers refuse a module script served without a JavaScript type.
+    reply.header('content-type', TYPES[extname(name)]);
+    reply.header('cache-control', 'no-cache');
+    return body;
   }
 }
