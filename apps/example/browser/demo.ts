@@ -84,6 +84,7 @@ const ui = {
   listStatus: byId('list-status', HTMLElement),
   listTable: byId('list-table', HTMLTableElement),
   listBody: byId('list-body', HTMLTableSectionElement),
+  refreshList: byId('refresh-list', HTMLButtonElement),
 };
 
 /** True once the server answered 401 to listing: `user` mode, where a token is needed. */
@@ -192,7 +193,10 @@ class FileRow {
         uploadId: this.uploadId,
         signal: this.controller.signal,
         deleteOnCancel: true,
-        onStart: (id) => (this.uploadId = id),
+        onStart: (id) => {
+          this.uploadId = id;
+          this.element.dataset.uploadId = id;
+        },
         onProgress: (progress) => this.onProgress(progress),
         onRetry: (error, attempt) => this.setDetail(`Retrying (attempt ${attempt}) after: ${error.message}`),
       });
@@ -209,7 +213,6 @@ class FileRow {
     const seconds = result.durationMs / 1000;
     this.speed.textContent = seconds > 0 ? `${formatRate(result.sentBytes / seconds)} avg` : '–';
     this.setState('complete', 'Complete');
-    this.element.dataset.uploadId = result.uploadId;
     if (result.checksum !== null && result.algorithm !== null) {
       this.element.dataset.checksum = result.checksum;
       this.element.dataset.algorithm = result.algorithm;
@@ -402,6 +405,7 @@ function wireEvents(): void {
   ui.token.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
   ui.token.addEventListener('input', () => sessionStorage.setItem(TOKEN_KEY, ui.token.value.trim()));
   ui.token.addEventListener('change', () => void refreshList());
+  ui.refreshList.addEventListener('click', () => void refreshList());
 }
 
 wireEvents();
