@@ -60,7 +60,7 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     return {
       kind,
       url,
-      options: { type: 'postgres', url, extra: { max: 20 } },
+      options: { type: 'postgres', url, extra: { max: 5 } },
       drop: async () => {
         const client = new Client({ connectionString: server });
         await client.connect();
@@ -77,7 +77,7 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
   return {
     kind,
     url,
-    options: { type: 'mysql', url, supportBigNumbers: true, bigNumberStrings: true, extra: { connectionLimit: 20 } },
+    options: { type: 'mysql', url, supportBigNumbers: true, bigNumberStrings: true, extra: { connectionLimit: 5 } },
     drop: async () => {
       const client = await createConnection(server);
       await client.query(`DROP DATABASE IF EXISTS \`${name}\``);
