@@ -45,6 +45,11 @@ export class FragoExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (clientWentAway(exception, request, reply)) {
+      // A cut connection is the client's doing, not a server fault (SPEC §3: nothing was recorded).
+      this.logger.debug(`${request.method} ${request.url}: the client disconnected mid-request`);
+      return;
+    }
     const { status, code, text, extra } = this.describe(exception);
     const key = request.method === 'PUT' ? 'error' : 'message';
     const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
@@ -73,6 +78,20 @@ export class FragoExceptionFilter implements ExceptionFilter {
     this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };
   }
+}
+
+/** True when the request failed because its connection closed: an abort error with the socket gone. */
+function clientWentAway(exception: unknown, request: FastifyRequest, reply: FastifyReply): boolean {
+  if (!request.raw.destroyed && !reply.raw.destroyed) return false;
+  const error = exception as NodeJS.ErrnoException | null;
+  const code = error?.code;
+  return (
+    error?.name === 'AbortError' ||
+    code === 'ABORT_ERR' ||
+    code === 'ECONNRESET' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    error?.message === 'aborted'
+  );
 }
 
 function httpMessage(exception: HttpException): string {
