@@ -59,7 +59,8 @@ for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
     before(async () => {
       db = await createTestDatabase(kind);
       dataDir = mkdtempSync(join(tmpdir(), 'frago-multi-'));
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir };
+      // Three pools of 8 leave room on a server with the default 100 connections for the rest of the suite.
+      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, DATABASE_POOL_SIZE: '8' };
       // All three boot at once on the fresh database, as in a rolling deploy.
       instances = await Promise.all([0, 1, 2].map(() => apps.start({ main: HOST_APP_MAIN, env })));
       probe = await DbProbe.open(db);

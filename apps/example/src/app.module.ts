@@ -17,7 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         EventEmitterModule.forRoot(),
-        TypeOrmModule.forRoot(typeOrmOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(typeOrmOptions(config.databaseUrl, config.databasePoolSize)),
         ChunkedUploadModule.forRootAsync({
           useFactory: () => ({
             identifierMode: config.identifierMode,

@@ -21,8 +21,11 @@ export class DbProbe {
   ) {}
 
   static async open(db: TestDatabase): Promise<DbProbe> {
-    const dataSource = new DataSource({ ...db.options, entities: [], migrations: [], logging: false } as typeof db.options);
+    // One connection, opened now and kept: a probe must not compete with the apps for connection slots later.
+    const pool = db.kind === 'postgres' ? { max: 1, idleTimeoutMillis: 0 } : { connectionLimit: 1 };
+    const dataSource = new DataSource({ ...db.options, entities: [], migrations: [], logging: false, extra: pool } as typeof db.options);
     await dataSource.initialize();
+    await dataSource.query('SELECT 1');
     return new DbProbe(dataSource, db.kind === 'postgres');
   }
 

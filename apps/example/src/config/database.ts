@@ -18,17 +18,19 @@ export function describeDatabase(url: string): string {
 /**
  * DATABASE_URL → TypeORM options: `sqlite:PATH`, `postgres://…` or
  * `mysql://…`/`mariadb://…`. The schema comes from migrations, run at start.
+ * `poolSize` caps this instance's connections: with several instances on one
+ * server, keep instances × poolSize below its connection limit (PostgreSQL: 100).
  */
-export function typeOrmOptions(url: string): TypeOrmModuleOptions {
+export function typeOrmOptions(url: string, poolSize = 20): TypeOrmModuleOptions {
   const common = { autoLoadEntities: true, synchronize: false, migrationsRun: true, migrations: fragoMigrations, logging: false } as const;
   if (url.startsWith('sqlite:')) {
     const path = resolve(url.slice('sqlite:'.length));
     mkdirSync(dirname(path), { recursive: true });
     return { ...common, type: 'better-sqlite3', database: path, enableWAL: true, timeout: 15_000 };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { ...common, type: 'postgres', url, extra: { max: 20 } };
+  if (/^postgres(ql)?:\/\//.test(url)) return { ...common, type: 'postgres', url, extra: { max: poolSize } };
   if (/^(mysql|mariadb):\/\//.test(url)) {
-    return { ...common, type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), bigNumberStrings: true, supportBigNumbers: true, extra: { connectionLimit: 20 } };
+    return { ...common, type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), bigNumberStrings: true, supportBigNumbers: true, extra: { connectionLimit: poolSize } };
   }
   throw new InvalidEnvironmentError('DATABASE_URL', url, 'expected sqlite:PATH, postgres://… or mysql://…');
 }

@@ -5,6 +5,8 @@ export interface ExampleConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  /** Most database connections this instance opens (PostgreSQL, MySQL). */
+  databasePoolSize: number;
   dataDir: string;
   identifierMode: 'anonymous' | 'user';
   demoTokens: Map<string, string>;
@@ -72,6 +74,7 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     port: integer(env, 'PORT', 0) ?? 3000,
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/frago.sqlite',
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 1) ?? 20,
     dataDir,
     identifierMode: mode,
     demoTokens: tokens(env),
