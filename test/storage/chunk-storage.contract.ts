@@ -1,0 +1,206 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChunkStorage } from 'nestjs-frago';
+import { testBytes } from '../helpers/upload-client';
+
+/** What a backend's spec hands to the shared suite. */
+export interface ChunkStorageSubject {
+  /** A fresh backend (the suite calls `init()`). */
+  storage: ChunkStorage;
+  /** The bytes published under `relativePath`, or null when nothing is there. */
+  readPublished(relativePath: string): Promise<Buffer | null>;
+  /** Frees everything the backend created. */
+  cleanup(): Promise<void>;
+}
+
+/** Collects a stream into one buffer (test data is small). */
+async function collect(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array));
+  return Buffer.concat(parts);
+}
+
+/** A source that yields `bytes` in small pieces, asynchronously, like a socket. */
+function trickle(bytes: Buffer, piece = 4096): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let offset = 0; offset < bytes.length; offset += piece) {
+        await sleep(0);
+        yield bytes.subarray(offset, offset + piece);
+      }
+    })(),
+  );
+}
+
+/** A source that yields `before` bytes and then fails, like a connection cut mid-body. */
+function failingAfter(bytes: Buffer, before: number): Readable {
+  return Readable.from(
+    (async function* () {
+      yield bytes.subarray(0, before);
+      await sleep(5);
+      throw new Error('source failed mid-way (expected in this test)');
+    })(),
+  );
+}
+
+/** A source that yields some bytes and then never ends. */
+function stalling(bytes: Buffer): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) this.push(bytes);
+      sent = true;
+    },
+  });
+}
+
+/**
+ * The shared suite every `ChunkStorage` backend must pass (the idea of
+ * tus-node-server's `stores.ts`): chunks written at offsets, concurrently
+ * and out of order, read back exactly; failed or aborted writes reject;
+ * publishing is atomic, follows the candidate names in order and never
+ * replaces an existing file; remove is idempotent.
+ */
+export function chunkStorageContract(name: string, factory: () => Promise<ChunkStorageSubject>): void {
+  describe(`ChunkStorage contract: ${name}`, () => {
+    let subject: ChunkStorageSubject;
+    let storage: ChunkStorage;
+
+    before(async () => {
+      subject = await factory();
+      storage = subject.storage;
+      await storage.init();
+    });
+    after(async () => {
+      await subject?.cleanup();
+    });
+
+    /** A created upload holding `data` written as chunks of `chunkSize`, in parallel and reversed. */
+    async function uploadWith(data: Buffer, chunkSize: number): Promise<string> {
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      const offsets: number[] = [];
+      for (let offset = 0; offset < data.length; offset += chunkSize) offsets.push(offset);
+      const written = await Promise.all(
+        offsets.reverse().map((offset) => storage.writeChunk(id, offset, trickle(data.subarray(offset, offset + chunkSize)))),
+      );
+      assert.equal(written.reduce((sum, n) => sum + n, 0), data.length);
+      return id;
+    }
+
+    it('writes chunks at their offsets concurrently and out of order, and reads them back exactly', async () => {
+      const data = testBytes(300_007, 51);
+      const id = await uploadWith(data, 32_768);
+      assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data);
+      assert.deepEqual(await collect(storage.read(id, 1000, 70_000, 4096)), data.subarray(1000, 70_001), 'end is inclusive');
+      await storage.remove(id);
+    });
+
+    it('resolves writeChunk with the number of bytes written', async () => {
+      const id = randomUUID();
+      await storage.create(id, 10_000);
+      assert.equal(await storage.writeChunk(id, 2500, Readable.from([testBytes(5000, 52)])), 5000);
+      await storage.remove(id);
+    });
+
+    it('rejects writeChunk when the source errors mid-way, and a rewrite of the range then succeeds', async () => {
+      const data = testBytes(100_000, 53);
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      await assert.rejects(storage.writeChunk(id, 0, failingAfter(Buffer.alloc(50_000, 0xab), 20_000)));
+      assert.equal(await storage.writeChunk(id, 0, trickle(data)), data.length);
+      assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data);
+      await storage.remove(id);
+    });
+
+    it('rejects writeChunk when its signal aborts while the source stalls', async () => {
+      const id = randomUUID();
+      await storage.create(id, 10_000);
+      const controller = new AbortController();
+      const writing = storage.writeChunk(id, 0, stalling(Buffer.alloc(1000, 1)), controller.signal);
+      await sleep(20);
+      controller.abort(new Error('client disconnected (expected in this test)'));
+      await assert.rejects(writing);
+      await storage.remove(id);
+    });
+
+    it('publishes the complete data under the first candidate, and the chunk data is gone afterwards', async () => {
+      const data = testBytes(123_456, 54);
+      const id = await uploadWith(data, 50_000);
+      const target = `contract-${randomUUID()}/nested/file.bin`;
+      const published = await storage.publish(id, [target, `${target}.alt`]);
+      assert.equal(published.relativePath, target);
+      assert.deepEqual(await subject.readPublished(target), data);
+      await assert.rejects(collect(storage.read(id, 0, data.length - 1)), 'no chunk data left to read');
+      await storage.remove(id); // still fine afterwards
+    });
+
+    it('never publishes over an existing name: the next candidate in order is used and the existing file is untouched', async () => {
+      const first = testBytes(4000, 55);
+      const second = testBytes(5000, 56);
+      const third = testBytes(6000, 57);
+      const base = `taken-${randomUUID()}`;
+      const names = [`${base}.bin`, `${base}-1.bin`, `${base}-2.bin`];
+      assert.equal((await storage.publish(await uploadWith(first, 1000), names)).relativePath, names[0]);
+      assert.equal((await storage.publish(await uploadWith(second, 1000), names)).relativePath, names[1]);
+      assert.equal((await storage.publish(await uploadWith(third, 1000), names)).relativePath, names[2]);
+      assert.deepEqual(await subject.readPublished(names[0]), first);
+      assert.deepEqual(await subject.readPublished(names[1]), second);
+      assert.deepEqual(await subject.readPublished(names[2]), third);
+    });
+
+    it('rejects publish when every candidate is taken, leaving existing files untouched', async () => {
+      const existing = testBytes(3000, 58);
+      const name = `full-${randomUUID()}.bin`;
+      await storage.publish(await uploadWith(existing, 1000), [name]);
+      const id = await uploadWith(testBytes(3000, 59), 1000);
+      await assert.rejects(storage.publish(id, [name]));
+      assert.deepEqual(await subject.readPublished(name), existing);
+      await storage.remove(id);
+    });
+
+    it('gives concurrent publishes to one name distinct names, each with its own complete bytes', async () => {
+      const sources = Array.from({ length: 6 }, (_, i) => testBytes(20_000 + i, 60 + i));
+      const ids = await Promise.all(sources.map((data) => uploadWith(data, 8192)));
+      const base = `race-${randomUUID()}`;
+      const candidates = (): string[] => [`${base}.bin`, ...Array.from({ length: 10 }, (_, n) => `${base}-${n + 1}.bin`)];
+      const published = await Promise.all(ids.map((id) => storage.publish(id, candidates())));
+      const paths = published.map((p) => p.relativePath);
+      assert.equal(new Set(paths).size, ids.length, JSON.stringify(paths));
+      for (const [i, file] of published.entries()) assert.deepEqual(await subject.readPublished(file.relativePath), sources[i]);
+    });
+
+    it('makes a published file appear whole: a reader polling the name never sees partial bytes', async () => {
+      const data = testBytes(4 * 1024 * 1024, 70);
+      const id = await uploadWith(data, 1024 * 1024);
+      const name = `atomic-${randomUUID()}.bin`;
+      let publishing = true;
+      const seen: number[] = [];
+      const watcher = (async () => {
+        while (publishing) {
+          const bytes = await subject.readPublished(name);
+          if (bytes) seen.push(bytes.length);
+          if (bytes) assert.ok(bytes.equals(data), `a reader saw ${bytes.length} of ${data.length} bytes`);
+          await sleep(0);
+        }
+      })();
+      await storage.publish(id, [name]).finally(() => {
+        publishing = false;
+      });
+      await watcher;
+      assert.deepEqual(await subject.readPublished(name), data);
+      assert.ok(seen.every((length) => length === data.length));
+    });
+
+    it('removes an upload idempotently; writing to a removed upload rejects', async () => {
+      const id = await uploadWith(testBytes(10_000, 71), 5000);
+      await storage.remove(id);
+      await storage.remove(id);
+      await storage.remove(randomUUID());
+      await assert.rejects(storage.writeChunk(id, 0, Readable.from([Buffer.alloc(10)])));
+    });
+  });
+}
