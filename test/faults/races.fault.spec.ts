@@ -8,13 +8,38 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExpiryService } from 'nestjs-frago';
+import type { Readable } from 'node:stream';
+import { ExpiryService, LocalDiskChunkStorage } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { deleteUpload, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
 import { DbProbe } from './support/db-probe';
 
 const CHUNK = 64 * 1024;
+
+/** Local disk whose chunk writes wait at a gate the test opens (to order a write after a sweep). */
+class GatedStorage extends LocalDiskChunkStorage {
+  private opened: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  /** Resolves once a write is waiting at the gate. */
+  waiting: Promise<void> = Promise.resolve();
+  private markWaiting: () => void = () => undefined;
+
+  close(): void {
+    this.opened = new Promise((resolve) => (this.openGate = resolve));
+    this.waiting = new Promise((resolve) => (this.markWaiting = resolve));
+  }
+
+  open(): void {
+    this.openGate();
+  }
+
+  override async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+    this.markWaiting();
+    await this.opened;
+    return super.writeChunk(uploadId, offset, source, signal);
+  }
+}
 
 /** GET status, the chunk rows and the upload's data file agree (no request of it is in flight). */
 async function assertConsistent(t: TestApp, probe: DbProbe, id: string): Promise<string> {
@@ -113,6 +138,29 @@ for (const kind of databaseKinds()) {
         assertNo5xx(answers);
         for (const answer of answers) assert.ok([200, 404].includes(answer.status), `chunk answered ${answer.status} ${JSON.stringify(answer.body)}`);
         assert.equal(await assertConsistent(t, probe, id), 'deleted');
+      }
+    });
+
+    it('a chunk whose write starts after the sweeper removed the data answers 410, like GET says, not 404', async () => {
+      const storage = new GatedStorage(join(t.dataDir, 'gated-chunks'), join(t.dataDir, 'gated-assembled'));
+      const gated = await createTestApp({ db, options: { expiration: 400, chunkLeaseTimeout: 60_000, storage } });
+      try {
+        const data = testBytes(2 * CHUNK, 55);
+        const id = await startOk(gated.uploadUrl, 'late.bin', data.length);
+        storage.close();
+        const late = putChunk(gated.uploadUrl, id, data.subarray(0, CHUNK), 0, data.length);
+        await storage.waiting; // reserved while the upload was live; the write has not opened the data yet
+        await new Promise((resolve) => setTimeout(resolve, 450));
+        assert.equal(await gated.app.get(ExpiryService).sweepExpired(), 1);
+        storage.open();
+        const answer = await late;
+        assert.equal(answer.status, 410, JSON.stringify(answer.body));
+        assert.equal(answer.body.code, 'UPLOAD_EXPIRED');
+        assert.equal((await getStatus(gated.uploadUrl, id)).body.status, 'expired');
+        assert.deepEqual(await probe.chunks(id), []);
+      } finally {
+        storage.open();
+        await gated.close();
       }
     });
 

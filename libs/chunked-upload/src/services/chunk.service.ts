@@ -115,7 +115,9 @@ export class ChunkService {
       meter.on('error', () => undefined);
       body.pipe(meter);
       body.once('error', (error) => meter.destroy(error));
-      await this.storage.writeChunk(upload.id, range.start, meter, source.signal).catch((error: unknown) => {
+      await this.storage.writeChunk(upload.id, range.start, meter, source.signal).catch(async (error: unknown) => {
+        // The data can vanish under a reserved write (a DELETE, or the sweeper expired it): answer why, as GET would.
+        if (error instanceof UploadNotFoundError) throw await this.lostReservation(upload.id);
         throw storageFailure(error, source.signal);
       });
       if (meter.bytes !== range.size) throw new ChunkSizeMismatchError(range.size, meter.bytes);
