@@ -82,7 +82,7 @@ async function run(options: BenchOptions): Promise<void> {
       if (reason !== null) {
         if (db === options.db) throw new Error(`--db ${db}: the database server is unreachable: ${reason}`);
         log(`${rowLabel(scenario, db)}: skipped, ${db} unreachable (${reason})`);
-        results.push({ scenario, db, label: rowLabel(scenario, db), app: null, baseline: null, skipped: `${db} unreachable` });
+        results.push({ scenario, db, label: rowLabel(scenario, db), app: null, baseline: null, skipped: `${db} unreachable`, dbActivity: null });
         continue;
       }
     }
@@ -100,6 +100,14 @@ async function run(options: BenchOptions): Promise<void> {
     const leftover = r.app?.leftoverChunkBytes ?? 0;
     if (leftover > 0) console.log(`note: ${r.label}: the app left ${leftover} bytes in its chunk folder after completed uploads`);
     if (r.skipped !== null) console.log(`note: ${r.label}: skipped (${r.skipped})`);
+    const a = r.dbActivity;
+    if (a !== null && a.chunkRequests > 0) {
+      console.log(
+        `note: ${r.label}: the app's database committed ${a.commits} transactions (${a.rollbacks} rolled back) for ` +
+          `${a.uploads} uploads of ${a.chunkRequests} chunks in all: ${(a.commits / a.chunkRequests).toFixed(2)} per chunk; ` +
+          `rows inserted/updated/deleted ${a.rowsInserted}/${a.rowsUpdated}/${a.rowsDeleted}`,
+      );
+    }
   }
   if (options.jsonFile !== null) {
     const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });

@@ -11,10 +11,21 @@ import { onInterrupt } from './children';
 export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/';
 export const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306/';
 
+/** What the app did in its database, from the server's own counters (PostgreSQL only). */
+export interface DbActivity {
+  commits: number;
+  rollbacks: number;
+  rowsInserted: number;
+  rowsUpdated: number;
+  rowsDeleted: number;
+}
+
 export interface BenchDatabase {
   kind: DbKind;
   /** The DATABASE_URL handed to the app. */
   url: string;
+  /** Counters since the database was created; read once the app has disconnected (its stats are flushed at exit). */
+  activity(): Promise<DbActivity | null>;
   drop(): Promise<void>;
 }
 
@@ -61,7 +72,7 @@ export async function createDatabase(kind: DbKind, tmpDir: string): Promise<Benc
   if (kind === 'sqlite') {
     // Each app process gets its own file in the bench's temporary folder (removed with it).
     const file = join(tmpDir, `${uniqueName()}.sqlite`);
-    return { kind, url: `sqlite:${file}`, drop: () => Promise.resolve() };
+    return { kind, url: `sqlite:${file}`, activity: () => Promise.resolve(null), drop: () => Promise.resolve() };
   }
   const name = uniqueName();
   let drop: () => Promise<void>;
@@ -77,9 +88,30 @@ export async function createDatabase(kind: DbKind, tmpDir: string): Promise<Benc
   return {
     kind,
     url,
+    activity: () => (kind === 'postgres' ? postgresActivity(name) : Promise.resolve(null)),
     drop: async () => {
       unregister();
       await drop();
     },
   };
+}
+
+async function postgresActivity(name: string): Promise<DbActivity | null> {
+  // Backends flush their counters when they exit; give the last ones a moment.
+  await new Promise((r) => setTimeout(r, 500));
+  return withPostgres(async (c) => {
+    const { rows } = await c.query(
+      'SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1',
+      [name],
+    );
+    const row = rows[0];
+    if (row === undefined) return null;
+    return {
+      commits: Number(row.xact_commit),
+      rollbacks: Number(row.xact_rollback),
+      rowsInserted: Number(row.tup_inserted),
+      rowsUpdated: Number(row.tup_updated),
+      rowsDeleted: Number(row.tup_deleted),
+    };
+  });
 }

@@ -11,6 +11,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -25,6 +26,8 @@ export interface SelfTimeEntry {
   selfMs: number;
   /** Share of the non-idle samples. */
   percent: number;
+  /** The nearest caller outside node's internals that accounts for most of this self time (names the user of native frames such as writev). */
+  mainCaller: string;
 }
 
 export interface ProfileSummary {
@@ -59,13 +62,26 @@ function shortLocation(url: string, line: number, root: string): string {
   return `${path}:${line + 1}`;
 }
 
+/** The nearest ancestor frame that is neither native nor inside node's own modules (`node:`). */
+function firstUserCaller(node: ProfileNode, parentOf: Map<number, ProfileNode>): ProfileNode | undefined {
+  let current = parentOf.get(node.id);
+  for (let depth = 0; current !== undefined && depth < 64; depth++) {
+    const url = current.callFrame.url;
+    if (url !== '' && !url.startsWith('node:')) return current;
+    current = parentOf.get(current.id);
+  }
+  return undefined;
+}
+
 export function summarizeProfile(file: string, root: string, topN = 15): ProfileSummary {
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (!isCpuProfile(parsed)) throw new Error(`${file} is not a V8 CPU profile`);
   const byId = new Map<number, ProfileNode>();
+  const parentOf = new Map<number, ProfileNode>();
   for (const node of parsed.nodes) byId.set(node.id, node);
+  for (const node of parsed.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
   // Self time of a node = the time deltas of the samples taken while it was on top of the stack.
-  const selfUs = new Map<string, { name: string; location: string; us: number }>();
+  const selfUs = new Map<string, { name: string; location: string; us: number; callers: Map<string, number> }>();
   let totalUs = 0;
   let idleUs = 0;
   const count = Math.min(parsed.samples.length, parsed.timeDeltas.length);
@@ -82,15 +98,29 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
     }
     const location = shortLocation(node.callFrame.url, node.callFrame.lineNumber, root);
     const key = `${name}\u0000${location}`;
-    const entry = selfUs.get(key);
-    if (entry === undefined) selfUs.set(key, { name, location, us: delta });
-    else entry.us += delta;
+    let entry = selfUs.get(key);
+    if (entry === undefined) {
+      entry = { name, location, us: 0, callers: new Map() };
+      selfUs.set(key, entry);
+    }
+    entry.us += delta;
+    const parent = firstUserCaller(node, parentOf);
+    if (parent !== undefined) {
+      const caller = `${parent.callFrame.functionName || '(anonymous)'} ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber, root)}`.trim();
+      entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + delta);
+    }
   }
   const busyUs = totalUs - idleUs;
   const top = [...selfUs.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, topN)
-    .map((e) => ({ name: e.name, location: e.location, selfMs: e.us / 1000, percent: busyUs > 0 ? (100 * e.us) / busyUs : 0 }));
+    .map((e) => ({
+      name: e.name,
+      location: e.location,
+      selfMs: e.us / 1000,
+      percent: busyUs > 0 ? (100 * e.us) / busyUs : 0,
+      mainCaller: [...e.callers.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '',
+    }));
   return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, top };
 }
 
@@ -102,7 +132,8 @@ export function renderProfile(title: string, summary: ProfileSummary): string {
   ];
   summary.top.forEach((e, i) => {
     const rank = String(i + 1).padStart(2);
-    lines.push(`  ${rank}. ${e.selfMs.toFixed(0).padStart(7)} ms ${e.percent.toFixed(1).padStart(5)}%  ${e.name}${e.location ? `  ${e.location}` : ''}`);
+    const where = e.location !== '' ? `  ${e.location}` : e.mainCaller !== '' ? `  ← ${e.mainCaller}` : '';
+    lines.push(`  ${rank}. ${e.selfMs.toFixed(0).padStart(7)} ms ${e.percent.toFixed(1).padStart(5)}%  ${e.name}${where}`);
   });
   return lines.join('\n');
 }

@@ -135,6 +135,7 @@ export function jsonReport(results: ScenarioResult[], meta: Record<string, unkno
       skipped: r.skipped,
       app: r.app,
       baseline: r.baseline,
+      dbActivity: r.dbActivity,
     })),
   };
 }

@@ -1,5 +1,6 @@
 /** Measured figures of one upload, and the medians over runs. */
 import type { DbKind } from './args';
+import type { DbActivity } from './databases';
 import type { Scenario } from './scenarios';
 import type { UploadTimings } from './uploader';
 
@@ -30,6 +31,8 @@ export interface ScenarioResult {
   baseline: ServerFigures | null;
   /** Why this row was not measured, when it was not. */
   skipped: string | null;
+  /** The app's database work over the whole row (warm-up included), when the database reports it. */
+  dbActivity: (DbActivity & { chunkRequests: number; uploads: number }) | null;
 }
 
 export function figuresOf(fileSize: number, t: UploadTimings): RunFigures {

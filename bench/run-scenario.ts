@@ -31,6 +31,7 @@ export interface RowContext {
 interface Measured {
   figures: RunFigures;
   leftoverChunkBytes: number;
+  chunks: number;
 }
 
 /** Generous bound for one upload: a minute plus 2 MB/s. */
@@ -80,7 +81,7 @@ async function uploadOnce(target: Target, scenario: Scenario, file: TestFile, fi
   const leftoverChunkBytes = await target.clearFiles();
   // Start every run with no dirty pages left over from the previous one.
   spawnSync('sync', { stdio: 'ignore' });
-  return { figures: figuresOf(file.size, timings), leftoverChunkBytes };
+  return { figures: figuresOf(file.size, timings), leftoverChunkBytes, chunks: timings.chunks };
 }
 
 function runLine(target: Target, run: number, runs: number, scenario: Scenario, f: RunFigures): string {
@@ -114,6 +115,13 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
   const database = options.onlyBaseline ? null : await createDatabase(db, ctx.tmpDir);
   const started: Target[] = [];
   let appPid: number | null = null;
+  let appUploads = 0;
+  let appChunks = 0;
+  const count = (target: Target, m: Measured): void => {
+    if (target.role !== 'app') return;
+    appUploads++;
+    appChunks += m.chunks;
+  };
   try {
     const baseline = await startBaseline('baseline', join(rowDir, 'baseline'), options.baselineFsync);
     started.push(baseline);
@@ -126,7 +134,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
     if (warmFile !== null) {
       for (const target of [baseline, app]) {
         for (let i = 1; i <= warmup.uploads; i++) {
-          await uploadOnce(target, warmup.scenario, warmFile, `bench-warmup-${scenario.id}-${i}-${target.role}.bin`, ctx);
+          count(target, await uploadOnce(target, warmup.scenario, warmFile, `bench-warmup-${scenario.id}-${i}-${target.role}.bin`, ctx));
         }
       }
       ctx.log(`  warmed up both servers (${warmup.uploads} × ${formatBytes(warmFile.size)})`);
@@ -141,6 +149,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       for (const target of order) {
         const filename = `bench-${scenario.id}-${db}-run${run}-${target.role}.bin`;
         const m = await uploadOnce(target, scenario, file, filename, ctx);
+        count(target, m);
         measured.get(target)?.push(m);
         ctx.log(runLine(target, run, options.runs, scenario, m.figures));
       }
@@ -152,7 +161,11 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       baseline: serverFigures(baseline, measured.get(baseline) ?? []),
       app: serverFigures(app, measured.get(app) ?? []),
       skipped: null,
+      dbActivity: null,
     };
+    for (const target of [...started].reverse()) await target.process.stop();
+    const activity = await database?.activity().catch(() => null);
+    if (activity) result.dbActivity = { ...activity, chunkRequests: appChunks, uploads: appUploads };
     return result;
   } finally {
     for (const target of started.reverse()) await target.process.stop();
