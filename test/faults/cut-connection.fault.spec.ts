@@ -21,7 +21,9 @@ const CHUNK = 256 * 1024;
 // SQLite is single-instance: two processes are only started on a server database.
 const kind = databaseKinds().find((k) => k !== 'sqlite') ?? 'sqlite';
 
-describe(`connection cut mid-chunk, two example-app processes on ${kind}`, () => {
+const where = kind === 'sqlite' ? 'one example-app process on sqlite (single-instance)' : `two example-app processes on ${kind}`;
+
+describe(`connection cut mid-chunk, ${where}`, () => {
   const apps = new ChildApps();
   let db: TestDatabase;
   let probe: DbProbe;
