@@ -38,7 +38,7 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
   });
 
   it('finishes or discards in-flight chunks whole, exits in bounded time, and a restarted app completes the upload', async () => {
-    const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1500', FRAGO_SHUTDOWN_GRACE_MS: '2000' };
+    const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1500', FRAGO_SHUTDOWN_GRACE_MS: '4000' };
     const data = testBytes(8 * CHUNK, 61);
     const ranges = chunkRanges(data.length, CHUNK).map(({ start, end }) => ({ start, end: end - 1 }));
     const body = (range: { start: number; end: number }): Buffer => data.subarray(range.start, range.end + 1);
