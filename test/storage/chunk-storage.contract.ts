@@ -127,15 +127,29 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       await storage.remove(id);
     });
 
-    it('publishes the complete data under the first candidate, and the chunk data is gone afterwards', async () => {
+    it('publishes the complete data under the first candidate; the chunk data stays until remove()', async () => {
       const data = testBytes(123_456, 54);
       const id = await uploadWith(data, 50_000);
       const target = `contract-${randomUUID()}/nested/file.bin`;
       const published = await storage.publish(id, [target, `${target}.alt`]);
       assert.equal(published.relativePath, target);
       assert.deepEqual(await subject.readPublished(target), data);
+      assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data, 'still readable for a retried finalize');
+      await storage.remove(id);
       await assert.rejects(collect(storage.read(id, 0, data.length - 1)), 'no chunk data left to read');
-      await storage.remove(id); // still fine afterwards
+      assert.deepEqual(await subject.readPublished(target), data, 'the published file outlives the chunk data');
+    });
+
+    it('publishing the same upload again (a finalize retried after a crash) returns the same name, not a copy', async () => {
+      const data = testBytes(20_000, 60);
+      const id = await uploadWith(data, 5_000);
+      const base = `again-${randomUUID()}`;
+      const names = [`${base}.bin`, `${base}-1.bin`];
+      const first = await storage.publish(id, names);
+      const second = await storage.publish(id, names);
+      assert.equal(second.relativePath, first.relativePath);
+      assert.equal(await subject.readPublished(names[1]), null, 'no numbered duplicate');
+      await storage.remove(id);
     });
 
     it('never publishes over an existing name: the next candidate in order is used and the existing file is untouched', async () => {

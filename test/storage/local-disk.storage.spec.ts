@@ -27,7 +27,7 @@ chunkStorageContract('LocalDiskChunkStorage', async () => {
 });
 
 describe('LocalDiskChunkStorage specifics', () => {
-  it('publishes to an absolute location inside the assembled folder and leaves no temporary or chunk files behind', async () => {
+  it('publishes to an absolute location inside the assembled folder; after remove() no temporary or chunk files are left', async () => {
     const { storage, chunkDir, assembledDir, root } = localDisk();
     try {
       await storage.init();
@@ -38,6 +38,7 @@ describe('LocalDiskChunkStorage specifics', () => {
       const published = await storage.publish(id, ['sub/out.bin']);
       assert.equal(published.location, join(assembledDir, 'sub', 'out.bin'));
       assert.deepEqual(await fs.readFile(published.location), data);
+      await storage.remove(id);
       assert.deepEqual(readdirSync(chunkDir), []);
       assert.deepEqual(readdirSync(join(assembledDir, 'sub')), ['out.bin']);
     } finally {

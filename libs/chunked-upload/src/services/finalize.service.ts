@@ -121,12 +121,14 @@ export class FinalizeService {
       published = true;
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
       if (!(await this.store.completeUpload(upload.id, fields))) throw new UploadNotFoundError();
+      // Only now may the chunk data go: until the completion is recorded, a retried finalize needs it.
+      await this.storage.remove(upload.id).catch((error: unknown) => this.logger.warn(`Could not remove chunk data of ${upload.id}: ${(error as Error)?.message}`));
       Object.assign(upload, fields, { status: UploadStatus.Complete, completedAt: new Date(), finalizingUntil: null });
       this.hasher.forget(upload.id);
       this.events.emit(FragoEvents.UploadCompleted, new UploadCompletedEvent(upload, file.location));
       return upload;
     } catch (error) {
-      if (published) this.logger.error(`Upload ${upload.id} was published but could not be marked complete`);
+      if (published) this.logger.error(`Upload ${upload.id} was published but could not be marked complete; a retried finalize reuses the published file`);
       await this.store.releaseFinalize(upload.id).catch(() => undefined);
       throw error;
     }

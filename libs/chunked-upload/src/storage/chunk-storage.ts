@@ -37,13 +37,16 @@ export abstract class ChunkStorage {
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
 
   /**
-   * Finalize: make the complete data visible at `relativePath` (already
-   * sanitised) under the assembled folder, atomically and without ever
-   * overwriting an existing file (`candidates` yields the names to try in
-   * order). The upload's chunk data is gone afterwards.
+   * Finalize: make the complete data visible at one of `candidates` (already
+   * sanitised relative paths, tried in order) under the assembled folder,
+   * atomically and without ever overwriting another file. Must be
+   * idempotent: if an earlier call already published this upload's data (the
+   * process died before the upload was marked complete), return that name
+   * again. The chunk data stays until `remove()`, which finalize calls once
+   * the completion is recorded.
    */
   abstract publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile>;
 
-  /** Abort and expiry: remove the upload's chunk data. Idempotent. */
+  /** After completion, abort and expiry: remove the upload's chunk data. Idempotent. */
   abstract remove(uploadId: string): Promise<void>;
 }

@@ -77,8 +77,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       const target = this.confined(relativePath);
       await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
       const linked = await this.linkNoClobber(source, target);
-      if (!linked) continue;
-      await fs.unlink(source).catch(() => undefined);
+      if (!linked && !(await sameFile(source, target))) continue;
       if (this.fsync) await syncDirectory(dirname(target));
       return { relativePath, location: target };
     }
@@ -120,6 +119,12 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   async remove(uploadId: string): Promise<void> {
     await fs.rm(this.dataFile(uploadId), { force: true });
   }
+}
+
+/** True when `target` is a link to `source` (published by an earlier, interrupted finalize). */
+async function sameFile(source: string, target: string): Promise<boolean> {
+  const [a, b] = await Promise.all([fs.stat(source).catch(() => null), fs.stat(target).catch(() => null)]);
+  return !!a && !!b && a.dev === b.dev && a.ino === b.ino;
 }
 
 async function syncDirectory(path: string): Promise<void> {
