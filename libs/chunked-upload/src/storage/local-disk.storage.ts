@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { ChunkStorage, type PublishedFile } from './chunk-storage';
 import { PositionalWriter } from './positional-writer';
+import { SyncBatcher } from './sync-batcher';
 import { StorageFullError, UploadNotFoundError } from '../errors/frago.errors';
 
 /**
@@ -19,6 +20,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private readonly chunkDir: string;
   private readonly assembledDir: string;
   private readonly fsync: boolean;
+  private readonly syncs = new SyncBatcher();
 
   /**
    * @param chunkDir folder of the per-upload data files
@@ -60,7 +62,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     try {
       const sink = new PositionalWriter(handle, offset);
       await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
-      if (this.fsync) await handle.datasync().catch(rethrowStorage);
+      if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
       return sink.bytesWritten;
     } finally {
       await handle.close().catch(() => undefined);
