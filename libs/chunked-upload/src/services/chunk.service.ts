@@ -63,7 +63,7 @@ export class ChunkService {
 
   async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
     if (range.size > this.options.maxChunkSize) throw new ChunkTooLargeError(this.options.maxChunkSize);
-    const upload = await this.uploads.get(identifier, id);
+    const upload = await this.uploads.getForChunk(identifier, id);
     assertWritable(upload.effectiveStatus());
     if (range.total !== upload.totalSize) {
       throw new InvalidContentRangeError(`Content-Range TOTAL ${range.total} differs from the upload's total_size ${upload.totalSize}`);

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type QueryRunner, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
 import { FRAGO_CHUNK_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { ByteRange } from '../protocol/wire.types';
+import { hotPathSql, type HotPathSql } from './hot-path-sql';
 import { withNamedLock } from './owner-lock';
 
 /** Outcome of trying to reserve a chunk's byte range. */
@@ -26,6 +27,7 @@ export type Reservation =
 @Injectable()
 export class UploadStore {
   private readonly sqlite: boolean;
+  private hotPathSql: HotPathSql | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -121,7 +123,6 @@ export class UploadStore {
    * are dropped.
    */
   reserveChunk(uploadId: string, start: number, end: number, leaseMs: number): Promise<Reservation> {
-    const size = end - start + 1;
     return this.transaction(async (manager) => {
       // A reservation lost in a crash is harmless (its chunk never counted), so its commit
       // need not wait for the WAL flush; the chunk's own commit later does (and flushes this too).
@@ -130,25 +131,58 @@ export class UploadStore {
       const upload = await this.lockUpload(manager, uploadId);
       const state = writableState(upload, now);
       if (state) return { kind: 'not-writable', status: state };
-      const overlapping = await manager.find(ChunkedUploadChunk, {
-        where: { uploadId, start: LessThanOrEqual(end), end: MoreThanOrEqual(start) },
-      });
-      const live = overlapping.filter((chunk) => chunk.committed || (chunk.leaseUntil ?? 0) > now);
-      const twin = live.find((chunk) => chunk.start === start && chunk.size === size);
-      if (twin) return twin.committed ? { kind: 'duplicate' } : { kind: 'twin' };
-      if (live.length > 0) return { kind: 'overlap', conflicting: { start: live[0].start, end: live[0].end } };
-      const stale = overlapping.map((chunk) => chunk.id);
-      if (stale.length > 0) await manager.delete(ChunkedUploadChunk, { id: In(stale) });
       const id = randomUUID();
-      await manager.insert(ChunkedUploadChunk, { id, uploadId, start, end, size, committed: false, leaseUntil: now + leaseMs });
-      return { kind: 'reserved', id };
+      if (await this.insertIfFree(manager, id, uploadId, start, end, now + leaseMs)) return { kind: 'reserved', id };
+      return this.classifyConflict(manager, id, uploadId, start, end, now + leaseMs, now);
     });
+  }
+
+  /**
+   * The hot path, one statement: inserts the reservation unless any chunk row
+   * (committed, reserved, or stale) overlaps the range. The caller holds the
+   * upload's row lock, so the check and the insert cannot interleave with
+   * another writer's, and the unique (upload, start) index is never hit.
+   */
+  private async insertIfFree(manager: EntityManager, id: string, uploadId: string, start: number, end: number, leaseUntil: number): Promise<boolean> {
+    const sql = this.sql;
+    const t = sql.chunkTable;
+    const c = sql.chunkColumns;
+    const p = sql.placeholders(9);
+    const query =
+      `INSERT INTO ${t} (${c.id}, ${c.uploadId}, ${c.start}, ${c.end}, ${c.size}, ${c.committed}, ${c.leaseUntil}) ` +
+      `SELECT ${p[0]}, ${p[1]}, ${p[2]}, ${p[3]}, ${p[4]}, ${sql.false}, ${p[5]} ${sql.fromDual} WHERE NOT EXISTS (` +
+      `SELECT 1 FROM ${t} WHERE ${c.uploadId} = ${p[6]} AND ${c.start} <= ${p[7]} AND ${c.end} >= ${p[8]})`;
+    const params = [id, uploadId, start, end, end - start + 1, leaseUntil, uploadId, end, start];
+    const result = await (manager.queryRunner as QueryRunner).query(query, params, true);
+    return result.affected === 1;
+  }
+
+  /** The rare path: why the range is not free (duplicate, twin, overlap), or clear stale reservations and insert. */
+  private async classifyConflict(manager: EntityManager, id: string, uploadId: string, start: number, end: number, leaseUntil: number, now: number): Promise<Reservation> {
+    const size = end - start + 1;
+    const overlapping = await manager.find(ChunkedUploadChunk, {
+      where: { uploadId, start: LessThanOrEqual(end), end: MoreThanOrEqual(start) },
+    });
+    const live = overlapping.filter((chunk) => chunk.committed || (chunk.leaseUntil ?? 0) > now);
+    const twin = live.find((chunk) => chunk.start === start && chunk.size === size);
+    if (twin) return twin.committed ? { kind: 'duplicate' } : { kind: 'twin' };
+    if (live.length > 0) return { kind: 'overlap', conflicting: { start: live[0].start, end: live[0].end } };
+    const stale = overlapping.map((chunk) => chunk.id);
+    if (stale.length > 0) await manager.delete(ChunkedUploadChunk, { id: In(stale) });
+    await manager.insert(ChunkedUploadChunk, { id, uploadId, start, end, size, committed: false, leaseUntil });
+    return { kind: 'reserved', id };
   }
 
   private async lockUpload(manager: EntityManager, uploadId: string): Promise<AbstractChunkUpload | null> {
     const query = manager.createQueryBuilder(this.uploads.target, 'upload').where('upload.id = :uploadId', { uploadId });
     if (!this.sqlite) query.setLock('pessimistic_write');
     return (await query.getOne()) as AbstractChunkUpload | null;
+  }
+
+  /** Quoted names and dialect bits for the hand-written hot-path SQL, from the entity metadata. */
+  private get sql(): HotPathSql {
+    this.hotPathSql ??= hotPathSql(this.dataSource, this.chunks);
+    return this.hotPathSql;
   }
 
   /** Makes a reservation count. False when it is gone (upload deleted, or its lease was taken over). */

@@ -31,8 +31,13 @@ export interface UploadState {
 }
 
 /** Start, status, list and abort (SPEC §3 operations 1, 4, 5). */
+const RECENT_TTL_MS = 5_000;
+const RECENT_MAX = 10_000;
+
 @Injectable()
 export class UploadService {
+  private readonly recent = new Map<string, { upload: AbstractChunkUpload; until: number }>();
+
   constructor(
     @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
     private readonly store: UploadStore,
@@ -97,6 +102,31 @@ export class UploadService {
     if (maxBytes !== null && usage.bytes + totalSize > maxBytes) {
       throw new QuotaExceededError(`Uploads in progress would reserve more than ${maxBytes} bytes; finish or delete one first`);
     }
+  }
+
+  /**
+   * Like `get()`, for the chunk hot path: remembers for a few seconds that
+   * this caller owns this in-progress upload. Only facts that never change
+   * are relied on (existence, owner, size, expiry time): the chunk's range
+   * reservation re-reads the row under a lock and re-checks its state.
+   */
+  async getForChunk(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+    const owner = this.strategy.ownerWhere(identifier);
+    let key: string | null = null;
+    try {
+      key = `${id}\u0000${JSON.stringify(owner)}`;
+    } catch {
+      key = null; // an owner fragment that does not serialise is simply not cached
+    }
+    const now = Date.now();
+    const hit = key ? this.recent.get(key) : undefined;
+    if (hit && hit.until > now) return hit.upload;
+    const upload = await this.get(identifier, id);
+    if (key && upload.effectiveStatus(now) === UploadStatus.InProgress) {
+      if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as string);
+      this.recent.set(key, { upload, until: now + RECENT_TTL_MS });
+    }
+    return upload;
   }
 
   /** The caller's upload, or `UploadNotFoundError` (also for another caller's upload). */
