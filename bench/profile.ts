@@ -104,11 +104,11 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
       selfUs.set(key, entry);
     }
     entry.us += delta;
+    // Samples whose stack holds no user frame (async I/O callbacks) count under '' (caller unknown).
     const parent = firstUserCaller(node, parentOf);
-    if (parent !== undefined) {
-      const caller = `${parent.callFrame.functionName || '(anonymous)'} ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber, root)}`.trim();
-      entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + delta);
-    }
+    const caller =
+      parent === undefined ? '' : `${parent.callFrame.functionName || '(anonymous)'} ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber, root)}`.trim();
+    entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + delta);
   }
   const busyUs = totalUs - idleUs;
   const top = [...selfUs.values()]
@@ -132,7 +132,9 @@ export function renderProfile(title: string, summary: ProfileSummary): string {
   ];
   summary.top.forEach((e, i) => {
     const rank = String(i + 1).padStart(2);
-    const where = e.location !== '' ? `  ${e.location}` : e.mainCaller !== '' ? `  ← ${e.mainCaller}` : '';
+    // Native frames and node's own functions are named by their nearest caller in user code.
+    const internal = e.location === '' || e.location.startsWith('node:');
+    const where = `${e.location !== '' ? `  ${e.location}` : ''}${internal && e.mainCaller !== '' ? `  ← ${e.mainCaller}` : ''}`;
     lines.push(`  ${rank}. ${e.selfMs.toFixed(0).padStart(7)} ms ${e.percent.toFixed(1).padStart(5)}%  ${e.name}${where}`);
   });
   return lines.join('\n');
