@@ -43,6 +43,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                        (the ceiling for durable chunk storage)
   --tmp DIR            where to create the temporary working folder (default: OS temp)
   --help               this text
+
+Databases are created on postgres://postgres@127.0.0.1:5432/ and mysql://root@127.0.0.1:3306/
+unless BENCH_POSTGRES_URL / BENCH_MYSQL_URL name another server.
 `;
 
 const SCENARIO_LETTERS = ['a', 'b', 'c', 'd'];

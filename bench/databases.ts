@@ -8,8 +8,15 @@ import { Client } from 'pg';
 import type { DbKind } from './args';
 import { onInterrupt } from './children';
 
-export const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/';
-export const MYSQL_ADMIN_URL = 'mysql://root@127.0.0.1:3306/';
+/** Server URL (ending in '/') under which databases are created: the environment's, or the default. */
+function adminUrl(variable: string, fallback: string): string {
+  const value = process.env[variable];
+  if (value === undefined || value === '') return fallback;
+  return value.endsWith('/') ? value : `${value}/`;
+}
+
+export const POSTGRES_ADMIN_URL = adminUrl('BENCH_POSTGRES_URL', 'postgres://postgres@127.0.0.1:5432/');
+export const MYSQL_ADMIN_URL = adminUrl('BENCH_MYSQL_URL', 'mysql://root@127.0.0.1:3306/');
 
 /** What the app did in its database, from the server's own counters (PostgreSQL only). */
 export interface DbActivity {
