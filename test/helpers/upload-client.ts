@@ -7,7 +7,8 @@ export interface JsonResponse<T = Record<string, unknown>> {
   headers: Headers;
 }
 
-async function json<T>(response: Response): Promise<JsonResponse<T>> {
+/** Reads a response as {@link JsonResponse} (the body parsed as JSON when it is JSON). */
+export async function json<T = Record<string, unknown>>(response: Response): Promise<JsonResponse<T>> {
   const text = await response.text();
   let body: unknown = null;
   if (text) {

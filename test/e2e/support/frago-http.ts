@@ -9,7 +9,7 @@ import {
   type UploadDeletedEvent,
   type UploadStartedEvent,
 } from 'nestjs-frago';
-import type { JsonResponse } from '../../helpers/upload-client';
+import { json, type JsonResponse } from '../../helpers/upload-client';
 
 /** The key frago uses for an error's text: `error` on the chunk PUT, `message` elsewhere (SPEC §3). */
 export type ErrorKey = 'error' | 'message';
@@ -39,22 +39,9 @@ export function assertNoLeak(text: string): void {
   assert.doesNotMatch(text, /\bstack\b/i, `leaks a stack: ${text}`);
 }
 
-async function toJson(response: Response): Promise<JsonResponse> {
-  const text = await response.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
-  return { status: response.status, body: body as Record<string, unknown>, headers: response.headers };
-}
-
 /** Any request, answered as {@link JsonResponse}. */
 export async function request(url: string, init: RequestInit = {}): Promise<JsonResponse> {
-  return toJson(await fetch(url, init));
+  return json(await fetch(url, init));
 }
 
 /** POST `fields` as `application/x-www-form-urlencoded`. */
