@@ -2,40 +2,21 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OnEvent } from '@nestjs/event-emitter';
-import { Injectable } from '@nestjs/common';
-import { FragoEvents, type ChunkReceivedEvent, type UploadCompletedEvent } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
+import { FragoEventLog } from './support/frago-http';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-
-/** Counts events, to check each fires exactly once per occurrence. */
-@Injectable()
-class EventCounter {
-  completed: UploadCompletedEvent[] = [];
-  chunks: ChunkReceivedEvent[] = [];
-
-  @OnEvent(FragoEvents.UploadCompleted)
-  onCompleted(event: UploadCompletedEvent): void {
-    this.completed.push(event);
-  }
-
-  @OnEvent(FragoEvents.ChunkReceived)
-  onChunk(event: ChunkReceivedEvent): void {
-    this.chunks.push(event);
-  }
-}
 
 for (const kind of databaseKinds()) {
   describe(`concurrency on ${kind}`, () => {
     let db: TestDatabase;
     let t: TestApp;
-    let counter: EventCounter;
+    let counter: FragoEventLog;
 
     before(async () => {
       db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [EventCounter] });
-      counter = t.app.get(EventCounter);
+      t = await createTestApp({ db, providers: [FragoEventLog] });
+      counter = t.app.get(FragoEventLog);
     });
     after(async () => {
       await t?.close();
@@ -60,11 +41,11 @@ for (const kind of databaseKinds()) {
     it('twin chunks sent together record one and all answer 200', async () => {
       const data = testBytes(200_000, 7);
       const id = await startOk(t.uploadUrl, 'twins.bin', data.length);
-      const before = counter.chunks.filter((e) => e.upload.id === id).length;
+      const before = counter.count(counter.chunks, id);
       const twins = await Promise.all(Array.from({ length: 16 }, () => putChunk(t.uploadUrl, id, data.subarray(0, 100_000), 0, data.length)));
       assert.deepEqual(twins.map((r) => r.status), Array(16).fill(200));
       assert.equal(twins.filter((r) => r.body.duplicate !== true).length, 1, 'exactly one recorded');
-      assert.equal(counter.chunks.filter((e) => e.upload.id === id).length - before, 1, 'chunk.received once');
+      assert.equal(counter.count(counter.chunks, id) - before, 1, 'chunk.received once');
       const status = await getStatus(t.uploadUrl, id);
       assert.deepEqual(status.body.chunks, [{ start: 0, end: 99_999, size: 100_000 }]);
     });
@@ -80,7 +61,7 @@ for (const kind of databaseKinds()) {
         assert.ok(answer.status === 201 || (answer.status === 409 && answer.body.message === 'Upload is being finalized'), JSON.stringify(answer.body));
       }
       assert.ok(answers.some((a) => a.status === 201));
-      assert.equal(counter.completed.filter((e) => e.upload.id === id).length, 1);
+      assert.equal(counter.count(counter.completed, id), 1);
       assert.deepEqual(readFileSync(join(t.assembledDir, 'race.bin')), data);
       const again = await finalize(t.uploadUrl, id, { checksum: digest(data) });
       assert.equal(again.status, 201);
