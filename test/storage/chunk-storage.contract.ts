@@ -127,6 +127,38 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       await storage.remove(id);
     });
 
+    it('writeAvailable of a complete source resolves with every byte, readable back', async () => {
+      const data = testBytes(70_001, 80);
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      const result = await storage.writeAvailable(id, 0, trickle(data));
+      assert.equal(result.bytes, data.length);
+      assert.equal(result.error, undefined);
+      assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data);
+      await storage.remove(id);
+    });
+
+    it('writeAvailable of a source cut mid-way resolves with the durable prefix (never more than arrived) and the error; the rest can follow', async () => {
+      const data = testBytes(100_000, 81);
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      const result = await storage.writeAvailable(id, 0, failingAfter(data, 30_000));
+      assert.ok(result.error instanceof Error, 'the source failure is reported');
+      assert.ok(result.bytes >= 0 && result.bytes <= 30_000, `counted ${result.bytes} of 30000 sent`);
+      if (result.bytes > 0) assert.deepEqual(await collect(storage.read(id, 0, result.bytes - 1)), data.subarray(0, result.bytes));
+      const rest = await storage.writeAvailable(id, result.bytes, trickle(data.subarray(result.bytes)));
+      assert.equal(rest.bytes, data.length - result.bytes);
+      assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data);
+      await storage.remove(id);
+    });
+
+    it('writeAvailable to a removed upload rejects (a storage fault, not a short source)', async () => {
+      const id = randomUUID();
+      await storage.create(id, 100);
+      await storage.remove(id);
+      await assert.rejects(storage.writeAvailable(id, 0, Readable.from([Buffer.alloc(10)])));
+    });
+
     it('publishes the complete data under the first candidate; the chunk data stays until remove()', async () => {
       const data = testBytes(123_456, 54);
       const id = await uploadWith(data, 50_000);

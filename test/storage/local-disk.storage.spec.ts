@@ -5,7 +5,7 @@ import { mkdtempSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { LocalDiskChunkStorage } from 'nestjs-frago';
+import { ChunkStorage, LocalDiskChunkStorage } from 'nestjs-frago';
 import { testBytes } from '../helpers/upload-client';
 import { chunkStorageContract } from './chunk-storage.contract';
 
@@ -27,6 +27,53 @@ chunkStorageContract('LocalDiskChunkStorage', async () => {
 });
 
 describe('LocalDiskChunkStorage specifics', () => {
+  it('writeAvailable keeps exactly the bytes that arrived before the source was cut', async () => {
+    const { storage, root } = localDisk();
+    try {
+      await storage.init();
+      const id = randomUUID();
+      const data = testBytes(64_000, 90);
+      await storage.create(id, data.length);
+      const source = Readable.from(
+        (async function* () {
+          yield data.subarray(0, 10_000);
+          yield data.subarray(10_000, 25_000);
+          throw new Error('cut (expected in this test)');
+        })(),
+      );
+      const result = await storage.writeAvailable(id, 0, source);
+      assert.equal(result.bytes, 25_000);
+      assert.match(String((result.error as Error)?.message), /cut/);
+      const stored = await fs.readFile(join(root, 'chunks', `${id}.part`));
+      assert.deepEqual(stored.subarray(0, 25_000), data.subarray(0, 25_000));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('the default writeAvailable of a backend without an override counts nothing of a cut source and all of a whole one', async () => {
+    const { storage, root } = localDisk();
+    const original = ChunkStorage.prototype.writeAvailable;
+    try {
+      await storage.init();
+      const id = randomUUID();
+      await storage.create(id, 1000);
+      const cut = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(500, 1);
+          throw new Error('cut (expected in this test)');
+        })(),
+      );
+      const partial = await original.call(storage, id, 0, cut);
+      assert.equal(partial.bytes, 0);
+      assert.ok(partial.error instanceof Error);
+      const whole = await original.call(storage, id, 0, Readable.from([Buffer.alloc(1000, 2)]));
+      assert.equal(whole.bytes, 1000);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('publishes to an absolute location inside the assembled folder; after remove() no temporary or chunk files are left', async () => {
     const { storage, chunkDir, assembledDir, root } = localDisk();
     try {

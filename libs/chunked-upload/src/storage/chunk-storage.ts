@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { FragoError } from '../errors/frago.errors';
 
 /** Where a published file ended up. */
 export interface PublishedFile {
@@ -6,6 +7,14 @@ export interface PublishedFile {
   relativePath: string;
   /** Backend-specific location (an absolute path for local disk, a key or URL elsewhere). */
   location: string;
+}
+
+/** Result of {@link ChunkStorage.writeAvailable}. */
+export interface AvailableWrite {
+  /** Bytes from the offset on that are durably stored. */
+  bytes: number;
+  /** Why the source ended early (a cut connection, an abort), when it did. */
+  error?: unknown;
 }
 
 /**
@@ -22,7 +31,11 @@ export abstract class ChunkStorage {
     // nothing by default
   }
 
-  /** Start: prepare storage for an upload of `totalSize` bytes. */
+  /**
+   * Start: prepare storage for an upload of `totalSize` bytes. `totalSize`
+   * is 0 when the length is not known yet (tus `Upload-Defer-Length`): the
+   * data then grows as it is written, from offset 0 without gaps.
+   */
   abstract create(uploadId: string, totalSize: number): Promise<void>;
 
   /**
@@ -32,6 +45,28 @@ export abstract class ChunkStorage {
    * Concurrent calls for disjoint ranges of one upload must not interfere.
    */
   abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number>;
+
+  /**
+   * tus PATCH (SPEC §11): write the bytes of `source` at `offset` and keep
+   * whatever arrived, even when the source ends early (the client's
+   * connection was cut mid-body). Resolves with the number of bytes from
+   * `offset` on that are durable (0 when nothing can be vouched for), and
+   * with the source's failure, if any, as `error`; rejects only when the
+   * storage itself fails (then nothing counts).
+   *
+   * Optional for backends: this default delegates to `writeChunk()` and
+   * counts nothing when the source fails, which is correct (the client
+   * re-sends from the old offset) but keeps no partial data. Override it to
+   * keep the durable prefix of a cut body.
+   */
+  async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<AvailableWrite> {
+    try {
+      return { bytes: await this.writeChunk(uploadId, offset, source, signal) };
+    } catch (error) {
+      if (isStorageFault(error)) throw error;
+      return { bytes: 0, error };
+    }
+  }
 
   /** Finalize: stream the stored bytes `[start, end]` (inclusive) back. */
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
@@ -49,4 +84,14 @@ export abstract class ChunkStorage {
 
   /** After completion, abort and expiry: remove the upload's chunk data. Idempotent. */
   abstract remove(uploadId: string): Promise<void>;
+}
+
+/**
+ * True for failures of the storage rather than of the source: a domain error
+ * the backend raised (full disk, upload data gone) or a file system error.
+ */
+function isStorageFault(error: unknown): boolean {
+  if (error instanceof FragoError) return true;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EBADF', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EFBIG'].includes(code);
 }

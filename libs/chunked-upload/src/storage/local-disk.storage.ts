@@ -1,9 +1,9 @@
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { ChunkStorage, type PublishedFile } from './chunk-storage';
+import { ChunkStorage, type AvailableWrite, type PublishedFile } from './chunk-storage';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
 import { StorageFullError, UploadNotFoundError } from '../errors/frago.errors';
@@ -55,10 +55,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   }
 
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
-    const handle = await fs.open(this.dataFile(uploadId), constants.O_RDWR).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new UploadNotFoundError();
-      return rethrowStorage(error);
-    });
+    const handle = await this.openData(uploadId);
     try {
       const sink = new PositionalWriter(handle, offset);
       await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
@@ -67,6 +64,30 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     } finally {
       await handle.close().catch(() => undefined);
     }
+  }
+
+  /** Keeps the durable prefix of a source that ends early (tus PATCH, SPEC §11). */
+  override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<AvailableWrite> {
+    const handle = await this.openData(uploadId);
+    try {
+      const sink = new PositionalWriter(handle, offset);
+      // Not pipeline(): it would destroy the sink and drop the bytes it still buffers.
+      // A source that fails ends the sink instead, which writes out what arrived.
+      const failure = await drainInto(source, sink, signal);
+      await sink.idle();
+      if (failure !== undefined && isFileSystemError(failure)) return rethrowStorage(failure);
+      if (this.fsync && sink.bytesWritten > 0) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
+      return failure === undefined ? { bytes: sink.bytesWritten } : { bytes: sink.bytesWritten, error: failure };
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  private openData(uploadId: string) {
+    return fs.open(this.dataFile(uploadId), constants.O_RDWR).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new UploadNotFoundError();
+      return rethrowStorage(error);
+    });
   }
 
   read(uploadId: string, start: number, end: number, readSize = 8 * 1024 * 1024): Readable {
@@ -134,6 +155,40 @@ async function syncDirectory(path: string): Promise<void> {
   if (!handle) return;
   await handle.sync().catch(() => undefined);
   await handle.close();
+}
+
+/**
+ * Pipes `source` into `sink` and resolves once the sink has written all it
+ * received, with the source's failure (cut, abort) or undefined; rejects
+ * when the sink fails.
+ */
+async function drainInto(source: Readable, sink: PositionalWriter, signal?: AbortSignal): Promise<unknown> {
+  let failure: unknown;
+  const stop = (error: unknown): void => {
+    failure ??= error;
+    source.unpipe(sink);
+    sink.end();
+  };
+  const onAbort = (): void => {
+    stop(signal?.reason ?? new Error('aborted'));
+    source.destroy();
+  };
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  finished(source).catch(stop);
+  source.pipe(sink);
+  try {
+    await finished(sink);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return failure;
+}
+
+/** An error of the file system (not of the source stream). */
+function isFileSystemError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EBADF', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EFBIG'].includes(code);
 }
 
 /** Maps a full disk to the domain error the filter answers with 507. */

@@ -6,18 +6,30 @@ import { Writable } from 'node:stream';
  * buffered socket reads into one writev(2). The caller owns the handle.
  */
 export class PositionalWriter extends Writable {
+  /** Bytes written to the file so far (counted once each write call has returned). */
   bytesWritten = 0;
+  private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly handle: FileHandle, private position: number) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
   override _write(data: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeAll([data]).then(() => callback(), callback);
+    this.track(this.writeAll([data])).then(() => callback(), callback);
   }
 
   override _writev(entries: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.writeAll(entries.map((entry) => entry.chunk)).then(() => callback(), callback);
+    this.track(this.writeAll(entries.map((entry) => entry.chunk))).then(() => callback(), callback);
+  }
+
+  /** Resolves once no write is running (a destroyed stream may still have one in flight). */
+  idle(): Promise<void> {
+    return this.inFlight.catch(() => undefined);
+  }
+
+  private track(write: Promise<void>): Promise<void> {
+    this.inFlight = write;
+    return write;
   }
 
   private async writeAll(buffers: Buffer[]): Promise<void> {
