@@ -14,6 +14,7 @@ import { DataSource, type DataSourceOptions, Entity } from 'typeorm';
 import {
   AbstractChunkUpload,
   ChunkedUploadChunk,
+  FragoNameClaim,
   ChunkedUploadModule,
   type ChunkedUploadOptions,
   ChunkUpload,
@@ -97,8 +98,8 @@ class DuckTypedStorage {
   read(): Readable {
     return Readable.from([]);
   }
-  async publish(): Promise<PublishedFile> {
-    return { relativePath: '', location: '' };
+  async publish(): Promise<PublishedFile | null> {
+    return null;
   }
   async remove(): Promise<void> {}
 }
@@ -189,7 +190,7 @@ for (const kind of databaseKinds()) {
     it("fails the boot when a host's uploadEntity is not in the DataSource, naming it", async () => {
       const error = await bootError(db, ChunkedUploadModule.forRoot({ ...paths(), uploadEntity: UnlistedUpload }), {
         autoLoadEntities: false,
-        entities: [ChunkUpload, ChunkedUploadChunk],
+        entities: [ChunkUpload, ChunkedUploadChunk, FragoNameClaim],
       });
       assert.ok(error, 'the boot must fail');
       assert.match(error.message, /uploadEntity/);
@@ -197,8 +198,18 @@ for (const kind of databaseKinds()) {
       assert.match(error.message, /autoLoadEntities/);
     });
 
-    it('boots without autoLoadEntities when the host lists both entities (the control case)', async () => {
+    it('fails the boot when the name claim entity is missing from the DataSource, naming it', async () => {
       const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { autoLoadEntities: false, entities: [ChunkUpload, ChunkedUploadChunk] });
+      assert.ok(error, 'the boot must fail');
+      assert.match(error.message, /FragoNameClaim/);
+      assert.match(error.message, /autoLoadEntities/);
+    });
+
+    it('boots without autoLoadEntities when the host lists the three entities (the control case)', async () => {
+      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), {
+        autoLoadEntities: false,
+        entities: [ChunkUpload, ChunkedUploadChunk, FragoNameClaim],
+      });
       assert.equal(error, null);
     });
   });

@@ -159,12 +159,12 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       await assert.rejects(storage.writeAvailable(id, 0, Readable.from([Buffer.alloc(10)])));
     });
 
-    it('publishes the complete data under the first candidate; the chunk data stays until remove()', async () => {
+    it('publishes the complete data under the given name; the chunk data stays until remove()', async () => {
       const data = testBytes(123_456, 54);
       const id = await uploadWith(data, 50_000);
       const target = `contract-${randomUUID()}/nested/file.bin`;
-      const published = await storage.publish(id, [target, `${target}.alt`]);
-      assert.equal(published.relativePath, target);
+      const published = await storage.publish(id, target);
+      assert.equal(published?.relativePath, target);
       assert.deepEqual(await subject.readPublished(target), data);
       assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data, 'still readable for a retried finalize');
       await storage.remove(id);
@@ -172,51 +172,36 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       assert.deepEqual(await subject.readPublished(target), data, 'the published file outlives the chunk data');
     });
 
-    it('publishing the same upload again (a finalize retried after a crash) returns the same name, not a copy', async () => {
+    it('publishing the same upload under the same name again (a finalize retried after a crash) resolves that name again, not null', async () => {
       const data = testBytes(20_000, 60);
       const id = await uploadWith(data, 5_000);
-      const base = `again-${randomUUID()}`;
-      const names = [`${base}.bin`, `${base}-1.bin`];
-      const first = await storage.publish(id, names);
-      const second = await storage.publish(id, names);
-      assert.equal(second.relativePath, first.relativePath);
-      assert.equal(await subject.readPublished(names[1]), null, 'no numbered duplicate');
+      const name = `again-${randomUUID()}.bin`;
+      const first = await storage.publish(id, name);
+      const second = await storage.publish(id, name);
+      assert.equal(first?.relativePath, name);
+      assert.equal(second?.relativePath, name);
+      assert.deepEqual(await subject.readPublished(name), data);
       await storage.remove(id);
     });
 
-    it('never publishes over an existing name: the next candidate in order is used and the existing file is untouched', async () => {
-      const first = testBytes(4000, 55);
-      const second = testBytes(5000, 56);
-      const third = testBytes(6000, 57);
-      const base = `taken-${randomUUID()}`;
-      const names = [`${base}.bin`, `${base}-1.bin`, `${base}-2.bin`];
-      assert.equal((await storage.publish(await uploadWith(first, 1000), names)).relativePath, names[0]);
-      assert.equal((await storage.publish(await uploadWith(second, 1000), names)).relativePath, names[1]);
-      assert.equal((await storage.publish(await uploadWith(third, 1000), names)).relativePath, names[2]);
-      assert.deepEqual(await subject.readPublished(names[0]), first);
-      assert.deepEqual(await subject.readPublished(names[1]), second);
-      assert.deepEqual(await subject.readPublished(names[2]), third);
-    });
-
-    it('rejects publish when every candidate is taken, leaving existing files untouched', async () => {
+    it('never publishes over an existing name: resolves null and leaves the existing file untouched', async () => {
       const existing = testBytes(3000, 58);
       const name = `full-${randomUUID()}.bin`;
-      await storage.publish(await uploadWith(existing, 1000), [name]);
+      assert.equal((await storage.publish(await uploadWith(existing, 1000), name))?.relativePath, name);
       const id = await uploadWith(testBytes(3000, 59), 1000);
-      await assert.rejects(storage.publish(id, [name]));
+      assert.equal(await storage.publish(id, name), null);
       assert.deepEqual(await subject.readPublished(name), existing);
       await storage.remove(id);
     });
 
-    it('gives concurrent publishes to one name distinct names, each with its own complete bytes', async () => {
+    it('gives exactly one of concurrent publishes to one name the name, each other null, the winner with its own complete bytes', async () => {
       const sources = Array.from({ length: 6 }, (_, i) => testBytes(20_000 + i, 60 + i));
       const ids = await Promise.all(sources.map((data) => uploadWith(data, 8192)));
-      const base = `race-${randomUUID()}`;
-      const candidates = (): string[] => [`${base}.bin`, ...Array.from({ length: 10 }, (_, n) => `${base}-${n + 1}.bin`)];
-      const published = await Promise.all(ids.map((id) => storage.publish(id, candidates())));
-      const paths = published.map((p) => p.relativePath);
-      assert.equal(new Set(paths).size, ids.length, JSON.stringify(paths));
-      for (const [i, file] of published.entries()) assert.deepEqual(await subject.readPublished(file.relativePath), sources[i]);
+      const name = `race-${randomUUID()}.bin`;
+      const published = await Promise.all(ids.map((id) => storage.publish(id, name)));
+      const winners = published.flatMap((file, i) => (file ? [i] : []));
+      assert.equal(winners.length, 1, JSON.stringify(published));
+      assert.deepEqual(await subject.readPublished(name), sources[winners[0]]);
     });
 
     it('makes a published file appear whole: a reader polling the name never sees partial bytes', async () => {
@@ -233,7 +218,7 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
           await sleep(0);
         }
       })();
-      await storage.publish(id, [name]).finally(() => {
+      await storage.publish(id, name).finally(() => {
         publishing = false;
       });
       await watcher;

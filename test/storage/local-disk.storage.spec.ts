@@ -82,9 +82,9 @@ describe('LocalDiskChunkStorage specifics', () => {
       const data = testBytes(50_000, 81);
       await storage.create(id, data.length);
       await storage.writeChunk(id, 0, Readable.from([data]));
-      const published = await storage.publish(id, ['sub/out.bin']);
-      assert.equal(published.location, join(assembledDir, 'sub', 'out.bin'));
-      assert.deepEqual(await fs.readFile(published.location), data);
+      const published = await storage.publish(id, 'sub/out.bin');
+      assert.equal(published?.location, join(assembledDir, 'sub', 'out.bin'));
+      assert.deepEqual(await fs.readFile(published?.location ?? ''), data);
       await storage.remove(id);
       assert.deepEqual(readdirSync(chunkDir), []);
       assert.deepEqual(readdirSync(join(assembledDir, 'sub')), ['out.bin']);
@@ -100,7 +100,7 @@ describe('LocalDiskChunkStorage specifics', () => {
       const id = randomUUID();
       await storage.create(id, 10);
       await storage.writeChunk(id, 0, Readable.from([Buffer.alloc(10)]));
-      await assert.rejects(storage.publish(id, ['../escaped.bin']));
+      await assert.rejects(storage.publish(id, '../escaped.bin'));
       assert.deepEqual(readdirSync(root).sort(), ['assembled', 'chunks']);
     } finally {
       rmSync(root, { recursive: true, force: true });

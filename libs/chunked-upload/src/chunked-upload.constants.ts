@@ -4,6 +4,7 @@ export const FRAGO_OPTIONS = Symbol('FRAGO:OPTIONS');
 export const FRAGO_UPLOAD_REPOSITORY = Symbol('FRAGO:UPLOAD_REPOSITORY');
 /** Injection token of the chunk entity's repository (internal). */
 export const FRAGO_CHUNK_REPOSITORY = Symbol('FRAGO:CHUNK_REPOSITORY');
+export const FRAGO_NAME_REPOSITORY = Symbol('FRAGO:NAME_REPOSITORY');
 /** Injection token of the controller path (internal). */
 export const FRAGO_ROUTE_PREFIX = Symbol('FRAGO:ROUTE_PREFIX');
 /** Request property where the guard stores the caller's identifier (internal). */

@@ -10,6 +10,7 @@ import type { ChunkedUploadModuleExtras } from './options/chunked-upload-options
 import { identifierStrategyProvider, optionsProvider, repositoryProviders, storageProvider } from './chunked-upload.providers';
 import { ChunkUpload } from './entities/chunk-upload.entity';
 import { ChunkedUploadChunk } from './entities/chunked-upload-chunk.entity';
+import { FragoNameClaim } from './entities/frago-name-claim.entity';
 import { createUploadController } from './http/create-upload-controller';
 import { FragoBodyParsers } from './http/body-parsers';
 import { UploadIdentifierGuard } from './identifier/upload-identifier.guard';
@@ -48,7 +49,7 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
   return {
     ...base,
     global: extras.isGlobal ?? false,
-    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity])],
+    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity, FragoNameClaim])],
     controllers: [createUploadController(routePrefix)],
     providers: [
       ...(base.providers ?? []),

@@ -2,7 +2,8 @@ import type { Provider, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { resolve } from 'node:path';
-import { FRAGO_CHUNK_REPOSITORY, FRAGO_OPTIONS, FRAGO_UPLOAD_REPOSITORY } from './chunked-upload.constants';
+import { FRAGO_CHUNK_REPOSITORY, FRAGO_NAME_REPOSITORY, FRAGO_OPTIONS, FRAGO_UPLOAD_REPOSITORY } from './chunked-upload.constants';
+import { FragoNameClaim } from './entities/frago-name-claim.entity';
 import { FRAGO_RAW_OPTIONS } from './chunked-upload.module-definition';
 import type { ChunkedUploadOptions, ResolvedChunkedUploadOptions } from './options/chunked-upload-options.interface';
 import { InvalidFragoOptionError, resolveChunkedUploadOptions } from './options/resolve-options';
@@ -63,5 +64,6 @@ export function repositoryProviders(uploadEntity: Type<AbstractChunkUpload>, chu
   return [
     repositoryOf(FRAGO_UPLOAD_REPOSITORY, uploadEntity, 'uploadEntity'),
     repositoryOf(FRAGO_CHUNK_REPOSITORY, chunkEntity, 'chunkEntity'),
+    repositoryOf(FRAGO_NAME_REPOSITORY, FragoNameClaim, 'FragoNameClaim'),
   ];
 }

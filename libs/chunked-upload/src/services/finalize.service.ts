@@ -6,7 +6,7 @@ import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-opt
 import { isSupportedHash } from '../options/resolve-options';
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
-import { ChunkStorage } from '../storage/chunk-storage';
+import { ChunkStorage, type PublishedFile } from '../storage/chunk-storage';
 import type { UploadIdentifier } from '../identifier/identifier-strategy';
 import { FragoEventPublisher } from '../events/frago-event-publisher';
 import { FragoEvents } from '../events/frago-events';
@@ -22,7 +22,7 @@ import {
   UploadNotFoundError,
 } from '../errors/frago.errors';
 import { computeCoverage } from './coverage';
-import { confineRelativePath, numberedAlternative } from './safe-filename';
+import { confineRelativePath, numberedAlternative, suffixedAlternative } from './safe-filename';
 import { UploadService } from './upload.service';
 import { UploadStore } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';
@@ -34,7 +34,8 @@ export interface FinalizeRequest {
 }
 
 const WAIT_POLL_MS = 50;
-const MAX_NAME_ATTEMPTS = 1000;
+/** Numbered alternatives (`name-1.ext` …) tried before a name carrying the upload id. */
+const NUMBERED_NAMES = 9;
 
 /** Coverage check, single claim, checksum, atomic publish (SPEC §3 Finalize). */
 @Injectable()
@@ -117,7 +118,7 @@ export class FinalizeService {
           throw new ChecksumMismatchError();
         }
       }
-      const file = await this.storage.publish(upload.id, candidateNames(upload));
+      const file = await this.publish(upload);
       published = true;
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
       if (!(await this.store.completeUpload(upload.id, fields))) throw new UploadNotFoundError();
@@ -134,6 +135,21 @@ export class FinalizeService {
     }
   }
 
+  /**
+   * Claims a name in the database, then publishes under it: the first
+   * candidate this upload holds (claimed now or by an earlier, interrupted
+   * attempt, which the storage then recognises as its own publish) that the
+   * storage does not find taken by a file the database does not know.
+   */
+  private async publish(upload: AbstractChunkUpload): Promise<PublishedFile> {
+    for (const name of candidateNames(upload)) {
+      if (!(await this.store.claimName(upload.id, name))) continue;
+      const file = await this.storage.publish(upload.id, name);
+      if (file) return file;
+    }
+    throw new Error(`No free name to publish upload ${upload.id} under`);
+  }
+
   private async hash(upload: AbstractChunkUpload, algorithm: string): Promise<string> {
     const carried = await this.hasher.digest(upload.id, upload.totalSize, algorithm);
     if (carried !== null) return carried;
@@ -144,9 +160,17 @@ export class FinalizeService {
   }
 }
 
-/** The upload's sanitised target path, then numbered alternatives. */
+/**
+ * The upload's sanitised target path, a few numbered alternatives, then names
+ * carrying the upload id, which no other upload claims: names never run out,
+ * however many uploads share one name, at a bounded number of claims.
+ */
 function* candidateNames(upload: AbstractChunkUpload): Generator<string> {
   const base = confineRelativePath(upload.assembledPath());
   yield base;
-  for (let n = 1; n < MAX_NAME_ATTEMPTS; n++) yield numberedAlternative(base, n);
+  for (let n = 1; n <= NUMBERED_NAMES; n++) yield numberedAlternative(base, n);
+  const own = suffixedAlternative(base, upload.id);
+  yield own;
+  // Only a file planted outside frago can hold the upload's own name.
+  for (let n = 1; n <= NUMBERED_NAMES; n++) yield numberedAlternative(own, n);
 }

@@ -42,11 +42,23 @@ export function confineRelativePath(path: string): string {
 
 /** `name.ext` → `name-N.ext`: the N-th alternative when the name is taken. */
 export function numberedAlternative(relativePath: string, n: number): string {
+  return suffixedAlternative(relativePath, String(n));
+}
+
+/**
+ * `name.ext` → `name-SUFFIX.ext`, the last segment kept within the segment
+ * limit (the stem is shortened, the suffix and extension kept).
+ */
+export function suffixedAlternative(relativePath: string, suffix: string): string {
   const slash = relativePath.lastIndexOf('/');
   const dir = slash >= 0 ? relativePath.slice(0, slash + 1) : '';
   const file = relativePath.slice(slash + 1);
   const dot = file.lastIndexOf('.');
-  return dot > 0 ? `${dir}${file.slice(0, dot)}-${n}${file.slice(dot)}` : `${dir}${file}-${n}`;
+  const ext = dot > 0 ? file.slice(dot) : '';
+  let stem = dot > 0 ? file.slice(0, dot) : file;
+  const tail = `-${suffix}${ext}`;
+  while (stem.length > 1 && Buffer.byteLength(stem + tail) > MAX_SEGMENT_BYTES) stem = Array.from(stem).slice(0, -1).join('');
+  return `${dir}${stem}${tail}`;
 }
 
 /**

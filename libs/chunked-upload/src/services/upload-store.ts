@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, type QueryRunner, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
-import { FRAGO_CHUNK_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
+import { FRAGO_CHUNK_REPOSITORY, FRAGO_NAME_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
+import { FragoNameClaim } from '../entities/frago-name-claim.entity';
+import { nameKey } from '../migrations/add-frago-name-claims';
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
@@ -33,6 +35,7 @@ export class UploadStore {
   constructor(
     @Inject(FRAGO_UPLOAD_REPOSITORY) readonly uploads: Repository<AbstractChunkUpload>,
     @Inject(FRAGO_CHUNK_REPOSITORY) private readonly chunks: Repository<ChunkedUploadChunk>,
+    @Inject(FRAGO_NAME_REPOSITORY) private readonly names: Repository<FragoNameClaim>,
     private readonly dataSource: DataSource,
   ) {
     this.sqlite = ['sqlite', 'better-sqlite3', 'capacitor', 'expo', 'react-native', 'nativescript', 'sqljs'].includes(dataSource.options.type);
@@ -202,6 +205,21 @@ export class UploadStore {
   renewLease(reservationId: string, until: number): Promise<void> {
     return this.exclusive(async () => {
       await this.chunks.update({ id: reservationId, committed: false }, { leaseUntil: until });
+    });
+  }
+
+  /**
+   * Claims the published name `name` for `uploadId`: true when it is now this
+   * upload's (claimed now, or by an earlier attempt of the same upload), false
+   * when another upload holds it. One primary-key insert, so exactly one of
+   * any number of concurrent claimers wins, on every instance.
+   */
+  claimName(uploadId: string, name: string): Promise<boolean> {
+    const key = nameKey(name);
+    return this.exclusive(async () => {
+      await this.names.createQueryBuilder().insert().values({ key, name, uploadId, claimedAt: Date.now() }).orIgnore().execute();
+      const claim = await this.names.findOne({ where: { key }, select: { key: true, uploadId: true } });
+      return claim?.uploadId === uploadId;
     });
   }
 

@@ -72,17 +72,28 @@ export abstract class ChunkStorage {
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
 
   /**
-   * Finalize: make the complete data visible at one of `candidates` (already
-   * sanitised relative paths, tried in order) under the assembled folder,
-   * atomically and without ever overwriting another file. Must be
-   * idempotent: if an earlier call already published this upload's data (the
-   * process died before the upload was marked complete), return that name
-   * again. The chunk data stays until `remove()`, which finalize calls once
-   * the completion is recorded.
+   * Finalize: make the complete data visible at `name` (a sanitised relative
+   * path) under the assembled folder or object prefix, atomically, and
+   * without ever overwriting another file or object.
+   *
+   * The name is already claimed for this upload in the database (table
+   * `frago_name`, see `FragoNameClaim`): finalize claims a candidate name
+   * first, then calls `publish` with it, so no two uploads are ever given the
+   * same name and a backend without an atomic no-clobber write (S3) needs no
+   * check of its own between uploads. The backend still refuses a name that
+   * is taken by a file or object the database does not know (created by
+   * someone else, or before the claims existed): it then resolves `null` and
+   * finalize claims the next candidate.
+   *
+   * Must be idempotent: finalize retried after a crash (the process died
+   * before the upload was marked complete) calls it again with the same name,
+   * and it must then resolve that name again, never `null` for its own
+   * earlier publish and never a second copy. The chunk data stays until
+   * `remove()`, which finalize calls once the completion is recorded.
    */
-  abstract publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile>;
+  abstract publish(uploadId: string, name: string): Promise<PublishedFile | null>;
 
-  /** After completion, abort and expiry: remove the upload's chunk data. Idempotent. */
+  /** After completion, abort and expiry: remove the upload's chunk data and what an interrupted publish left (temporary copies). Idempotent. */
   abstract remove(uploadId: string): Promise<void>;
 }
 

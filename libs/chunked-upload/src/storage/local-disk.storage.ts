@@ -2,7 +2,6 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { randomUUID } from 'node:crypto';
 import { ChunkStorage, type AvailableWrite, type PublishedFile } from './chunk-storage';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
@@ -94,42 +93,64 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     return createReadStream(this.dataFile(uploadId), { start, end, highWaterMark: readSize });
   }
 
-  async publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile> {
-    const source = this.dataFile(uploadId);
-    for (const relativePath of candidates) {
-      const target = this.confined(relativePath);
-      await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
-      const linked = await this.linkNoClobber(source, target);
-      if (!linked && !(await sameFile(source, target))) continue;
-      if (this.fsync) await syncDirectory(dirname(target));
-      return { relativePath, location: target };
+  async publish(uploadId: string, name: string): Promise<PublishedFile | null> {
+    const target = this.confined(name);
+    await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
+    const published = (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target)) || (await this.isOwnPublish(uploadId, target));
+    if (!published) return null;
+    if (this.fsync) await syncDirectory(dirname(target));
+    return { relativePath: name, location: target };
+  }
+
+  /** The complete copy made for a publish across file systems, kept until `remove()` so a retry recognises its file. */
+  private copyFile(uploadId: string): string {
+    return join(this.assembledDir, `.frago-${uploadId}.copy`);
+  }
+
+  /** Where that copy is written before it is complete (a process killed mid-copy leaves it; the next try or `remove()` deletes it). */
+  private partialCopyFile(uploadId: string): string {
+    return join(this.assembledDir, `.frago-${uploadId}.tmp`);
+  }
+
+  /** True when `target` is this upload's data (a link to the data file or to its complete copy): an earlier publish of it. */
+  private async isOwnPublish(uploadId: string, target: string): Promise<boolean> {
+    const published = await fs.stat(target).catch(() => null);
+    if (!published) return false;
+    for (const own of [this.dataFile(uploadId), this.copyFile(uploadId)]) {
+      const stats = await fs.stat(own).catch(() => null);
+      if (stats && stats.dev === published.dev && stats.ino === published.ino) return true;
     }
-    throw new Error('No free name to publish the assembled file under');
+    return false;
   }
 
   /** Creates `target` as the complete file, or returns false if the name is taken. */
-  private async linkNoClobber(source: string, target: string): Promise<boolean> {
+  private async linkNoClobber(uploadId: string, target: string): Promise<boolean> {
     try {
-      await fs.link(source, target);
+      await fs.link(this.dataFile(uploadId), target);
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') return rethrowStorage(error);
     }
-    // Different file system (or no hard links): copy beside the target, then link.
-    const temporary = join(dirname(target), `.frago-${randomUUID()}.tmp`);
-    try {
-      await fs.copyFile(source, temporary, constants.COPYFILE_EXCL).catch(rethrowStorage);
-      const handle = await fs.open(temporary, 'r+');
+    // Different file system (or no hard links): one complete, durable copy in the assembled
+    // folder under a name derived from the upload (so a retry finds it instead of copying
+    // again or publishing a second copy), then linked to the target, which never overwrites.
+    const copy = this.copyFile(uploadId);
+    if (!(await fs.stat(copy).catch(() => null))) {
+      const partial = this.partialCopyFile(uploadId);
+      await fs.rm(partial, { force: true });
+      await fs.copyFile(this.dataFile(uploadId), partial, constants.COPYFILE_EXCL).catch(rethrowStorage);
+      const handle = await fs.open(partial, 'r+');
       await handle.datasync().finally(() => handle.close());
-      await fs.link(temporary, target);
+      await fs.rename(partial, copy);
+    }
+    try {
+      await fs.link(copy, target);
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    } finally {
-      await fs.unlink(temporary).catch(() => undefined);
+      return rethrowStorage(error);
     }
   }
 
@@ -141,13 +162,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
 
   async remove(uploadId: string): Promise<void> {
     await fs.rm(this.dataFile(uploadId), { force: true });
+    await fs.rm(this.copyFile(uploadId), { force: true });
+    await fs.rm(this.partialCopyFile(uploadId), { force: true });
   }
-}
-
-/** True when `target` is a link to `source` (published by an earlier, interrupted finalize). */
-async function sameFile(source: string, target: string): Promise<boolean> {
-  const [a, b] = await Promise.all([fs.stat(source).catch(() => null), fs.stat(target).catch(() => null)]);
-  return !!a && !!b && a.dev === b.dev && a.ino === b.ino;
 }
 
 async function syncDirectory(path: string): Promise<void> {
