@@ -55,6 +55,12 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async sweep(): Promise<number> {
+    const expired = await this.expireDue();
+    await this.storage.sweep(new Date(Date.now() - this.options.expiration)).catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${(error as Error)?.message}`));
+    return expired;
+  }
+
+  private async expireDue(): Promise<number> {
     let expired = 0;
     for (;;) {
       const due = await this.store.expiredCandidates(SWEEP_BATCH);

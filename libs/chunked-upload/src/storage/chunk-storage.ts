@@ -95,6 +95,17 @@ export abstract class ChunkStorage {
 
   /** After completion, abort and expiry: remove the upload's chunk data and what an interrupted publish left (temporary copies). Idempotent. */
   abstract remove(uploadId: string): Promise<void>;
+
+  /**
+   * Expiry sweeper, after each run: remove data that no live upload can own
+   * any more, i.e. left by an instance that crashed before its `remove()`.
+   * Every upload expires `expiration` after it starts, so anything written
+   * before `staleBefore` (now − expiration) is such a leftover. Optional;
+   * nothing by default.
+   */
+  async sweep(staleBefore: Date): Promise<void> {
+    void staleBefore;
+  }
 }
 
 /**

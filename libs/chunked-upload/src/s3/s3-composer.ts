@@ -1,0 +1,194 @@
+import { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { codeOf, isNotFound, statusOf } from './s3-client';
+import { copySource, type S3KeyLayout, type Segment } from './s3-keys';
+import { planParts, type PlannedPart, type SourceRange } from './part-plan';
+import { retrying, unavailable } from './s3-retry';
+import { spool } from './spool';
+
+/** User metadata on a published object: the upload that made it (a retried publish recognises its own object). */
+export const UPLOAD_METADATA = 'frago-upload';
+
+interface ComposerSettings {
+  minPart: number;
+  concurrency: number;
+  spoolDir: string;
+}
+
+/** Publishing: name claims and the server-side composition of the published object. */
+export class S3Composer {
+  /** False once the engine said it has no conditional PutObject (Swift: 501). */
+  private conditionalPut = true;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+    private readonly keys: S3KeyLayout,
+    private readonly settings: ComposerSettings,
+  ) {}
+
+  /**
+   * Claims `relativePath` for `uploadId` with a marker written by PutObject
+   * `If-None-Match: *` (atomic on AWS S3, MinIO and Ceph RGW): true when the
+   * claim is (or already was) this upload's. Engines without conditional
+   * writes (Swift) leave the arbitration to the database's claim of the name.
+   */
+  async claimName(relativePath: string, uploadId: string): Promise<boolean> {
+    if (!this.conditionalPut) return true;
+    const Key = this.keys.nameMarker(relativePath);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: uploadId, IfNoneMatch: '*' }));
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 501 || codeOf(error) === 'NotImplemented') {
+        this.conditionalPut = false;
+        return true;
+      }
+      if (status !== 412 && status !== 409) throw unavailable(error);
+    }
+    return (await this.markerOwner(Key)) === uploadId;
+  }
+
+  /** Gives a claimed name back (its target turned out to be taken by an object frago did not write). */
+  async releaseName(relativePath: string, uploadId: string): Promise<void> {
+    const Key = this.keys.nameMarker(relativePath);
+    if ((await this.markerOwner(Key)) === uploadId) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+  }
+
+  private async markerOwner(Key: string): Promise<string | null> {
+    try {
+      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
+      return await (response.Body as { transformToString(): Promise<string> }).transformToString();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Builds the object at `key` from the chunk objects `chain` (covering `[0, totalSize)`) in one multipart upload. */
+  async compose(uploadId: string, key: string, chain: Segment[], totalSize: number): Promise<void> {
+    const Metadata = { [UPLOAD_METADATA]: uploadId };
+    // Recorded first, so that remove() can abort this multipart upload whatever happens next.
+    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.composeRecord(uploadId), Body: key })));
+    if (totalSize === 0) {
+      await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: '', Metadata })));
+      return;
+    }
+    const created = await retrying(() => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, Metadata })));
+    const UploadId = created.UploadId as string;
+    try {
+      const plan = planParts(chain, this.settings.minPart);
+      const parts = await mapLimit(plan, this.settings.concurrency, (part) => this.uploadPart(key, UploadId, part));
+      await this.complete(key, UploadId, parts, uploadId, totalSize);
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId })).catch(() => undefined);
+      throw unavailable(error);
+    }
+  }
+
+  private async uploadPart(Key: string, UploadId: string, part: PlannedPart): Promise<CompletedPart> {
+    const common = { Bucket: this.bucket, Key, UploadId, PartNumber: part.number };
+    if (part.kind === 'copy') {
+      const { source } = part;
+      const copied = await retrying(() =>
+        this.client.send(new UploadPartCopyCommand({ ...common, CopySource: copySource(this.bucket, source.key), CopySourceRange: `bytes=${source.from}-${source.to}` })),
+      );
+      return { PartNumber: part.number, ETag: copied.CopyPartResult?.ETag };
+    }
+    const body = await spool(Readable.from(this.readRanges(part.sources)), this.settings.spoolDir);
+    try {
+      const uploaded = await retrying(() => this.client.send(new UploadPartCommand({ ...common, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
+      return { PartNumber: part.number, ETag: uploaded.ETag };
+    } finally {
+      await body.dispose();
+    }
+  }
+
+  private async *readRanges(sources: SourceRange[]): AsyncGenerator<Buffer> {
+    for (const source of sources) {
+      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source.key, Range: `bytes=${source.from}-${source.to}` })));
+      for await (const data of response.Body as Readable) yield data as Buffer;
+    }
+  }
+
+  /**
+   * Completes, tolerating Ceph RGW's answers: an empty ETag, and `500 "This
+   * multipart completion is already in progress"` for a second Complete,
+   * which means "maybe done" (retried, then checked with HeadObject).
+   */
+  private async complete(Key: string, UploadId: string, Parts: CompletedPart[], uploadId: string, totalSize: number): Promise<void> {
+    try {
+      await retrying(() => this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts } })));
+    } catch (error) {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })).catch(() => null);
+      if (head?.Metadata?.[UPLOAD_METADATA] !== uploadId || head.ContentLength !== totalSize) throw error;
+    }
+  }
+
+  /** Aborts the multipart upload(s) an earlier compose of `uploadId` left unfinished. */
+  async abortComposition(uploadId: string): Promise<void> {
+    let key: string;
+    try {
+      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.composeRecord(uploadId) })));
+      key = await (response.Body as { transformToString(): Promise<string> }).transformToString();
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    await this.abortWhere(key, (upload) => upload.Key === key);
+  }
+
+  /** Aborts every multipart upload under the prefix initiated before `cutoff` (ms since the epoch). */
+  async abortStale(cutoff: number): Promise<void> {
+    await this.abortWhere(this.keys.prefix, (upload) => (upload.Initiated?.getTime() ?? Infinity) < cutoff);
+  }
+
+  private async abortWhere(Prefix: string, match: (upload: { Key?: string; Initiated?: Date }) => boolean): Promise<void> {
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    do {
+      const page = await retrying(() => this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix, KeyMarker, UploadIdMarker })));
+      for (const upload of page.Uploads ?? []) {
+        if (!match(upload)) continue;
+        // Ceph answers an upload aborted meanwhile with 404 or 500: either way it is gone.
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId })).catch(() => undefined);
+      }
+      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (KeyMarker);
+  }
+}
+
+/** `map` with at most `limit` calls at once, results in input order; the first failure rejects. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
