@@ -136,8 +136,12 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   async publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile> {
-    const totalSize = await this.totalSize(uploadId);
-    const chain = totalSize === 0 ? [] : coveringChain(await this.listSegments(uploadId), 0, totalSize - 1);
+    await this.assertCreated(uploadId);
+    // The size comes from the stored chunks: finalize has checked in the database that they cover
+    // the upload, and a tus upload of deferred length was created with size 0.
+    const segments = await this.listSegments(uploadId);
+    const totalSize = segments.reduce((size, segment) => Math.max(size, segment.end + 1), 0);
+    const chain = totalSize === 0 ? [] : coveringChain(segments, 0, totalSize - 1);
     for (const relativePath of candidates) {
       const key = this.keys.published(relativePath);
       if (!(await this.composer.claimName(relativePath, uploadId))) continue;
@@ -179,13 +183,8 @@ export class S3ChunkStorage extends ChunkStorage {
     await this.composer.abortStale(cutoff);
   }
 
-  private async totalSize(uploadId: string): Promise<number> {
-    const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId) }))).catch((error: unknown) => {
-      if (isNotFound(error)) throw new UploadNotFoundError();
-      throw error;
-    });
-    const marker = JSON.parse(await (response.Body as { transformToString(): Promise<string> }).transformToString()) as { totalSize: number };
-    return marker.totalSize;
+  private async assertCreated(uploadId: string): Promise<void> {
+    if (!(await this.exists(this.keys.uploadMarker(uploadId)))) throw new UploadNotFoundError();
   }
 
   private remember(uploadId: string, segment: Segment): void {
