@@ -68,8 +68,8 @@ if (!config) {
       await storage.init();
       const data = testBytes(23 * MiB, 91);
       const id = await uploadAs(storage, data, [6, 1, 1, 8, 2, 2, 3].map((n) => n * MiB));
-      const published = await storage.publish(id, ['mixed.bin']);
-      assert.equal(published.location, `s3://${bucket.name}/${prefix}mixed.bin`);
+      const published = await storage.publish(id, 'mixed.bin');
+      assert.equal(published?.location, `s3://${bucket.name}/${prefix}mixed.bin`);
       assert.ok((await bucket.get(`${prefix}mixed.bin`))?.equals(data));
       await storage.remove(id);
     });
@@ -80,22 +80,22 @@ if (!config) {
       const data = testBytes(5 * MiB + 7 * MiB + 123, 92);
       const id = await uploadAs(storage, data, [5 * MiB, 7 * MiB, 123]);
       sent.length = 0;
-      await storage.publish(id, ['copied.bin']);
+      await storage.publish(id, 'copied.bin');
       assert.equal(sent.filter((name) => name === 'UploadPartCopyCommand').length, 3, sent.join());
       assert.deepEqual(sent.filter((name) => name === 'UploadPartCommand'), [], 'no part passed through the app');
       assert.ok((await bucket.get(`${prefix}copied.bin`))?.equals(data));
       await storage.remove(id);
     });
 
-    it('never replaces an object it did not write: a foreign object at the name makes publish take the next candidate', async () => {
+    it('never replaces an object it did not write: a foreign object at the name makes publish resolve null, and the next name works', async () => {
       const { storage, prefix } = storageOn(bucket);
       await storage.init();
       const foreign = Buffer.from('someone else put this here');
       await bucket.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: `${prefix}report.pdf`, Body: foreign }));
       const data = testBytes(100_000, 93);
       const id = await uploadAs(storage, data, [60_000, 40_000]);
-      const published = await storage.publish(id, ['report.pdf', 'report-1.pdf']);
-      assert.equal(published.relativePath, 'report-1.pdf');
+      assert.equal(await storage.publish(id, 'report.pdf'), null);
+      assert.equal((await storage.publish(id, 'report-1.pdf'))?.relativePath, 'report-1.pdf');
       assert.ok((await bucket.get(`${prefix}report.pdf`))?.equals(foreign), 'the foreign object is untouched');
       assert.ok((await bucket.get(`${prefix}report-1.pdf`))?.equals(data));
       await storage.remove(id);
@@ -105,7 +105,7 @@ if (!config) {
       const { storage, prefix } = storageOn(bucket);
       await storage.init();
       const id = await uploadAs(storage, testBytes(11 * MiB, 94), [6 * MiB, 5 * MiB]);
-      await storage.publish(id, ['only.bin']);
+      await storage.publish(id, 'only.bin');
       await storage.remove(id);
       const left = (await bucket.keys(prefix)).filter((key) => !key.startsWith(`${prefix}.frago/names/`));
       assert.deepEqual(left, [`${prefix}only.bin`]);
@@ -121,7 +121,7 @@ if (!config) {
         if (context.commandName === 'CompleteMultipartUploadCommand' || context.commandName === 'AbortMultipartUploadCommand') throw new Error('instance died (simulated)');
         return next(args);
       }, { step: 'initialize', name: 'dieBeforeComplete' });
-      await assert.rejects(storage.publish(id, ['never.bin']));
+      await assert.rejects(storage.publish(id, 'never.bin'));
       assert.equal((await bucket.multipartUploads(prefix)).length, 1, 'the dead composition left its multipart upload');
       storage.client.middlewareStack.remove('dieBeforeComplete');
       await storage.remove(id);
@@ -139,7 +139,7 @@ if (!config) {
         if (context.commandName === 'CompleteMultipartUploadCommand' || context.commandName === 'AbortMultipartUploadCommand') throw new Error('instance died (simulated)');
         return next(args);
       }, { step: 'initialize', name: 'dieBeforeComplete' });
-      await assert.rejects(storage.publish(dead, ['dead.bin']));
+      await assert.rejects(storage.publish(dead, 'dead.bin'));
       storage.client.middlewareStack.remove('dieBeforeComplete');
       const sweeper = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, orphanGrace: 0 });
       await sweeper.sweep(new Date(Date.now() - 60 * 60 * 1000));

@@ -135,26 +135,30 @@ export class S3ChunkStorage extends ChunkStorage {
     return response.Body as Readable;
   }
 
-  async publish(uploadId: string, candidates: Iterable<string>): Promise<PublishedFile> {
+  /**
+   * Finalize has claimed `relativePath` for this upload in the database.
+   * Where the engine has conditional writes, a marker object claims it in
+   * the bucket too (so two storages on one bucket without a shared database
+   * still never share a name); an object at the key that frago did not write
+   * is never replaced: null, and finalize claims the next name.
+   */
+  async publish(uploadId: string, relativePath: string): Promise<PublishedFile | null> {
     await this.assertCreated(uploadId);
     // The size comes from the stored chunks: finalize has checked in the database that they cover
     // the upload, and a tus upload of deferred length was created with size 0.
     const segments = await this.listSegments(uploadId);
     const totalSize = segments.reduce((size, segment) => Math.max(size, segment.end + 1), 0);
     const chain = totalSize === 0 ? [] : coveringChain(segments, 0, totalSize - 1);
-    for (const relativePath of candidates) {
-      const key = this.keys.published(relativePath);
-      if (!(await this.composer.claimName(relativePath, uploadId))) continue;
-      const existing = await this.head(key);
-      if (existing) {
-        if (existing.Metadata?.[UPLOAD_METADATA] === uploadId) return { relativePath, location: this.location(key) };
-        await this.composer.releaseName(relativePath, uploadId);
-        continue; // an object frago did not write: never replace it
-      }
-      await this.composer.compose(uploadId, key, chain, totalSize);
-      return { relativePath, location: this.location(key) };
+    const key = this.keys.published(relativePath);
+    if (!(await this.composer.claimName(relativePath, uploadId))) return null;
+    const existing = await this.head(key);
+    if (existing) {
+      if (existing.Metadata?.[UPLOAD_METADATA] === uploadId) return { relativePath, location: this.location(key) };
+      await this.composer.releaseName(relativePath, uploadId);
+      return null; // an object frago did not write: never replace it
     }
-    throw new Error('No free name to publish the assembled file under');
+    await this.composer.compose(uploadId, key, chain, totalSize);
+    return { relativePath, location: this.location(key) };
   }
 
   async remove(uploadId: string): Promise<void> {
