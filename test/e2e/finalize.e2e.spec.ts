@@ -2,8 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import type { ChunkedUploadOptions } from 'nestjs-frago';
+import { getHashes, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { ChunkUpload, type ChunkedUploadOptions } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type DatabaseKind, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
@@ -110,6 +111,28 @@ for (const kind of databaseKinds()) {
         assertFragoError(response, 400, 'message', 'UNSUPPORTED_ALGORITHM');
       }
       assert.equal((await finalize(app.t.uploadUrl, id, { checksum: digest(data, 'sha512'), checksum_algo: 'SHA512' })).status, 201);
+    });
+
+    it('records every algorithm node:crypto supports, even the longest names (34 characters): 201 and the algorithm in the row', async () => {
+      const longest = getHashes().filter((name) => name.length > 32);
+      assert.ok(longest.includes('id-rsassa-pkcs1-v1_5-with-sha3-256'), JSON.stringify(longest));
+      for (const algo of longest) {
+        const data = testBytes(700, 8);
+        const id = await uploadWhole(app.t.uploadUrl, 'long-algo.bin', data);
+        const response = await finalize(app.t.uploadUrl, id, { checksum: digest(data, algo), checksum_algo: algo });
+        assert.equal(response.status, 201, `${algo}: ${JSON.stringify(response.body)}`);
+        const row = await app.t.app.get(DataSource).getRepository(ChunkUpload).findOneByOrFail({ id });
+        assert.equal(row.checksumAlgo, algo);
+      }
+    });
+
+    it('answers a clear 400 to a checksum_algo longer than the column (65 characters), never 500', async () => {
+      const data = testBytes(500, 9);
+      const id = await uploadWhole(app.t.uploadUrl, 'too-long-algo.bin', data);
+      const response = await finalize(app.t.uploadUrl, id, { checksum: digest(data), checksum_algo: 'a'.repeat(65) });
+      assert.equal(response.status, 400, JSON.stringify(response.body));
+      assert.match(String((response.body as { message?: unknown }).message), /checksum_algo is too long/);
+      assert.equal((await getStatus(app.t.uploadUrl, id)).body.status, 'in_progress');
     });
 
     it('answers 400 "Checksum mismatch", emits checksum.failed once, publishes nothing, and the upload stays resumable', async () => {

@@ -21,4 +21,5 @@ export { UploadService } from './services/upload.service';
 export { ExpiryService } from './services/expiry.service';
 export { CreateFragoTables1732400000000, fragoMigrations } from './migrations/create-frago-tables';
 export { AddFragoNameClaims1764633600000 } from './migrations/add-frago-name-claims';
+export { WidenFragoChecksumAlgo1764637200000 } from './migrations/widen-frago-checksum-algo';
 export type * from './protocol/wire.types';

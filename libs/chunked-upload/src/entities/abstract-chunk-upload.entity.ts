@@ -45,8 +45,8 @@ export abstract class AbstractChunkUpload {
   @Column({ type: 'varchar', length: 256, nullable: true })
   checksum!: string | null;
 
-  /** Algorithm of `checksum`. */
-  @Column({ name: 'checksum_algo', type: 'varchar', length: 32, nullable: true })
+  /** Algorithm of `checksum` (any node:crypto hash name; up to 64 characters, as finalize accepts). */
+  @Column({ name: 'checksum_algo', type: 'varchar', length: 64, nullable: true })
   checksumAlgo!: string | null;
 
   /** Path of the published file, relative to `assembledPath`, once complete. */

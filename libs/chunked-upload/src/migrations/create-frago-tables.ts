@@ -1,4 +1,5 @@
 import { AddFragoNameClaims1764633600000 } from './add-frago-name-claims';
+import { WidenFragoChecksumAlgo1764637200000 } from './widen-frago-checksum-algo';
 import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptions } from 'typeorm';
 
 const bigint = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
@@ -66,4 +67,4 @@ export class CreateFragoTables1732400000000 implements MigrationInterface {
 }
 
 /** Every migration of the built-in entities, in order. @publicApi */
-export const fragoMigrations = [CreateFragoTables1732400000000, AddFragoNameClaims1764633600000];
+export const fragoMigrations = [CreateFragoTables1732400000000, AddFragoNameClaims1764633600000, WidenFragoChecksumAlgo1764637200000];

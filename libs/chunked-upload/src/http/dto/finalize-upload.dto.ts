@@ -1,4 +1,5 @@
 import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { CHECKSUM_ALGO_MAX_LENGTH } from '../../migrations/widen-frago-checksum-algo';
 
 /** Body of Finalize: `{checksum, checksum_algo}`; both optional here, the service decides. */
 export class FinalizeUploadDto {
@@ -9,6 +10,6 @@ export class FinalizeUploadDto {
 
   @IsOptional()
   @IsString({ message: 'checksum_algo must be a string' })
-  @MaxLength(64, { message: 'checksum_algo is too long' })
+  @MaxLength(CHECKSUM_ALGO_MAX_LENGTH, { message: `checksum_algo is too long (at most ${CHECKSUM_ALGO_MAX_LENGTH} characters)` })
   checksum_algo?: string;
 }
