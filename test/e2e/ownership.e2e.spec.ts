@@ -82,6 +82,25 @@ for (const kind of databaseKinds()) {
       assert.equal((await getStatus(t.uploadUrl, id, ALICE)).body.status, 'in_progress');
     });
 
+    it('compares identifiers byte for byte: ids differing from the owner only by case, accents or a trailing space see, change and delete nothing (404, not listed)', async () => {
+      const owner = { 'x-user-uri': encodeURIComponent('alice') };
+      const id = await startOk(t.uploadUrl, 'exact.bin', data.length, owner);
+      for (const other of ['ALICE', 'Alice', 'alicé', 'alice ', 'alice\u00a0', 'ａlice']) {
+        const headers = { 'x-user-uri': encodeURIComponent(other) };
+        const listed = await listUploads(t.uploadUrl, headers);
+        assert.equal(listed.status, 200);
+        assert.ok(!(listed.body as unknown as Array<{ upload_id: string }>).some((entry) => entry.upload_id === id), `${JSON.stringify(other)} lists it`);
+        for (const operation of idOperations(t.uploadUrl, data)) {
+          const answer = await operation.call(id, headers);
+          assert.equal(answer.status, 404, `${operation.name} as ${JSON.stringify(other)}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+      }
+      const status = await getStatus(t.uploadUrl, id, owner);
+      assert.equal(status.status, 200);
+      assert.equal(status.body.received_bytes, 0, 'no chunk was written by another id');
+      assert.equal((await deleteUpload(t.uploadUrl, id, owner)).status, 204);
+    });
+
     it('lets the owner start, send chunks, read status, list, finalize and delete (201/200/201/204)', async () => {
       const id = await startOk(t.uploadUrl, 'owned.bin', data.length, ALICE);
       assert.equal((await putChunk(t.uploadUrl, id, data.subarray(0, 1000), 0, data.length, { headers: ALICE })).status, 200);

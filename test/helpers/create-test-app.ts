@@ -52,12 +52,16 @@ export interface TestAppOptions {
   ignoreTrailingSlash?: boolean;
 }
 
-/** Sets `request.user = { id }` from an `x-user` header, as a host's auth guard would. */
+/**
+ * Sets `request.user = { id }` from an `x-user` header, as a host's auth guard
+ * would; `x-user-uri` carries a percent-encoded id (trailing spaces, any Unicode).
+ */
 @Injectable()
 export class HeaderUserGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; user?: { id: string } }>();
-    const user = request.headers['x-user'];
+    const encoded = request.headers['x-user-uri'];
+    const user = encoded === undefined ? request.headers['x-user'] : decodeURIComponent(encoded);
     if (user) request.user = { id: user };
     return true;
   }

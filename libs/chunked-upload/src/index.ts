@@ -22,4 +22,5 @@ export { ExpiryService } from './services/expiry.service';
 export { CreateFragoTables1732400000000, fragoMigrations } from './migrations/create-frago-tables';
 export { AddFragoNameClaims1764633600000 } from './migrations/add-frago-name-claims';
 export { WidenFragoChecksumAlgo1764637200000 } from './migrations/widen-frago-checksum-algo';
+export { FragoByteExactKeys1764640800000 } from './migrations/frago-byte-exact-keys';
 export type * from './protocol/wire.types';

@@ -1,5 +1,6 @@
 import { AddFragoNameClaims1764633600000 } from './add-frago-name-claims';
 import { WidenFragoChecksumAlgo1764637200000 } from './widen-frago-checksum-algo';
+import { FragoByteExactKeys1764640800000 } from './frago-byte-exact-keys';
 import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptions } from 'typeorm';
 
 const bigint = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
@@ -67,4 +68,4 @@ export class CreateFragoTables1732400000000 implements MigrationInterface {
 }
 
 /** Every migration of the built-in entities, in order. @publicApi */
-export const fragoMigrations = [CreateFragoTables1732400000000, AddFragoNameClaims1764633600000, WidenFragoChecksumAlgo1764637200000];
+export const fragoMigrations = [CreateFragoTables1732400000000, AddFragoNameClaims1764633600000, WidenFragoChecksumAlgo1764637200000, FragoByteExactKeys1764640800000];

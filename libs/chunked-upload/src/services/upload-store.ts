@@ -1,9 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager, type QueryRunner, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
 import { FRAGO_CHUNK_REPOSITORY, FRAGO_NAME_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
 import { FragoNameClaim } from '../entities/frago-name-claim.entity';
 import { nameKey } from '../migrations/add-frago-name-claims';
+import { isByteExactCollation } from '../migrations/frago-byte-exact-keys';
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
@@ -27,7 +28,7 @@ export type Reservation =
  * process so that no statement runs inside another request's transaction.
  */
 @Injectable()
-export class UploadStore {
+export class UploadStore implements OnModuleInit {
   private readonly sqlite: boolean;
   private hotPathSql: HotPathSql | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,6 +40,35 @@ export class UploadStore {
     private readonly dataSource: DataSource,
   ) {
     this.sqlite = ['sqlite', 'better-sqlite3', 'capacitor', 'expo', 'react-native', 'nativescript', 'sqljs'].includes(dataSource.options.type);
+  }
+
+  /**
+   * On MySQL/MariaDB, warns when a key column compares ignoring case, accents
+   * or trailing spaces (a schema made by `synchronize`, or before
+   * `FragoByteExactKeys1764640800000`): owners would then see each other's uploads.
+   */
+  async onModuleInit(): Promise<void> {
+    const type = this.dataSource.options.type;
+    if (type !== 'mysql' && type !== 'mariadb') return;
+    const keys = [
+      ...this.uploads.metadata.columns.filter((column) => column.isPrimary || column.propertyName === 'identifier').map((column) => [this.uploads.metadata.tableName, column.databaseName]),
+      [this.chunks.metadata.tableName, this.chunks.metadata.findColumnWithPropertyName('uploadId')?.databaseName ?? 'upload_id'],
+    ];
+    const loose: string[] = [];
+    for (const [table, column] of keys) {
+      const rows = (await this.dataSource.query(
+        'SELECT COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+        [table, column],
+      )) as Array<{ collation: string | null }>;
+      const collation = rows[0]?.collation;
+      if (collation && !isByteExactCollation(collation)) loose.push(`${table}.${column} (${collation})`);
+    }
+    if (loose.length > 0) {
+      new Logger('nestjs-frago').warn(
+        `These key columns compare ignoring case, accents or trailing spaces, so distinct identifiers can match: ${loose.join(', ')}. ` +
+          'Run fragoMigrations (FragoByteExactKeys1764640800000), or give them a binary NO PAD collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL 8).',
+      );
+    }
   }
 
   /** Runs `work` alone on SQLite; directly elsewhere. */
