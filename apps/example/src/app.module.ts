@@ -5,6 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
 import { ChunkedUploadModule } from 'nestjs-frago';
 import type { ExampleConfig } from './config/env';
+import { createStorage } from './config/storage';
 import { typeOrmOptions } from './config/database';
 import { DemoTokenGuard } from './auth/demo-token.guard';
 import { DemoController } from './demo/demo.controller';
@@ -19,7 +20,8 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         TypeOrmModule.forRoot(typeOrmOptions(config.databaseUrl, config.databasePoolSize)),
         ChunkedUploadModule.forRootAsync({
-          useFactory: () => ({
+          useFactory: async () => ({
+            storage: await createStorage(config),
             identifierMode: config.identifierMode,
             chunkUploadPath: join(config.dataDir, 'chunked_uploads'),
             assembledPath: join(config.dataDir, 'assembled_uploads'),

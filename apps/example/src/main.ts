@@ -5,6 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module';
 import { readConfig } from './config/env';
 import { describeDatabase } from './config/database';
+import { describeStorage } from './config/storage';
 import { boundShutdownGrace } from './shutdown-grace';
 
 async function bootstrap(): Promise<void> {
@@ -20,7 +21,7 @@ async function bootstrap(): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(
-    `nestjs-frago example listening on http://${config.host}:${port} (API /api/upload/, demo page /) — database: ${describeDatabase(config.databaseUrl)}, data folder: ${config.dataDir}, identifier mode: ${config.identifierMode}`,
+    `nestjs-frago example listening on http://${config.host}:${port} (API /api/upload/, demo page /) — database: ${describeDatabase(config.databaseUrl)}, storage: ${describeStorage(config)}, identifier mode: ${config.identifierMode}`,
   );
 }
 

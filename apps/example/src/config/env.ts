@@ -22,6 +22,19 @@ export interface ExampleConfig {
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
+  /** `FRAGO_STORAGE`: local disk under the data folder, or an S3 bucket (SPEC §8). */
+  storage: 'disk' | 's3';
+  /** The S3 settings when `storage` is `s3`. */
+  s3?: S3Config;
+}
+
+/** `FRAGO_STORAGE=s3`: where the bucket is. Region and credentials come from the AWS SDK's own chain. */
+export interface S3Config {
+  bucket: string;
+  prefix: string;
+  /** `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`); unset for AWS S3 itself. */
+  endpoint?: string;
+  forcePathStyle: boolean;
 }
 
 /** A bad variable stops the boot with a message naming it. */
@@ -63,6 +76,13 @@ function tokens(env: Env): Map<string, string> {
   return map;
 }
 
+function s3Config(env: Env): S3Config {
+  const bucket = env.FRAGO_S3_BUCKET?.trim();
+  if (!bucket) throw new InvalidEnvironmentError('FRAGO_S3_BUCKET', env.FRAGO_S3_BUCKET ?? '', 'required when FRAGO_STORAGE=s3: the bucket name');
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return { bucket, prefix: env.FRAGO_S3_PREFIX ?? 'frago/', endpoint, forcePathStyle: boolean(env, 'FRAGO_S3_FORCE_PATH_STYLE') ?? endpoint !== undefined };
+}
+
 /** Reads and checks the environment; every variable has a default that needs no set-up. */
 export function readConfig(env: Env = process.env): ExampleConfig {
   const dataDir = resolve(env.FRAGO_DATA_DIR || './data');
@@ -70,7 +90,11 @@ export function readConfig(env: Env = process.env): ExampleConfig {
   if (mode !== 'anonymous' && mode !== 'user') {
     throw new InvalidEnvironmentError('FRAGO_IDENTIFIER_MODE', mode, "expected 'anonymous' or 'user'");
   }
+  const storage = env.FRAGO_STORAGE || 'disk';
+  if (storage !== 'disk' && storage !== 's3') throw new InvalidEnvironmentError('FRAGO_STORAGE', storage, "expected 'disk' or 's3'");
   return {
+    storage,
+    s3: storage === 's3' ? s3Config(env) : undefined,
     port: integer(env, 'PORT', 0) ?? 3000,
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || 'sqlite:./data/frago.sqlite',
