@@ -31,8 +31,8 @@ describe('parseChunkDigests', () => {
     ]);
   });
 
-  it('reads several members, in any case and with spaces, and skips unknown algorithms', () => {
-    const header = `unixsum=:AAAA:,  SHA-256 = :${sha256.toString('base64')}: , sha-512=:${sha512.toString('base64')}:`;
+  it('reads several members with optional spaces after the commas, and skips unknown algorithms', () => {
+    const header = `unixsum=:AAAA:,  sha-256=:${sha256.toString('base64')}: , sha-512=:${sha512.toString('base64')}:`;
     const digests = parseChunkDigests(header, undefined);
     assert.deepEqual(digests.map((d) => d.algorithm), ['sha256', 'sha512']);
     assert.ok(digests[0].value.equals(sha256));
@@ -59,6 +59,10 @@ describe('parseChunkDigests', () => {
     refused(`sha-512=:${b64}:`); // a sha-256 length under sha-512
     refused('garbage');
     refused('');
+    refused(`SHA-256=:${b64}:`); // RFC 8941 keys are lower case
+    refused(`sha-256 = :${b64}:`); // no space around '='
+    refused(`sha-256=(:${b64}:)`); // an inner list, not a byte sequence
+    refused(`sha-256=1`);
   });
 
   it('refuses a Content-Digest naming no supported algorithm', () => {
@@ -77,5 +81,53 @@ describe('parseChunkDigests', () => {
     const member = `sha-256=:${sha256.toString('base64')}:`;
     refused([member, member]);
     refused(undefined, [md5.toString('base64'), md5.toString('base64')]);
+  });
+
+  // RFC 9530 Appendix B and §2: the request content is `{"hello": "world"}` (and its variants).
+  describe('RFC 9530 examples', () => {
+    const HELLO = Buffer.from('{"hello": "world"}');
+    const HELLO_SHA256 = 'X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=';
+    const HELLO_SHA512 = 'WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==';
+
+    it('the examples hash the content they name', () => {
+      assert.equal(createHash('sha256').update(HELLO).digest('base64'), HELLO_SHA256);
+      assert.equal(createHash('sha512').update(HELLO).digest('base64'), HELLO_SHA512);
+    });
+
+    it('reads a single sha-256 digest', () => {
+      const [digest] = parseChunkDigests(`sha-256=:${HELLO_SHA256}:`, undefined);
+      assert.equal(digest.algorithm, 'sha256');
+      assert.equal(digest.value.toString('base64'), HELLO_SHA256);
+    });
+
+    it('reads several digests, on one line or folded after the comma', () => {
+      for (const header of [`sha-256=:${HELLO_SHA256}:, sha-512=:${HELLO_SHA512}:`, `sha-512=:${HELLO_SHA512}:,\tsha-256=:${HELLO_SHA256}:`]) {
+        const digests = parseChunkDigests(header, undefined);
+        assert.deepEqual(digests.map((d) => [d.algorithm, d.value.toString('base64')]).sort(), [
+          ['sha256', HELLO_SHA256],
+          ['sha512', HELLO_SHA512],
+        ]);
+      }
+    });
+
+    it('ignores members it does not know whatever their value (the registry\'s insecure ones, integers, tokens, lists)', () => {
+      const header = `unixsum=30637, md5=:Sd/dVLAcvNLSq16eXua5uQ==:, id-sha-256=:AAAA:, adler=token, x-list=(1 2), flag, sha-256=:${HELLO_SHA256}:`;
+      const digests = parseChunkDigests(header, undefined);
+      assert.deepEqual(digests.map((d) => d.algorithm), ['sha256']);
+    });
+
+    it('ignores parameters on a member (RFC 8941 §3.1.2; RFC 9530 defines none)', () => {
+      const digests = parseChunkDigests(`sha-256=:${HELLO_SHA256}:;keyid="k1";n=1, sha-512=:${HELLO_SHA512}:;x`, undefined);
+      assert.deepEqual(digests.map((d) => d.value.toString('base64')), [HELLO_SHA256, HELLO_SHA512]);
+    });
+
+    it('keeps the last of a repeated key, as RFC 8941 §4.2.2 says', () => {
+      const digests = parseChunkDigests(`sha-256=:${sha256.toString('base64')}:, sha-256=:${HELLO_SHA256}:`, undefined);
+      assert.deepEqual(digests.map((d) => d.value.toString('base64')), [HELLO_SHA256]);
+    });
+
+    it('refuses a header that names only algorithms it does not check', () => {
+      refused('unixsum=30637, md5=:Sd/dVLAcvNLSq16eXua5uQ==:');
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { parseDictionary } from 'structured-headers';
 import { InvalidInputError } from '../errors/frago.errors';
 
 /** A digest a client announced for the chunk bytes, in node:crypto terms. */
@@ -10,6 +11,7 @@ export interface ExpectedDigest {
   header: 'Content-Digest' | 'Content-MD5';
 }
 
+/** The RFC 9530 algorithm keys frago checks; the registry's insecure ones (md5, sha, unixsum, …) are ignored like unknown keys. */
 const RFC9530_ALGORITHMS: Record<string, { algorithm: 'sha256' | 'sha512'; bytes: number }> = {
   'sha-256': { algorithm: 'sha256', bytes: 32 },
   'sha-512': { algorithm: 'sha512', bytes: 64 },
@@ -37,20 +39,35 @@ function single(value: string | string[], name: string): string {
   return value;
 }
 
+/**
+ * RFC 9530 §2: the field is an RFC 8941 Dictionary whose keys name hash
+ * algorithms and whose values are Byte Sequences. Members may carry
+ * parameters (none are defined, so they are ignored) and keys frago does not
+ * check are skipped whatever their value; a field that is not a valid
+ * Dictionary, or a checked algorithm whose value is not a Byte Sequence of
+ * that algorithm's length, is refused.
+ */
 function parseContentDigest(header: string): ExpectedDigest[] {
   const found: ExpectedDigest[] = [];
-  let recognised = 0;
-  for (const member of header.split(',')) {
-    const match = /^\s*([a-z0-9-]+)\s*=\s*:([^:]*):\s*$/i.exec(member);
-    if (!match) throw new InvalidInputError('Malformed Content-Digest: expected e.g. "sha-256=:BASE64:"');
-    const spec = RFC9530_ALGORITHMS[match[1].toLowerCase()];
+  for (const [key, member] of readDictionary(header)) {
+    const spec = RFC9530_ALGORITHMS[key];
     if (!spec) continue;
-    recognised++;
-    const value = decodeBase64(match[2], spec.bytes, 'Content-Digest');
-    found.push({ algorithm: spec.algorithm, value, header: 'Content-Digest' });
+    const [value] = member;
+    if (!(value instanceof ArrayBuffer) || value.byteLength !== spec.bytes) {
+      throw new InvalidInputError(`Malformed Content-Digest: ${key} must be a byte sequence of ${spec.bytes} bytes, e.g. "${key}=:BASE64:"`);
+    }
+    found.push({ algorithm: spec.algorithm, value: Buffer.from(value), header: 'Content-Digest' });
   }
-  if (recognised === 0) throw new InvalidInputError('Content-Digest names no supported algorithm (sha-256, sha-512)');
+  if (found.length === 0) throw new InvalidInputError('Content-Digest names no supported algorithm (sha-256, sha-512)');
   return found;
+}
+
+function readDictionary(header: string): ReturnType<typeof parseDictionary> {
+  try {
+    return parseDictionary(header);
+  } catch {
+    throw new InvalidInputError('Malformed Content-Digest: expected an RFC 8941 dictionary such as "sha-256=:BASE64:"');
+  }
 }
 
 function parseContentMd5(header: string): ExpectedDigest {
