@@ -9,6 +9,8 @@ import { deleteUpload, digest, finalize, getStatus, type JsonResponse, putChunk,
 import { Device } from '../fixtures/device/device.entity';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { DeviceIdentifierStrategy } from '../fixtures/device/device-identifier.strategy';
+import { CreateDevices1733000000000 } from '../fixtures/device/device.migration';
+import { fragoMigrationsFor } from 'nestjs-frago';
 
 const KEY_A = { 'x-device-key': 'key-of-camera-a' };
 const KEY_B = { 'x-device-key': 'key-of-camera-b' };
@@ -21,7 +23,7 @@ async function list(url: string, headers: Record<string, string>): Promise<JsonR
 }
 
 for (const kind of databaseKinds()) {
-  describe(`device uploads (custom entity with a relation + custom strategy) on ${kind}`, () => {
+  describe(`device uploads (custom entity with a relation + custom strategy, schema by migrations) on ${kind}`, () => {
     let db: TestDatabase;
     let t: TestApp;
     let deviceA: Device;
@@ -32,7 +34,7 @@ for (const kind of databaseKinds()) {
         db,
         extras: { uploadEntity: DeviceUpload },
         entities: [Device, DeviceUpload],
-        synchronize: true,
+        migrations: [...fragoMigrationsFor({ uploadTable: 'device_upload' }), CreateDevices1733000000000],
         options: { identifierMode: DeviceIdentifierStrategy },
       });
       const devices = t.app.get(DataSource).getRepository(Device);

@@ -36,6 +36,8 @@ export interface TestAppOptions {
   entities?: Type<unknown>[];
   /** Create the schema with synchronize (custom entities) instead of the built-in migrations. */
   synchronize?: boolean;
+  /** Migrations run at boot instead of `fragoMigrations` (e.g. a custom upload entity's). */
+  migrations?: Array<new () => unknown>;
   imports?: ModuleMetadata['imports'];
   providers?: Provider[];
   /**
@@ -78,7 +80,7 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
     autoLoadEntities: true,
     synchronize: config.synchronize ?? false,
     migrationsRun: !config.synchronize,
-    migrations: config.synchronize ? [] : fragoMigrations,
+    migrations: config.synchronize ? [] : (config.migrations ?? fragoMigrations),
     logging: false,
   } as DataSourceOptions & { autoLoadEntities: boolean };
   const moduleRef = await Test.createTestingModule({

@@ -19,7 +19,14 @@ export * from './events/upload.events';
 export * from './errors/frago.errors';
 export { UploadService } from './services/upload.service';
 export { ExpiryService } from './services/expiry.service';
-export { CreateFragoTables1732400000000, fragoMigrations } from './migrations/create-frago-tables';
+export {
+  CreateFragoTables1732400000000,
+  NameFragoUploadIndexes1732500000000,
+  fragoMigrations,
+  fragoMigrationsFor,
+  type FragoMigrationClass,
+  type FragoMigrationTarget,
+} from './migrations/create-frago-tables';
 export { AddFragoNameClaims1764633600000 } from './migrations/add-frago-name-claims';
 export { WidenFragoChecksumAlgo1764637200000 } from './migrations/widen-frago-checksum-algo';
 export { FragoByteExactKeys1764640800000 } from './migrations/frago-byte-exact-keys';
