@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { computeCoverage } from 'nestjs-frago/dist/services/coverage';
+import { computeCoverage } from 'nestjs-frago/dist/domain/coverage';
 
 type Range = { start: number; end: number };
 

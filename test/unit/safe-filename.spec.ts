@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve, sep } from 'node:path';
 import fc from 'fast-check';
-import { confineRelativePath, filenameProblem, numberedAlternative, safeFilename } from 'nestjs-frago/dist/services/safe-filename';
+import { confineRelativePath, filenameProblem, numberedAlternative, safeFilename } from 'nestjs-frago/dist/domain/safe-filename';
 
 const ROOT = resolve('/srv/assembled');
 

@@ -1,7 +1,7 @@
 import { Column, Index, PrimaryColumn } from 'typeorm';
 import { bigintTransformer, epochMsTransformer } from './bigint.transformer';
 import { UploadStatus } from './upload-status';
-import { safeFilename } from '../services/safe-filename';
+import { safeFilename } from '../domain/safe-filename';
 
 /**
  * Columns every upload entity has. Not an entity itself: the built-in

@@ -1,15 +1,6 @@
 import { parseDictionary } from 'structured-headers';
+import type { ExpectedDigest } from '../domain/chunk-request.types';
 import { InvalidInputError } from '../errors/frago.errors';
-
-/** A digest a client announced for the chunk bytes, in node:crypto terms. */
-export interface ExpectedDigest {
-  /** node:crypto algorithm: 'sha256' | 'sha512' | 'md5'. */
-  algorithm: 'sha256' | 'sha512' | 'md5';
-  /** The raw digest bytes. */
-  value: Buffer;
-  /** Header it came from, for the error message. */
-  header: 'Content-Digest' | 'Content-MD5';
-}
 
 /** The RFC 9530 algorithm keys frago checks; the registry's insecure ones (md5, sha, unixsum, …) are ignored like unknown keys. */
 const RFC9530_ALGORITHMS: Record<string, { algorithm: 'sha256' | 'sha512'; bytes: number }> = {

@@ -1,13 +1,5 @@
+import type { ContentRange } from '../domain/chunk-request.types';
 import { InvalidContentRangeError } from '../errors/frago.errors';
-
-/** A parsed `Content-Range: bytes START-END/TOTAL` (END inclusive). */
-export interface ContentRange {
-  start: number;
-  end: number;
-  total: number;
-  /** END − START + 1. */
-  size: number;
-}
 
 const PATTERN = /^bytes[ \t]+(\d{1,16})-(\d{1,16})\/(\d{1,16})$/i;
 

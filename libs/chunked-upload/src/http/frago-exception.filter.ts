@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FragoError, type FragoErrorCode, IncompleteUploadError } from '../errors/frago.errors';
 import type { ErrorResponse } from '../protocol/wire.types';
+import { isClientDisconnect } from './client-disconnect';
 
 /** The one table from domain error code to HTTP status. */
 const STATUS: Record<FragoErrorCode, number> = {
@@ -82,16 +83,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
 
 /** True when the request failed because its connection closed: an abort error with the socket gone. */
 function clientWentAway(exception: unknown, request: FastifyRequest, reply: FastifyReply): boolean {
-  if (!request.raw.destroyed && !reply.raw.destroyed) return false;
-  const error = exception as NodeJS.ErrnoException | null;
-  const code = error?.code;
-  return (
-    error?.name === 'AbortError' ||
-    code === 'ABORT_ERR' ||
-    code === 'ECONNRESET' ||
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    error?.message === 'aborted'
-  );
+  return (request.raw.destroyed || reply.raw.destroyed) && isClientDisconnect(exception);
 }
 
 function httpMessage(exception: HttpException): string {

@@ -1,4 +1,3 @@
-import { getHashes } from 'node:crypto';
 import {
   DEFAULT_ASSEMBLE_READ_SIZE,
   DEFAULT_ASSEMBLED_PATH,
@@ -11,6 +10,7 @@ import {
   DEFAULT_MAX_CHUNK_SIZE,
   DEFAULT_MAX_UPLOAD_SIZE,
 } from '../chunked-upload.constants';
+import { isSupportedHash } from '../domain/hash-algorithms';
 import { ChunkStorage } from '../storage/chunk-storage';
 import { IdentifierStrategy } from '../identifier/identifier-strategy';
 import type { ChunkedUploadOptions, ResolvedChunkedUploadOptions } from './chunked-upload-options.interface';
@@ -65,11 +65,6 @@ function checksumType(value: unknown): string {
     throw new InvalidFragoOptionError('checksumType', value, 'expected an algorithm name from crypto.getHashes(), e.g. "md5" or "sha256"');
   }
   return value.toLowerCase();
-}
-
-/** True when node:crypto can compute this hash (case-insensitive). */
-export function isSupportedHash(name: string): boolean {
-  return getHashes().includes(name.toLowerCase());
 }
 
 function identifierMode(value: unknown): ResolvedChunkedUploadOptions['identifierMode'] {

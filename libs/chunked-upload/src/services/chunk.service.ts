@@ -24,8 +24,7 @@ import {
   UploadExpiredError,
   UploadNotFoundError,
 } from '../errors/frago.errors';
-import type { ContentRange } from '../http/content-range';
-import type { ExpectedDigest } from '../http/content-digest';
+import type { ContentRange, ExpectedDigest } from '../domain/chunk-request.types';
 import { HashingMeter } from './hashing-meter';
 import { IncrementalHasher } from './incremental-hash';
 import { UploadService } from './upload.service';
@@ -147,14 +146,11 @@ function assertWritable(status: UploadStatus): void {
   if (status === UploadStatus.Expired) throw new UploadExpiredError();
 }
 
-/** Domain errors pass; a client that went away stays a plain error; the rest is a retryable storage failure. */
+/**
+ * Domain errors pass; when the source's signal aborted the client went away and its error stays as
+ * it is (the HTTP edge recognises it); the rest is a retryable storage failure.
+ */
 function storageFailure(error: unknown, signal: AbortSignal): unknown {
-  if (error instanceof FragoError) return error;
-  if (signal.aborted || isClientError(error)) return error;
+  if (error instanceof FragoError || signal.aborted) return error;
   return new StorageUnavailableError();
-}
-
-function isClientError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR' || (error as Error)?.message === 'aborted';
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
-import { isSupportedHash } from '../options/resolve-options';
+import { isSupportedHash } from '../domain/hash-algorithms';
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
 import { ChunkStorage, type PublishedFile } from '../storage/chunk-storage';
@@ -21,8 +21,8 @@ import {
   UploadExpiredError,
   UploadNotFoundError,
 } from '../errors/frago.errors';
-import { computeCoverage } from './coverage';
-import { confineRelativePath, numberedAlternative, suffixedAlternative } from './safe-filename';
+import { computeCoverage } from '../domain/coverage';
+import { confineRelativePath, numberedAlternative, suffixedAlternative } from '../domain/safe-filename';
 import { UploadService } from './upload.service';
 import { UploadStore } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';

@@ -17,8 +17,8 @@ import {
   UploadNotFoundError,
   UploadTooLargeError,
 } from '../errors/frago.errors';
-import { computeCoverage, type Coverage } from './coverage';
-import { filenameProblem } from './safe-filename';
+import { computeCoverage, type Coverage } from '../domain/coverage';
+import { filenameProblem } from '../domain/safe-filename';
 import { UploadStore, type ActiveUsage } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';
 import type { ChunkRange } from '../protocol/wire.types';
