@@ -12,7 +12,7 @@ export const ClientErrorCodes = {
   Aborted: 'ABORTED',
   /** The server answered with a body the client could not understand. */
   BadResponse: 'BAD_RESPONSE',
-  /** The server refused the whole-file checksum (SPEC §3.3). */
+  /** The server refused the whole-file checksum at finalize. */
   ChecksumMismatch: 'CHECKSUM_MISMATCH',
   /** The upload being resumed does not match the local file. */
   ResumeMismatch: 'RESUME_MISMATCH',

@@ -1,5 +1,5 @@
 /**
- * One method per HTTP operation of SPEC §3, each a single attempt (retries
+ * One method per HTTP operation of frago's protocol, each a single attempt (retries
  * are the caller's business). Every failure becomes an `UploadError`.
  */
 import { linkSignals, timeoutSignal } from './abort';

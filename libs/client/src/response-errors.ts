@@ -6,7 +6,7 @@ import { TimeoutError } from './abort';
 import { ClientErrorCodes, UploadAbortedError, UploadError } from './errors';
 import type { ErrorResponse } from './wire';
 
-/** The 409 message a client retries (SPEC §3.3: concurrent finalization). */
+/** The 409 message a client retries: another finalize of the same upload is running. */
 const FINALIZING = /being finalized/i;
 
 /**

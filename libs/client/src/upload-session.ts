@@ -1,6 +1,6 @@
 /**
  * Opening an upload: start a new one, or resume one from the server's status
- * (SPEC §3.4) and plan only the missing ranges.
+ * (`GET /upload/:id/` lists the stored chunks) and plan only the missing ranges.
  */
 import { planFullUpload, planResume, type ChunkPlanItem } from './chunk-plan';
 import { ClientErrorCodes, UploadError } from './errors';

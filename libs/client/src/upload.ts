@@ -123,7 +123,7 @@ class UploadRun {
     return new UploadError(message, { status: 0, code: ClientErrorCodes.ReadError, retryable: false, uploadId: this.session?.id, cause });
   }
 
-  /** Sends one chunk with retries; a `duplicate: true` answer counts as success (SPEC §3.2). */
+  /** Sends one chunk with retries; a `duplicate: true` answer (the server already has it) counts as success. */
   private async sendChunk(item: ChunkPlanItem, bytes: Uint8Array): Promise<void> {
     const id = this.session!.id;
     const digest = this.options.chunkDigest ? await contentDigest(bytes) : undefined;
@@ -170,7 +170,7 @@ class UploadRun {
       : new UploadError(error instanceof Error ? error.message : String(error), { status: 0, code: 'CLIENT_ERROR', retryable: false, uploadId: id, cause: error });
     shaped.uploadId ??= id;
     if (userAborted && this.options.deleteOnCancel && id !== undefined) {
-      // Best effort: if the DELETE fails too, the server's expiry sweeper removes the upload later (SPEC §7).
+      // Best effort: if the DELETE fails too, the server's expiry sweeper removes the upload later.
       await this.api.remove(id).catch(() => undefined);
     }
     return shaped;

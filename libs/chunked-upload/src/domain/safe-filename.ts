@@ -4,7 +4,7 @@ const FALLBACK_NAME = 'upload';
 /**
  * One path segment made safe: no separators, control characters or leading
  * dots, only letters, digits and `._-+()@ `, at most 200 bytes with the
- * extension kept. Never empty. (SPEC §3: the client's name is never a path.)
+ * extension kept. Never empty: the client's name is never used as a path.
  */
 export function safeFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
@@ -62,7 +62,7 @@ export function suffixedAlternative(relativePath: string, suffix: string): strin
 }
 
 /**
- * Checks a client filename (SPEC §3 Start): returns an error message, or null
+ * Checks the filename a client sends to start an upload: returns an error message, or null
  * when acceptable. Empty, over 255 bytes, only dots/separators/spaces, or
  * holding NUL or another control character are refused.
  */

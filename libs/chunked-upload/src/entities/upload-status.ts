@@ -1,5 +1,5 @@
 /**
- * Lifecycle states of an upload (SPEC §5).
+ * Lifecycle states of an upload: in progress until finalized (complete) or past its expiration (expired).
  * @publicApi
  */
 export const UploadStatus = {

@@ -1,5 +1,5 @@
 /**
- * Event names emitted through `@nestjs/event-emitter` (SPEC §6): frago's four
+ * Event names emitted through `@nestjs/event-emitter`: frago's four
  * signals plus expiry and deletion. Use with `@OnEvent(FragoEvents.UploadCompleted)`.
  * @publicApi
  */

@@ -33,7 +33,7 @@ function uploadId(id: string): string {
 }
 
 /**
- * frago's operations (SPEC §3). Routes only: read input, call a service,
+ * frago's operations (start, chunk, finalize, status, list, abort). Routes only: read input, call a service,
  * shape the reply. Mounted at `routePrefix` by `createUploadController()`.
  */
 @UseGuards(UploadIdentifierGuard)

@@ -4,7 +4,7 @@ import { InvalidContentRangeError } from '../errors/frago.errors';
 const PATTERN = /^bytes[ \t]+(\d{1,16})-(\d{1,16})\/(\d{1,16})$/i;
 
 /**
- * Parses and checks a Content-Range header (SPEC §3 Chunk). Throws
+ * Parses and checks a chunk PUT's Content-Range header (RFC 9110 §14.4 syntax, END inclusive). Throws
  * `InvalidContentRangeError` (400) when missing, malformed, START > END or
  * END ≥ TOTAL.
  */

@@ -35,7 +35,7 @@ const RETRY_AFTER_SECONDS: Partial<Record<number, number>> = { 503: 1, 507: 30, 
 /**
  * Turns every error of the upload routes into frago's body
  * `{status: false, error|message, code}`: `error` on the chunk PUT,
- * `message` elsewhere (SPEC §3). Unknown errors are a 500 with a fixed
+ * `message` elsewhere, as frago clients read them. Unknown errors are a 500 with a fixed
  * message; their stack goes to the log only.
  */
 @Catch()
@@ -47,7 +47,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     if (clientWentAway(exception, request, reply)) {
-      // A cut connection is the client's doing, not a server fault (SPEC §3: nothing was recorded).
+      // A cut connection is the client's doing, not a server fault: nothing was recorded, and nobody reads an answer.
       this.logger.debug(`${request.method} ${request.url}: the client disconnected mid-request`);
       return;
     }

@@ -2,7 +2,7 @@ import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.enti
 import type { UploadState } from '../services/upload.service';
 import type { UploadListEntry, UploadStatusResponse } from '../protocol/wire.types';
 
-/** The list entry of an upload (SPEC §3 Status, without chunk details); `receivedBytes` counts while in progress. */
+/** The list entry of an upload (its status without chunk details); `receivedBytes` counts while in progress. */
 export function toListEntry(upload: AbstractChunkUpload, now = Date.now(), receivedBytes = 0): UploadListEntry {
   const status = upload.effectiveStatus(now);
   return {

@@ -91,7 +91,7 @@ const KNOWN_KEYS = new Set<string>([
 ]);
 
 /**
- * The one place where defaults are applied and options validated (SPEC §2).
+ * The one place where defaults are applied and options validated; a bad value fails the boot naming the option.
  * Called once at boot; returns a frozen object.
  */
 export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefined): ResolvedChunkedUploadOptions {

@@ -1,5 +1,5 @@
 /**
- * The JSON bodies of frago's wire protocol (SPEC §3), shared by the server and
+ * The JSON bodies of frago's wire protocol, shared by the server and
  * `nestjs-frago-client` so the two cannot drift. Type-only: importing this file
  * pulls in no runtime code.
  */

@@ -24,7 +24,7 @@ const size = (range: SourceRange): number => range.to - range.from + 1;
  * `minPart`, taking from the next large chunk only the bytes it lacks when the
  * rest of that chunk can still be copied. A small last chunk is copied too. When
  * every chunk but the last is at least `minPart`, no byte passes through the
- * app (SPEC §8).
+ * app.
  */
 export function planParts(chain: Segment[], minPart: number): PlannedPart[] {
   const parts: PlannedPart[] = [];

@@ -25,7 +25,7 @@ const MIN_PART = 5 * 1024 * 1024;
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
 
 /**
- * Object-storage backend (SPEC §8): instances on different machines share
+ * Object-storage backend: instances on different machines share
  * only the database and a bucket. Each chunk becomes one staging object,
  * stored with `Content-MD5` (which the server verifies) before it counts;
  * finalize composes the published object server-side with `UploadPartCopy`

@@ -48,7 +48,7 @@ export interface ChunkResult {
 
 const TWIN_POLL_MS = 25;
 
-/** Verify, store, record and de-duplicate a chunk (SPEC §3 Chunk). */
+/** Verify, store, record and de-duplicate a chunk: frago's `PUT /upload/:id/` with a Content-Range. */
 @Injectable()
 export class ChunkService {
   constructor(

@@ -13,7 +13,7 @@ const SWEEP_BATCH = 100;
 
 /**
  * Expires unfinished uploads past `expiration` and removes their chunk data
- * (SPEC §7). Runs every `cleanupInterval` ms (0 = never); hosts with their
+ * (uploads not completed within `expiration` end as expired). Runs every `cleanupInterval` ms (0 = never); hosts with their
  * own scheduler call `sweepExpired()` directly. Safe on several instances:
  * each upload is expired by exactly one of them.
  * @publicApi

@@ -37,7 +37,7 @@ const WAIT_POLL_MS = 50;
 /** Numbered alternatives (`name-1.ext` …) tried before a name carrying the upload id. */
 const NUMBERED_NAMES = 9;
 
-/** Coverage check, single claim, checksum, atomic publish (SPEC §3 Finalize). */
+/** frago's finalize (`POST /upload/:id/`): coverage check, single claim, checksum, atomic publish. */
 @Injectable()
 export class FinalizeService {
   private readonly logger = new Logger('nestjs-frago');

@@ -20,7 +20,7 @@ const MAX_TRACKED_UPLOADS = 10_000;
 
 /**
  * Hashes each upload's data while it arrives, so that finalize need not read
- * the whole file again (issue 4): when a chunk committed by this process
+ * the whole file again: when a chunk committed by this process
  * extends the contiguous prefix, the new bytes are read back (from the page
  * cache) and fed to a running hash of `checksumType`. At finalize only what
  * the prefix does not cover yet is read. Chunks committed by other instances

@@ -7,7 +7,7 @@ const LOCK_WAIT_SECONDS = 10;
 /**
  * Runs `work` in a transaction while holding a database lock named after
  * `key`, so that callers with the same key run one at a time on every
- * instance sharing the database (SPEC §8): a transaction-scoped advisory
+ * instance sharing the database (correct across instances): a transaction-scoped advisory
  * lock on PostgreSQL, a named lock (`GET_LOCK`) on MySQL/MariaDB, held until
  * after commit. SQLite is single-instance and its caller already serialises
  * every statement in process; other databases get the transaction only.

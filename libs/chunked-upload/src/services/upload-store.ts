@@ -22,7 +22,7 @@ export type Reservation =
 
 /**
  * All database access of the module. The database arbitrates every race
- * (SPEC §8): a row lock on the upload serialises range reservations,
+ * between instances sharing it: a row lock on the upload serialises range reservations,
  * conditional UPDATEs claim finalization and expiry. On SQLite, whose
  * TypeORM driver shares one connection, operations are also serialised in
  * process so that no statement runs inside another request's transaction.
@@ -253,7 +253,7 @@ export class UploadStore implements OnModuleInit {
     });
   }
 
-  /** Conditional UPDATE: true for exactly one of any number of concurrent callers (SPEC §3 Finalize). */
+  /** Conditional UPDATE: true for exactly one of any number of concurrent callers (only one finalize may assemble an upload). */
   claimFinalize(uploadId: string, until: number): Promise<boolean> {
     const now = Date.now();
     return this.conditionalUpdate(uploadId, { finalizingUntil: until }, (q) =>
@@ -265,7 +265,7 @@ export class UploadStore implements OnModuleInit {
     return this.conditionalUpdate(uploadId, { finalizingUntil: null }, (q) => q);
   }
 
-  /** Marks a claimed upload complete and drops its chunk rows (SPEC §7). */
+  /** Marks a claimed upload complete and drops its chunk rows (a complete upload keeps no chunk records). */
   completeUpload(uploadId: string, fields: { checksum: string | null; checksumAlgo: string | null; assembledName: string }): Promise<boolean> {
     return this.exclusive(async () => {
       const completed = await this.conditionalUpdateNow(uploadId, {

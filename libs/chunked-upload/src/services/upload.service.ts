@@ -30,7 +30,7 @@ export interface UploadState {
   coverage: Coverage;
 }
 
-/** Start, status, list and abort (SPEC §3 operations 1, 4, 5). */
+/** frago's start (`POST /upload/`), status (`GET /upload/:id/`), list (`GET /upload/`) and abort (`DELETE /upload/:id/`). */
 const RECENT_TTL_MS = 5_000;
 const RECENT_MAX = 10_000;
 
@@ -136,7 +136,7 @@ export class UploadService {
     return upload;
   }
 
-  /** Status with stored chunks and missing ranges (SPEC §3 Status). */
+  /** Status with stored chunks and missing ranges, as frago's `GET /upload/:id/` reports them. */
   async status(identifier: UploadIdentifier | null, id: string): Promise<UploadState> {
     const upload = await this.get(identifier, id);
     if (upload.status === UploadStatus.Complete) {
@@ -159,7 +159,7 @@ export class UploadService {
     return this.store.committedBytes(ids);
   }
 
-  /** Deletes the upload's records and stored data (SPEC §3 Abort). */
+  /** Deletes the upload's records and stored data (frago's `DELETE /upload/:id/`). */
   async abort(identifier: UploadIdentifier | null, id: string): Promise<void> {
     const upload = await this.get(identifier, id);
     const outcome = await this.store.deleteUpload(id);

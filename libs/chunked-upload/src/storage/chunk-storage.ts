@@ -47,7 +47,7 @@ export abstract class ChunkStorage {
   abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number>;
 
   /**
-   * tus PATCH (SPEC §11): write the bytes of `source` at `offset` and keep
+   * For a tus PATCH (tus 1.0.0 core: the server keeps the bytes it received): write the bytes of `source` at `offset` and keep
    * whatever arrived, even when the source ends early (the client's
    * connection was cut mid-body). Resolves with the number of bytes from
    * `offset` on that are durable (0 when nothing can be vouched for), and

@@ -65,7 +65,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     }
   }
 
-  /** Keeps the durable prefix of a source that ends early (tus PATCH, SPEC §11). */
+  /** Keeps the durable prefix of a source that ends early (a tus PATCH keeps what arrived). */
   override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<AvailableWrite> {
     const handle = await this.openData(uploadId);
     try {
