@@ -18,6 +18,7 @@ import type { RowContext } from './run-scenario';
 import { formatBytes, selectScenarios } from './scenarios';
 import type { Scenario } from './scenarios';
 import { generateTestFile } from './test-file';
+import { runS3Bench, s3BenchConfig } from './s3-bench';
 import type { TestFile } from './test-file';
 
 function log(message: string): void {
@@ -75,7 +76,9 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.onlyBaseline) log('--only-baseline: a second baseline process stands in for the example app');
   const unreachable = new Map<DbKind, string | null>();
   const results: ScenarioResult[] = [];
-  for (const { scenario, db } of plannedRows(scenarios, options.db)) {
+  // BENCH_S3_ONLY=1 measures only the S3 rows (issue 10).
+  const planned = process.env.BENCH_S3_ONLY === '1' ? [] : plannedRows(scenarios, options.db);
+  for (const { scenario, db } of planned) {
     if (db !== 'sqlite' && !options.onlyBaseline) {
       if (!unreachable.has(db)) unreachable.set(db, await unreachableReason(db));
       const reason = unreachable.get(db) ?? null;
@@ -108,6 +111,13 @@ async function run(options: BenchOptions): Promise<void> {
           `rows inserted/updated/deleted ${a.rowsInserted}/${a.rowsUpdated}/${a.rowsDeleted}`,
       );
     }
+  }
+  const s3 = s3BenchConfig();
+  if (s3 === null) {
+    log('S3 rows skipped: set BENCH_S3_ENDPOINT (or TEST_S3_ENDPOINT) and keys; scripts/ceph.sh start prints a Ceph RGW\'s');
+  } else {
+    console.log('');
+    console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, testFile: ctx.testFile, log }));
   }
   if (options.jsonFile !== null) {
     const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });

@@ -83,6 +83,8 @@ export interface AppStartOptions {
   dataDir: string;
   databaseUrl: string;
   cpuProfDir: string | null;
+  /** More environment for the app (e.g. `FRAGO_STORAGE=s3` and its settings). */
+  env?: Record<string, string>;
 }
 
 export async function startApp(options: AppStartOptions): Promise<Target> {
@@ -107,6 +109,7 @@ export async function startApp(options: AppStartOptions): Promise<Target> {
       FRAGO_DATA_DIR: options.dataDir,
       FRAGO_MAX_CHUNK_SIZE: String(APP_MAX_CHUNK_SIZE),
       FRAGO_CLEANUP_INTERVAL_MS: '0',
+      ...options.env,
     },
   });
   await proc.waitForLine(/listening/i, APP_READY_TIMEOUT_MS);

@@ -34,6 +34,13 @@ export interface S3ChunkStorageOptions {
    */
   spoolDir?: string;
   /**
+   * Bytes of recently stored chunks kept in `spoolDir` after the bucket
+   * acknowledged them, so that reading them back (the incremental whole-file
+   * hash, a finalize on the same instance) needs no GET. 0 turns it off.
+   * @default 268435456 (256 MiB)
+   */
+  readCacheBytes?: number;
+  /**
    * The engine's minimum size of a multipart part other than the last
    * (uploaded or copied). 5 MiB on AWS S3, MinIO, Ceph RGW and Swift.
    * @default 5242880

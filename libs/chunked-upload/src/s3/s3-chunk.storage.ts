@@ -18,6 +18,7 @@ import { createS3Client, codeOf, isNotFound } from './s3-client';
 import { coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
 import { spool, sweepSpool } from './spool';
+import { SpoolCache } from './spool-cache';
 import { S3Composer, UPLOAD_METADATA } from './s3-composer';
 import { retrying, unavailable } from './s3-retry';
 
@@ -45,6 +46,7 @@ export class S3ChunkStorage extends ChunkStorage {
   private readonly composer: S3Composer;
   private readonly orphanGrace: number;
   private readonly createBucket: boolean;
+  private readonly cache: SpoolCache;
   /** Chunk objects this process stored, per upload (saves a listing when reading them back). */
   private readonly known = new Map<string, Map<number, Segment>>();
 
@@ -62,7 +64,13 @@ export class S3ChunkStorage extends ChunkStorage {
     this.createBucket = options.createBucket ?? false;
     const minPart = options.minPartSize ?? MIN_PART;
     if (!Number.isInteger(minPart) || minPart < 1) throw new Error(`S3ChunkStorage: option "minPartSize" must be a positive integer, got ${minPart}`);
-    this.composer = new S3Composer(this.client, this.bucket, this.keys, { minPart, concurrency: options.composeConcurrency ?? 8, spoolDir: this.spoolDir });
+    this.cache = new SpoolCache(options.readCacheBytes ?? 256 * 1024 * 1024);
+    this.composer = new S3Composer(this.client, this.bucket, this.keys, {
+      minPart,
+      concurrency: options.composeConcurrency ?? 8,
+      spoolDir: this.spoolDir,
+      openRange: (key, from, to) => this.openRange(key, from, to),
+    });
   }
 
   /** Where an object of this storage lives, as `upload.completed` reports it. */
@@ -89,6 +97,7 @@ export class S3ChunkStorage extends ChunkStorage {
 
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
     const body = await spool(source, this.spoolDir, signal);
+    let kept = false;
     try {
       if (body.size === 0) return 0;
       if (body.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
@@ -104,9 +113,10 @@ export class S3ChunkStorage extends ChunkStorage {
         throw new UploadNotFoundError();
       }
       this.remember(uploadId, segment);
+      kept = this.cache.keep(segment.key, body);
       return body.size;
     } finally {
-      await body.dispose();
+      if (!kept) await body.dispose();
     }
   }
 
@@ -127,11 +137,16 @@ export class S3ChunkStorage extends ChunkStorage {
     );
   }
 
-  /** A GET of the part of `segment` that lies in `[start, end]`. */
-  private async open(segment: Segment, start: number, end: number): Promise<Readable> {
-    const from = Math.max(start, segment.start) - segment.start;
-    const to = Math.min(end, segment.end) - segment.start;
-    const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: segment.key, Range: `bytes=${from}-${to}` })));
+  /** The part of `segment` that lies in `[start, end]`. */
+  private open(segment: Segment, start: number, end: number): Promise<Readable> {
+    return this.openRange(segment.key, Math.max(start, segment.start) - segment.start, Math.min(end, segment.end) - segment.start);
+  }
+
+  /** Bytes `[from, to]` of the object `key`: from the spool cache when this process stored it lately, else a GET. */
+  private async openRange(key: string, from: number, to: number): Promise<Readable> {
+    const cached = this.cache.open(key, from, to);
+    if (cached) return cached;
+    const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${from}-${to}` })));
     return response.Body as Readable;
   }
 
@@ -163,6 +178,7 @@ export class S3ChunkStorage extends ChunkStorage {
 
   async remove(uploadId: string): Promise<void> {
     this.known.delete(uploadId);
+    this.cache.dropPrefix(this.keys.uploadFolder(uploadId));
     await retrying(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId) })));
     await this.composer.abortComposition(uploadId);
     await this.deleteAll(this.keys.uploadFolder(uploadId));

@@ -26,6 +26,8 @@ interface ComposerSettings {
   minPart: number;
   concurrency: number;
   spoolDir: string;
+  /** Reads bytes `[from, to]` of a chunk object (from the local spool cache when it can). */
+  openRange(key: string, from: number, to: number): Promise<Readable>;
 }
 
 /** Publishing: name claims and the server-side composition of the published object. */
@@ -120,8 +122,7 @@ export class S3Composer {
 
   private async *readRanges(sources: SourceRange[]): AsyncGenerator<Buffer> {
     for (const source of sources) {
-      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source.key, Range: `bytes=${source.from}-${source.to}` })));
-      for await (const data of response.Body as Readable) yield data as Buffer;
+      for await (const data of await this.settings.openRange(source.key, source.from, source.to)) yield data as Buffer;
     }
   }
 

@@ -9,6 +9,8 @@ const SPOOL_SUFFIX = '.spool';
 
 /** A body spooled to a local temporary file, with what `PutObject`/`UploadPart` need before it. */
 export interface SpooledBody {
+  /** The spool file. */
+  path: string;
   size: number;
   /** Base64 MD5 for the `Content-MD5` header. */
   md5: string;
@@ -46,7 +48,7 @@ export async function spool(source: Readable, dir: string, signal?: AbortSignal)
     source.destroy();
     throw error;
   }
-  return { size, md5: md5.digest('base64'), open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }), dispose };
+  return { path, size, md5: md5.digest('base64'), open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }), dispose };
 }
 
 /** Removes spool files left by processes of this host that no longer run (kill -9). */
