@@ -1,5 +1,5 @@
 /**
- * The S3 rows of `npm run bench` (issue 10), run when BENCH_S3_ENDPOINT or TEST_S3_ENDPOINT is
+ * The S3 rows of `npm run bench`, run when BENCH_S3_ENDPOINT or TEST_S3_ENDPOINT is
  * set (`scripts/ceph.sh start` prints a Ceph RGW's): the example app on S3 against a bare-SDK
  * multipart upload of the same file (same part size and parallelism) in the same run, plus one
  * streamed GET of the app's object to compare finalize with.

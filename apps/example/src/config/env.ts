@@ -22,7 +22,7 @@ export interface ExampleConfig {
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
-  /** `FRAGO_STORAGE`: local disk under the data folder, or an S3 bucket (SPEC §8). */
+  /** `FRAGO_STORAGE`: local disk under the data folder, or an S3 bucket (several hosts, no shared volume). */
   storage: 'disk' | 's3';
   /** The S3 settings when `storage` is `s3`. */
   s3?: S3Config;

@@ -19,7 +19,7 @@ const size = (range: SourceRange): number => range.to - range.from + 1;
 /**
  * Plans the parts of the published object from its chunks, in order. S3 wants
  * every part but the last to be at least `minPart` bytes, copied parts too
- * (S3-ENGINES.md fact 5), so: a chunk of at least `minPart` becomes a copied
+ * (on AWS, Ceph RGW and Swift alike), so: a chunk of at least `minPart` becomes a copied
  * part; smaller chunks are gathered into a streamed part until it reaches
  * `minPart`, taking from the next large chunk only the bytes it lacks when the
  * rest of that chunk can still be copied. A small last chunk is copied too. When
