@@ -8,7 +8,7 @@
  * With --fsync each chunk is flushed (fdatasync) before it is acknowledged: the
  * ceiling for a server that makes every acknowledged chunk durable.
  */
-import busboy from 'busboy';
+import Busboy from '@fastify/busboy';
 import { randomUUID, getHashes } from 'node:crypto';
 import { close, fdatasync, ftruncate, mkdirSync, open } from 'node:fs';
 import { createServer } from 'node:http';
@@ -65,7 +65,7 @@ async function readForm(req: IncomingMessage): Promise<Record<string, unknown>> 
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('multipart/form-data')) {
     const fields: Record<string, unknown> = {};
-    const bb = busboy({ headers: req.headers, limits: { fieldSize: MAX_FORM_BODY, files: 0 } });
+    const bb = new Busboy({ headers: { ...req.headers, 'content-type': req.headers['content-type'] ?? '' }, limits: { fieldSize: MAX_FORM_BODY, files: 0 } });
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -187,7 +187,7 @@ class BaselineServer {
         } else resolve(written);
       };
       let fileDone: Promise<number> | null = null;
-      const bb = busboy({ headers: req.headers, limits: { files: 1, fields: 16 } });
+      const bb = new Busboy({ headers: { ...req.headers, 'content-type': req.headers['content-type'] ?? '' }, limits: { files: 1, fields: 16 } });
       bb.on('file', (name, stream) => {
         if (name !== 'file' || fileDone !== null) {
           stream.resume();
@@ -197,7 +197,7 @@ class BaselineServer {
         fileDone = pipeline(stream, writer).then(() => writer.written);
         fileDone.catch((err: unknown) => settle(err));
       });
-      bb.on('close', () => {
+      bb.on('finish', () => {
         if (fileDone === null) settle(new HttpError(400, 'No chunk file in the multipart body'));
         else fileDone.then((n) => settle(null, n), (err: unknown) => settle(err));
       });

@@ -52,6 +52,8 @@ export interface TestAppOptions {
   prefix?: string;
   /** Fastify ignoreTrailingSlash. @default true */
   ignoreTrailingSlash?: boolean;
+  /** Host set-up run before `listen()` (e.g. `app.register(plugin)`), as a host's `main.ts` would. */
+  configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
 /**
@@ -104,7 +106,14 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
     { logger: ['error'] },
   );
   app.setGlobalPrefix(config.prefix ?? 'api');
-  await app.listen(0, '127.0.0.1');
+  try {
+    await config.configure?.(app);
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const address = app.getHttpServer().address();
   if (!address || typeof address === 'string') throw new Error('no address');
   const baseUrl = `http://127.0.0.1:${address.port}`;

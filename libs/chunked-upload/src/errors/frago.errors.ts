@@ -15,6 +15,11 @@ export class FragoError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  /** The `code` sent to clients: {@link code}, or the code of the Fastify error this one reshapes (e.g. `FST_PARTS_LIMIT`). */
+  get wireCode(): string {
+    return this.code;
+  }
 }
 
 /** Every code a {@link FragoError} can carry. */
@@ -23,6 +28,8 @@ export type FragoErrorCode =
   | 'INVALID_CONTENT_RANGE'
   | 'CHUNK_SIZE_MISMATCH'
   | 'NO_CHUNK'
+  | 'MALFORMED_MULTIPART'
+  | 'MULTIPART_LIMIT'
   | 'DIGEST_MISMATCH'
   | 'UPLOAD_NOT_FOUND'
   | 'UPLOAD_EXPIRED'
@@ -66,6 +73,32 @@ export class ChunkSizeMismatchError extends FragoError {
 export class NoChunkError extends FragoError {
   constructor() {
     super('NO_CHUNK', 'No chunk file was sent: use a multipart field "file" or an application/octet-stream body');
+  }
+}
+
+/**
+ * The multipart body cannot be parsed (it ends before its closing boundary, a
+ * part header is malformed, …) (400). A client's fault: retrying the same
+ * bytes fails the same way. Nothing was recorded.
+ */
+export class MalformedMultipartError extends FragoError {
+  constructor(reason: string, private readonly fastifyCode?: string) {
+    super('MALFORMED_MULTIPART', `Malformed multipart body: ${reason}`);
+  }
+
+  override get wireCode(): string {
+    return this.fastifyCode ?? this.code;
+  }
+}
+
+/** The multipart body has more parts, files or fields than the chunk route accepts (413); `wireCode` is @fastify/multipart's. */
+export class MultipartLimitError extends FragoError {
+  constructor(private readonly fastifyCode: string, what: string) {
+    super('MULTIPART_LIMIT', `The multipart body has too many ${what}`);
+  }
+
+  override get wireCode(): string {
+    return this.fastifyCode;
   }
 }
 

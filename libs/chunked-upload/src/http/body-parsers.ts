@@ -3,13 +3,13 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
 
-const STREAMED_TYPES = ['application/octet-stream', 'multipart/form-data'];
+import { useStreamingMultipart } from './multipart-setup';
 
 /**
  * Lets chunk bodies reach the controller as the untouched socket stream:
- * registers pass-through Fastify content-type parsers for raw and multipart
- * bodies (unless the host registered its own, e.g. @fastify/multipart, which
- * also leaves the stream unread). Also warns when the host's Fastify does not
+ * registers a pass-through Fastify content-type parser for raw bodies (unless
+ * the host registered its own) and @fastify/multipart for multipart bodies
+ * (unless the host registered it; a buffering set-up fails the boot). Also warns when the host's Fastify does not
  * ignore trailing slashes, which frago clients rely on (`/upload/:id/`).
  * Errors Fastify raises before the controller runs (a malformed JSON body)
  * are reshaped into frago's `{status: false, …}` body on the upload routes.
@@ -29,11 +29,10 @@ export class FragoBodyParsers implements OnModuleInit {
       this.logger.warn('nestjs-frago needs @nestjs/platform-fastify; the upload routes will not accept chunk bodies');
       return;
     }
-    for (const type of STREAMED_TYPES) {
-      if (!instance.hasContentTypeParser(type)) {
-        instance.addContentTypeParser(type, (_request, _payload, done) => done(null, undefined));
-      }
+    if (!instance.hasContentTypeParser('application/octet-stream')) {
+      instance.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null, undefined));
     }
+    useStreamingMultipart(instance);
     this.reshapeEarlyErrors(instance);
     const config = instance.initialConfig as { ignoreTrailingSlash?: boolean; routerOptions?: { ignoreTrailingSlash?: boolean } };
     if (!config.ignoreTrailingSlash && !config.routerOptions?.ignoreTrailingSlash) {

@@ -1,69 +1,176 @@
 import type { FastifyRequest } from 'fastify';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { Readable } from 'node:stream';
-import busboy from 'busboy';
-import { InvalidInputError, NoChunkError } from '../errors/frago.errors';
+import {
+  ChunkSizeMismatchError,
+  FragoError,
+  InvalidInputError,
+  MalformedMultipartError,
+  MultipartLimitError,
+  NoChunkError,
+} from '../errors/frago.errors';
 import type { ChunkSource } from '../services/chunk.service';
+import { assertStreamingMultipart } from './multipart-setup';
 
 const MULTIPART = /^multipart\/form-data/i;
 const RAW = /^application\/octet-stream/i;
 
+/** Options of `request.parts()`; `throwFileSizeLimit` is read per call although the plugin's typings omit it. */
+export type PartsOptions = NonNullable<Parameters<FastifyRequest['parts']>[0]> & { throwFileSizeLimit?: boolean };
+
+/** Per-request limits of a chunk PUT's multipart body (the chunk is the `file` part; the rest is small). */
+const CHUNK_FORM_LIMITS = { files: 4, fields: 32, fieldSize: 64 * 1024, parts: 64, headerPairs: 64 } as const;
+
 /**
- * The chunk bytes of a PUT, as one stream: the multipart part named `file`
- * (frago clients) or a raw `application/octet-stream` body. Nothing is read
- * until `open()`; the stream is the socket, never a buffer.
+ * The chunk bytes of a PUT: the multipart part named `file` (frago clients),
+ * parsed by @fastify/multipart, or a raw `application/octet-stream` body.
+ * Nothing is read until `open()`; the bytes stream from the socket and are
+ * never buffered. The iterable ends only once the whole body has arrived and
+ * parsed (a multipart body up to its closing boundary), so a chunk is never
+ * recorded from a truncated or malformed body; its errors are domain errors
+ * (4xx) or, when the client went away, an abort.
  */
 export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: number): ChunkSource {
   const raw = request.raw;
   const contentType = request.headers['content-type'] ?? '';
   const controller = new AbortController();
   raw.once('close', () => {
-    if (!raw.complete) controller.abort(new Error('client disconnected'));
+    if (!raw.complete) controller.abort(clientGone());
   });
   const discard = (): void => {
-    if (!raw.complete && !raw.destroyed) raw.resume();
+    if (raw.complete || raw.destroyed) return;
+    raw.unpipe();
+    raw.resume();
   };
   if (RAW.test(contentType)) {
     const length = request.headers['content-length'];
     if (length !== undefined && Number(length) !== expectedSize) {
       throw new InvalidInputError(`Body has ${Number(length)} bytes but Content-Range announces ${expectedSize}`);
     }
-    return { signal: controller.signal, discard, open: async () => raw };
+    return { signal: controller.signal, discard, open: async () => readWithoutDestroying(raw, controller.signal) };
   }
   if (MULTIPART.test(contentType)) {
-    return { signal: controller.signal, discard, open: () => multipartFile(request, expectedSize) };
+    return { signal: controller.signal, discard, open: () => multipartChunk(request, expectedSize, controller.signal) };
   }
   throw new NoChunkError();
 }
 
-function multipartFile(request: FastifyRequest, expectedSize: number): Promise<Readable> {
-  return new Promise<Readable>((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: request.headers,
-        limits: { files: 1, fields: 20, fieldSize: 64 * 1024, parts: 32, fileSize: expectedSize + 1 },
+/** Waits for the `file` part (other parts before it are skipped) and returns its bytes, followed by the check of the rest of the form. */
+async function multipartChunk(request: FastifyRequest, expectedSize: number, signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  assertStreamingMultipart(request);
+  // Per-call limits: the plugin's default file size is Fastify's bodyLimit (1 MiB). In stream
+  // mode an oversize file is only marked `truncated`; the meter counts the bytes itself.
+  const options: PartsOptions = { limits: { ...CHUNK_FORM_LIMITS, fileSize: expectedSize + 1 }, throwFileSizeLimit: false };
+  const parts = request.parts(options);
+  for (;;) {
+    const next = await parts.next().catch((error: unknown) => {
+      throw multipartFailure(error, signal);
+    });
+    if (next.done) throw new NoChunkError();
+    const part: Multipart = next.value;
+    if (part.type !== 'file') continue;
+    if (part.fieldname === 'file') return fileThenRestOfForm(part, parts, expectedSize, signal);
+    part.file.resume();
+  }
+}
+
+async function* fileThenRestOfForm(
+  part: MultipartFile,
+  parts: AsyncIterator<Multipart>,
+  expectedSize: number,
+  signal: AbortSignal,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const data of part.file) yield data as Buffer;
+  } catch (error) {
+    throw multipartFailure(error, signal);
+  }
+  if (part.file.truncated) throw new ChunkSizeMismatchError(expectedSize, expectedSize + 1);
+  // The chunk counts only once the form is whole: parse the rest up to the closing boundary,
+  // skipping whatever follows (a second file part is read and thrown away, never our stream).
+  for (;;) {
+    const next = await parts.next().catch((error: unknown) => {
+      throw multipartFailure(error, signal);
+    });
+    if (next.done) return;
+    const later: Multipart = next.value;
+    if (later.type === 'file') later.file.resume();
+  }
+}
+
+/**
+ * Reads a stream to its end without ever destroying it (the raw request is the
+ * socket: destroying it would lose the answer). Stops when `signal` aborts.
+ */
+export async function* readWithoutDestroying(stream: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
+  let wake: (() => void) | null = null;
+  let ended = stream.readableEnded;
+  let failure: unknown = null;
+  const notify = (): void => {
+    const resume = wake;
+    wake = null;
+    resume?.();
+  };
+  const onEnd = (): void => {
+    ended = true;
+    notify();
+  };
+  const onError = (error: unknown): void => {
+    failure ??= error;
+    notify();
+  };
+  const onClose = (): void => {
+    if (!ended) failure ??= clientGone();
+    notify();
+  };
+  const onAbort = (): void => onError(signal.reason ?? clientGone());
+  stream.on('readable', notify);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.on('close', onClose);
+  signal.addEventListener('abort', onAbort);
+  if (signal.aborted) onAbort();
+  else if (stream.destroyed && !ended) onClose();
+  try {
+    for (;;) {
+      let data: Buffer | null;
+      while (failure === null && (data = stream.read() as Buffer | null) !== null) yield data;
+      if (failure !== null) throw failure;
+      if (ended) return;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
       });
-    } catch {
-      reject(new InvalidInputError('Malformed multipart body'));
-      return;
     }
-    let found = false;
-    parser.on('file', (name, stream) => {
-      if (name !== 'file' || found) {
-        stream.resume();
-        return;
-      }
-      found = true;
-      resolve(stream);
-    });
-    parser.on('error', (error) => {
-      if (!found) reject(new InvalidInputError('Malformed multipart body'));
-      else request.raw.destroy(error as Error);
-    });
-    parser.on('close', () => {
-      if (!found) reject(new NoChunkError());
-    });
-    request.raw.once('error', (error) => parser.destroy(error));
-    request.raw.pipe(parser);
-  });
+  } finally {
+    stream.off('readable', notify);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    stream.off('close', onClose);
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A client that went away: recognised by the exception filter, never logged as a fault. */
+export function clientGone(): Error {
+  return Object.assign(new Error('client disconnected'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+const LIMITS: Record<string, string> = { FST_PARTS_LIMIT: 'parts', FST_FILES_LIMIT: 'files', FST_FIELDS_LIMIT: 'fields' };
+
+const REASONS: [RegExp, string][] = [
+  [/unexpected end/i, 'the body ended before the closing boundary'],
+  [/terminated early/i, 'a part ended before its data did'],
+  [/boundary/i, 'no valid boundary'],
+  [/header/i, 'a part header is malformed'],
+];
+
+/** What a failure while parsing means: the client left (abort), a limit (413), or a malformed body (400). Never a server fault. */
+export function multipartFailure(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof FragoError) return error;
+  if (signal.aborted) return signal.reason ?? clientGone();
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && LIMITS[code]) return new MultipartLimitError(code, LIMITS[code]);
+  const message = error instanceof Error ? error.message : '';
+  const reason = REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'the body is not valid multipart/form-data';
+  return new MalformedMultipartError(reason, typeof code === 'string' && code.startsWith('FST_') ? code : undefined);
 }

@@ -1,11 +1,18 @@
 import type { FastifyRequest } from 'fastify';
-import busboy from 'busboy';
-import { InvalidInputError } from '../errors/frago.errors';
+import { FragoError, InvalidInputError } from '../errors/frago.errors';
+import { assertStreamingMultipart } from './multipart-setup';
+import { multipartFailure, type PartsOptions } from './chunk-body';
+
+/** Limits of a POST form (start, finalize): small text fields; file parts are read and thrown away. */
+const FORM_OPTIONS: PartsOptions = {
+  limits: { fields: 20, fieldSize: 8 * 1024, files: 4, fileSize: 64 * 1024, parts: 32, headerPairs: 64 },
+  throwFileSizeLimit: false,
+};
 
 /**
  * The fields of a POST body, whichever way frago clients send it: JSON,
- * urlencoded (parsed by Fastify) or multipart form data (read here, small
- * fields only; file parts are skipped).
+ * urlencoded (parsed by Fastify) or multipart form data (streamed by
+ * @fastify/multipart, small fields only; file parts are skipped).
  */
 export async function readFormFields(request: FastifyRequest): Promise<Record<string, unknown>> {
   const contentType = request.headers['content-type'] ?? '';
@@ -16,27 +23,22 @@ export async function readFormFields(request: FastifyRequest): Promise<Record<st
   return body as Record<string, unknown>;
 }
 
-function readMultipartFields(request: FastifyRequest): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: request.headers, limits: { fields: 20, fieldSize: 8 * 1024, files: 0, parts: 32 } });
-    } catch {
-      reject(new InvalidInputError('Malformed multipart body'));
-      return;
-    }
-    const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) {
-        parser.destroy();
-        reject(new InvalidInputError(`Field "${name.slice(0, 40)}" is too long`));
-        return;
+async function readMultipartFields(request: FastifyRequest): Promise<Record<string, unknown>> {
+  assertStreamingMultipart(request);
+  const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const signal = new AbortController().signal;
+  try {
+    for await (const part of request.parts(FORM_OPTIONS)) {
+      if (part.type === 'file') {
+        part.file.resume();
+        continue;
       }
-      fields[name] = value;
-    });
-    parser.on('file', (_name, stream) => stream.resume());
-    parser.on('error', () => reject(new InvalidInputError('Malformed multipart body')));
-    parser.on('close', () => resolve({ ...fields }));
-    request.raw.pipe(parser);
-  });
+      if (part.valueTruncated || part.fieldnameTruncated) throw new InvalidInputError(`Field "${part.fieldname.slice(0, 40)}" is too long`);
+      fields[part.fieldname] = part.value;
+    }
+  } catch (error) {
+    if (error instanceof FragoError) throw error;
+    throw multipartFailure(error, request.raw.destroyed && !request.raw.complete ? AbortSignal.abort() : signal);
+  }
+  return { ...fields };
 }

@@ -10,6 +10,8 @@ const STATUS: Record<FragoErrorCode, number> = {
   INVALID_CONTENT_RANGE: 400,
   CHUNK_SIZE_MISMATCH: 400,
   NO_CHUNK: 400,
+  MALFORMED_MULTIPART: 400,
+  MULTIPART_LIMIT: 413,
   DIGEST_MISMATCH: 400,
   INCOMPLETE_UPLOAD: 400,
   CHECKSUM_REQUIRED: 400,
@@ -65,7 +67,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown): { status: number; code: string; text: string; extra: Partial<ErrorResponse> } {
     if (exception instanceof FragoError) {
       const extra = exception instanceof IncompleteUploadError ? { missing: exception.missing } : {};
-      return { status: STATUS[exception.code], code: exception.code, text: exception.message, extra };
+      return { status: STATUS[exception.code], code: exception.wireCode, text: exception.message, extra };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

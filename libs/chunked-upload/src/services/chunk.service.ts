@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
@@ -32,8 +32,12 @@ import { UploadStore, type Reservation } from './upload-store';
 
 /** Where the chunk bytes come from; opened only once the range is reserved. */
 export interface ChunkSource {
-  /** Resolves the body stream (waits for the multipart `file` part); rejects with `NoChunkError`. */
-  open(): Promise<Readable>;
+  /**
+   * Resolves the chunk bytes (waits for the multipart `file` part); rejects with `NoChunkError`.
+   * The iterable ends once the whole body has arrived and parsed; it fails with a domain error
+   * (malformed body, 4xx) or, when the client left, an abort.
+   */
+  open(): Promise<AsyncIterable<Buffer>>;
   /** Throws the body away when the chunk is refused or a duplicate. */
   discard(): void;
   /** Aborts when the client goes away. */
@@ -106,15 +110,10 @@ export class ChunkService {
       this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
     }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
     try {
-      const body = await source.open();
       const meter = new HashingMeter(range.size, digests.map((digest) => digest.algorithm));
-      // The meter can refuse an oversize body before the storage attaches its pipeline (it
-      // first opens the file): without a listener that 'error' would crash the process.
-      // The storage's pipeline still rejects with it, as the meter is then already errored.
-      meter.on('error', () => undefined);
-      body.pipe(meter);
-      body.once('error', (error) => meter.destroy(error));
-      await this.storage.writeChunk(upload.id, range.start, meter, source.signal).catch(async (error: unknown) => {
+      // One pipeline (the storage's) owns the body: its errors and aborts end the write, never the socket.
+      const body = Readable.from(meter.measure(await source.open()), { objectMode: false });
+      await this.storage.writeChunk(upload.id, range.start, body, source.signal).catch(async (error: unknown) => {
         // The data can vanish under a reserved write (a DELETE, or the sweeper expired it): answer why, as GET would.
         if (error instanceof UploadNotFoundError) throw await this.lostReservation(upload.id);
         throw storageFailure(error, source.signal);

@@ -1,29 +1,27 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { ChunkSizeMismatchError } from '../errors/frago.errors';
 
 /**
- * Pass-through that counts bytes, refuses more than `limit` as soon as they
+ * Counts the bytes of a chunk body, refuses more than `limit` as soon as they
  * arrive, and feeds the hashes it was asked for, so a chunk is checked while
  * it streams to storage and never held in memory.
  */
-export class HashingMeter extends Transform {
+export class HashingMeter {
   bytes = 0;
   private readonly hashes = new Map<string, Hash>();
 
   constructor(private readonly limit: number, algorithms: Iterable<string>) {
-    super();
     for (const algorithm of algorithms) if (!this.hashes.has(algorithm)) this.hashes.set(algorithm, createHash(algorithm));
   }
 
-  override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += data.length;
-    if (this.bytes > this.limit) {
-      callback(new ChunkSizeMismatchError(this.limit, this.bytes));
-      return;
+  /** Passes `source` through, counting and hashing; throws `ChunkSizeMismatchError` past the limit. */
+  async *measure(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const data of source) {
+      this.bytes += data.length;
+      if (this.bytes > this.limit) throw new ChunkSizeMismatchError(this.limit, this.bytes);
+      for (const hash of this.hashes.values()) hash.update(data);
+      yield data;
     }
-    for (const hash of this.hashes.values()) hash.update(data);
-    callback(null, data);
   }
 
   /** The digest of everything that passed, per algorithm. */
