@@ -85,8 +85,13 @@ $lc
 EOF
 }
 
-# True when the daemon whose pid file is $1 runs.
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# True when the daemon whose pid file is $1 runs (a stale pid file of a reused pid does not count).
+running() {
+  [ -f "$1" ] || return 1
+  local pid
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qE 'ceph-mon|ceph-osd|ceph-mgr|radosgw'
+}
 
 start_mon() {
   if [ ! -f "$CEPH_DIR/mon/ceph-a/done" ]; then
@@ -187,7 +192,7 @@ stop_daemon() { # pid file
   [ -f "$1" ] || return 0
   local pid
   pid="$(cat "$1")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$1"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
