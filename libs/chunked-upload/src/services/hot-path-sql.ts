@@ -42,3 +42,32 @@ export function hotPathSql(dataSource: DataSource, chunks: Repository<ChunkedUpl
     placeholders: (n) => Array.from({ length: n }, (_, i) => (postgres ? `$${i + 1}` : '?')),
   };
 }
+
+/** A reservation to insert if its range is free. */
+export interface ReservationRow {
+  id: string;
+  uploadId: string;
+  start: number;
+  end: number;
+  leaseUntil: number;
+}
+
+/**
+ * The reservation INSERT: the row goes in unless the chunk with the greatest
+ * start <= END (the only one that can overlap, as rows never overlap one
+ * another) ends at or after START. Both lookups use the (upload, start)
+ * index: a MIN/MAX seek, then an equality seek. Placeholders appear in
+ * numeric order (MySQL and SQLite bind `?` by position).
+ */
+export function reservationSql(sql: HotPathSql, row: ReservationRow): { query: string; params: unknown[] } {
+  const t = sql.chunkTable;
+  const c = sql.chunkColumns;
+  const p = sql.placeholders(10);
+  const query =
+    `INSERT INTO ${t} (${c.id}, ${c.uploadId}, ${c.start}, ${c.end}, ${c.size}, ${c.committed}, ${c.leaseUntil}) ` +
+    `SELECT ${p[0]}, ${p[1]}, ${p[2]}, ${p[3]}, ${p[4]}, ${sql.false}, ${p[5]} ${sql.fromDual} WHERE NOT EXISTS (` +
+    `SELECT 1 FROM ${t} WHERE ${c.uploadId} = ${p[6]} AND ${c.start} = (` +
+    `SELECT MAX(${c.start}) FROM ${t} WHERE ${c.uploadId} = ${p[7]} AND ${c.start} <= ${p[8]}) AND ${c.end} >= ${p[9]})`;
+  const params = [row.id, row.uploadId, row.start, row.end, row.end - row.start + 1, row.leaseUntil, row.uploadId, row.uploadId, row.end, row.start];
+  return { query, params };
+}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager, type QueryRunner, type FindOptionsWhere, In, LessThanOrEqual, MoreThanOrEqual, Raw, type Repository } from 'typeorm';
+import { Between, DataSource, type EntityManager, type QueryRunner, type FindOptionsWhere, In, LessThan, Raw, type Repository } from 'typeorm';
 import { FRAGO_CHUNK_REPOSITORY, FRAGO_NAME_REPOSITORY, FRAGO_UPLOAD_REPOSITORY } from '../chunked-upload.constants';
 import { FragoNameClaim } from '../entities/frago-name-claim.entity';
 import { nameKey } from '../migrations/add-frago-name-claims';
@@ -9,7 +9,7 @@ import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { ByteRange } from '../protocol/wire.types';
-import { hotPathSql, type HotPathSql } from './hot-path-sql';
+import { hotPathSql, reservationSql, type HotPathSql } from './hot-path-sql';
 import { withNamedLock } from './owner-lock';
 
 /** Outcome of trying to reserve a chunk's byte range. */
@@ -171,21 +171,19 @@ export class UploadStore implements OnModuleInit {
   }
 
   /**
-   * The hot path, one statement: inserts the reservation unless any chunk row
+   * The hot path, one statement: inserts the reservation unless a chunk row
    * (committed, reserved, or stale) overlaps the range. The caller holds the
    * upload's row lock, so the check and the insert cannot interleave with
    * another writer's, and the unique (upload, start) index is never hit.
+   *
+   * Rows of one upload never overlap one another (each was inserted by this
+   * check), so only one row can matter: the one with the greatest start
+   * <= END, found by a MAX over the (upload, start) index, overlaps exactly
+   * when its end >= START. That is two index lookups, O(log n) in the number
+   * of chunks, on every database (see `reservationSql`).
    */
   private async insertIfFree(manager: EntityManager, id: string, uploadId: string, start: number, end: number, leaseUntil: number): Promise<boolean> {
-    const sql = this.sql;
-    const t = sql.chunkTable;
-    const c = sql.chunkColumns;
-    const p = sql.placeholders(9);
-    const query =
-      `INSERT INTO ${t} (${c.id}, ${c.uploadId}, ${c.start}, ${c.end}, ${c.size}, ${c.committed}, ${c.leaseUntil}) ` +
-      `SELECT ${p[0]}, ${p[1]}, ${p[2]}, ${p[3]}, ${p[4]}, ${sql.false}, ${p[5]} ${sql.fromDual} WHERE NOT EXISTS (` +
-      `SELECT 1 FROM ${t} WHERE ${c.uploadId} = ${p[6]} AND ${c.start} <= ${p[7]} AND ${c.end} >= ${p[8]})`;
-    const params = [id, uploadId, start, end, end - start + 1, leaseUntil, uploadId, end, start];
+    const { query, params } = reservationSql(this.sql, { id, uploadId, start, end, leaseUntil });
     const result = await (manager.queryRunner as QueryRunner).query(query, params, true);
     return result.affected === 1;
   }
@@ -193,9 +191,12 @@ export class UploadStore implements OnModuleInit {
   /** The rare path: why the range is not free (duplicate, twin, overlap), or clear stale reservations and insert. */
   private async classifyConflict(manager: EntityManager, id: string, uploadId: string, start: number, end: number, leaseUntil: number, now: number): Promise<Reservation> {
     const size = end - start + 1;
-    const overlapping = await manager.find(ChunkedUploadChunk, {
-      where: { uploadId, start: LessThanOrEqual(end), end: MoreThanOrEqual(start) },
-    });
+    // Rows never overlap one another: the overlapping ones are those starting inside the
+    // range, plus at most one starting before it (the greatest start < START). Both are
+    // index range scans bounded by what overlaps, never by the upload's chunk count.
+    const inside = await manager.find(ChunkedUploadChunk, { where: { uploadId, start: Between(start, end) } });
+    const before = await manager.findOne(ChunkedUploadChunk, { where: { uploadId, start: LessThan(start) }, order: { start: 'DESC' } });
+    const overlapping = before && before.end >= start ? [before, ...inside] : inside;
     const live = overlapping.filter((chunk) => chunk.committed || (chunk.leaseUntil ?? 0) > now);
     const twin = live.find((chunk) => chunk.start === start && chunk.size === size);
     if (twin) return twin.committed ? { kind: 'duplicate' } : { kind: 'twin' };
