@@ -122,7 +122,12 @@ describe('resolveChunkedUploadOptions', () => {
     refused({ checksum_type: 'md5' }, 'checksum_type');
   });
 
-  it('accepts the definition-time extras beside the options', () => {
-    assert.doesNotThrow(() => resolveChunkedUploadOptions({ routePrefix: 'files', isGlobal: true } as ChunkedUploadOptions));
+  it('refuses the definition-time extras among the options (where a forRootAsync factory would put them), saying to move them to the top level', () => {
+    for (const key of ['uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal']) {
+      assert.throws(
+        () => resolveChunkedUploadOptions({ [key]: 'x' } as ChunkedUploadOptions),
+        (error: Error) => error.message.includes(`"${key}"`) && error.message.includes('forRootAsync') && error.message.includes('top level'),
+      );
+    }
   });
 });

@@ -10,5 +10,11 @@ export const {
 } = new ConfigurableModuleBuilder<ChunkedUploadOptions>({ moduleName: 'ChunkedUpload' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createChunkedUploadOptions')
-  .setExtras<ChunkedUploadModuleExtras>({}, (definition) => definition)
+  // Every extra is listed (undefined) so that forRoot() keeps them out of the
+  // module options: extras found there came from a forRootAsync() factory,
+  // where they are too late to take effect, and the options check refuses them.
+  .setExtras<ChunkedUploadModuleExtras>(
+    { uploadEntity: undefined, chunkEntity: undefined, routePrefix: undefined, isGlobal: undefined },
+    (definition) => definition,
+  )
   .build();

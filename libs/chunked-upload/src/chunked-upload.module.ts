@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { getMetadataArgsStorage } from 'typeorm';
 import {
   CHUNKED_UPLOAD_ASYNC_OPTIONS_TYPE,
   CHUNKED_UPLOAD_OPTIONS_TYPE,
@@ -23,6 +24,22 @@ import { ChunkService } from './services/chunk.service';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
 import { IncrementalHasher } from './services/incremental-hash';
+import { FragoSetupChecks } from './setup/setup-checks';
+
+/** Classes that relations of `entity` (and of its parent classes) point to. */
+function relatedEntities(entity: Function): Function[] {
+  const lineage: Function[] = [];
+  for (let current: unknown = entity; typeof current === 'function' && current !== Function.prototype; current = Object.getPrototypeOf(current)) {
+    lineage.push(current as Function);
+  }
+  const found = new Set<Function>();
+  for (const relation of getMetadataArgsStorage().relations) {
+    if (typeof relation.target !== 'function' || !lineage.includes(relation.target)) continue;
+    const type: unknown = typeof relation.type === 'function' ? (relation.type as () => unknown)() : relation.type;
+    if (typeof type === 'function' && type !== entity) found.add(type as Function);
+  }
+  return [...found];
+}
 
 /**
  * Resumable, parallel, chunked uploads (frago's protocol) for a Nest app on
@@ -46,10 +63,13 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
   const uploadEntity = extras.uploadEntity ?? ChunkUpload;
   const chunkEntity = extras.chunkEntity ?? ChunkedUploadChunk;
   const routePrefix = extras.routePrefix ?? DEFAULT_ROUTE_PREFIX;
+  // Entities the upload entity relates to (a host's Device) are registered too,
+  // so that autoLoadEntities loads them even when no module of the host does.
+  const related = relatedEntities(uploadEntity).filter((entity) => entity !== chunkEntity && entity !== FragoNameClaim);
   return {
     ...base,
     global: extras.isGlobal ?? false,
-    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity, FragoNameClaim])],
+    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity, FragoNameClaim, ...related])],
     controllers: [createUploadController(routePrefix)],
     providers: [
       ...(base.providers ?? []),
@@ -67,6 +87,7 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       FinalizeService,
       ExpiryService,
       IncrementalHasher,
+      FragoSetupChecks,
     ],
     exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService],
   };

@@ -14,6 +14,7 @@ import { LocalDiskChunkStorage } from './storage/local-disk.storage';
 import { IdentifierStrategy } from './identifier/identifier-strategy';
 import { AnonymousIdentifierStrategy } from './identifier/anonymous-identifier.strategy';
 import { UserIdentifierStrategy } from './identifier/user-identifier.strategy';
+import { FragoSetupError } from './setup/frago-setup.error';
 
 /** Resolved options: defaults applied and every field checked, once, at boot. */
 export const optionsProvider: Provider = {
@@ -40,6 +41,11 @@ export const identifierStrategyProvider: Provider = {
     const mode = options.identifierMode;
     if (mode === 'anonymous') return new AnonymousIdentifierStrategy();
     if (mode === 'user') return new UserIdentifierStrategy();
+    if (mode.length > 0 && !Reflect.getOwnMetadata('design:paramtypes', mode)) {
+      throw new FragoSetupError(
+        `the identifier strategy ${mode.name} takes constructor arguments but has no @Injectable() decorator, so Nest cannot inject them (they would be undefined at the first request): add @Injectable() to ${mode.name}`,
+      );
+    }
     return moduleRef.create(mode);
   },
   inject: [FRAGO_OPTIONS, ModuleRef],

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { FragoEventPayloads } from './upload.events';
+import { FragoSetupError } from '../setup/frago-setup.error';
 
 /**
  * Emits typed events after the database change they report is committed.
@@ -11,7 +12,16 @@ import type { FragoEventPayloads } from './upload.events';
 export class FragoEventPublisher {
   private readonly logger = new Logger('nestjs-frago');
 
-  constructor(private readonly emitter: EventEmitter2) {}
+  private readonly emitter: EventEmitter2;
+
+  constructor(@Optional() emitter?: EventEmitter2) {
+    if (!emitter) {
+      throw new FragoSetupError(
+        'no EventEmitter2 to publish upload events with: import EventEmitterModule.forRoot() from @nestjs/event-emitter in your root module (beside TypeOrmModule.forRoot() and ChunkedUploadModule)',
+      );
+    }
+    this.emitter = emitter;
+  }
 
   emit<K extends keyof FragoEventPayloads>(name: K, payload: FragoEventPayloads[K]): void {
     try {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
+import { FragoSetupError } from '../setup/frago-setup.error';
 
 import { useStreamingMultipart } from './multipart-setup';
 
@@ -24,10 +25,15 @@ export class FragoBodyParsers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const instance: unknown = this.adapterHost.httpAdapter?.getInstance?.();
+    const adapter = this.adapterHost.httpAdapter;
+    // No HTTP adapter: an application context (a worker, a CLI) that uses the services without routes.
+    if (!adapter) return;
+    const instance: unknown = adapter.getInstance?.();
     if (!isFastify(instance)) {
-      this.logger.warn('nestjs-frago needs @nestjs/platform-fastify; the upload routes will not accept chunk bodies');
-      return;
+      throw new FragoSetupError(
+        `the upload routes need the Fastify adapter (the app runs on ${adapter.constructor?.name ?? 'another adapter'}, whose requests they cannot stream): ` +
+          'install @nestjs/platform-fastify and create the app with NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }))',
+      );
     }
     if (!instance.hasContentTypeParser('application/octet-stream')) {
       instance.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null, undefined));

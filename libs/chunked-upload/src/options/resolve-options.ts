@@ -86,9 +86,10 @@ const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
   'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
   'finalizeWaitTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
-  // definition-time extras, accepted beside the options
-  'uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal',
 ]);
+
+/** Settings read while the module graph is built: `forRoot()` takes them beside the options, `forRootAsync()` only at its top level. */
+const DEFINITION_TIME_EXTRAS = new Set<string>(['uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal']);
 
 /**
  * The one place where defaults are applied and options validated; a bad value fails the boot naming the option.
@@ -97,6 +98,14 @@ const KNOWN_KEYS = new Set<string>([
 export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefined): ResolvedChunkedUploadOptions {
   const input: ChunkedUploadOptions = raw ?? {};
   for (const key of Object.keys(input)) {
+    if (DEFINITION_TIME_EXTRAS.has(key)) {
+      throw new InvalidFragoOptionError(
+        key,
+        (input as Record<string, unknown>)[key],
+        `returned by the forRootAsync() factory, where it would be ignored (the module's entities and routes are set before the factory runs): ` +
+          `put it at the top level, ChunkedUploadModule.forRootAsync({ ${key}: …, useFactory: … })`,
+      );
+    }
     if (!KNOWN_KEYS.has(key)) throw new InvalidFragoOptionError(key, (input as Record<string, unknown>)[key], 'unknown option');
   }
   for (const flag of ['doChecksum', 'fsync'] as const) {
