@@ -14,7 +14,7 @@ import { LocalDiskChunkStorage } from './storage/local-disk.storage';
 import { IdentifierStrategy } from './identifier/identifier-strategy';
 import { AnonymousIdentifierStrategy } from './identifier/anonymous-identifier.strategy';
 import { UserIdentifierStrategy } from './identifier/user-identifier.strategy';
-import { FragoSetupError } from './setup/frago-setup.error';
+import { FragoSetupError } from './errors/frago-setup.error';
 
 /** Resolved options: defaults applied and every field checked, once, at boot. */
 export const optionsProvider: Provider = {

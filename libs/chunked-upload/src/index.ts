@@ -3,7 +3,7 @@ export { FRAGO_OPTIONS } from './chunked-upload.constants';
 export { InjectFragoOptions } from './inject-frago-options.decorator';
 export * from './options/chunked-upload-options.interface';
 export { InvalidFragoOptionError } from './options/resolve-options';
-export { FragoSetupError } from './setup/frago-setup.error';
+export { FragoSetupError } from './errors/frago-setup.error';
 export * from './entities/upload-status';
 export * from './entities/abstract-chunk-upload.entity';
 export * from './entities/chunk-upload.entity';

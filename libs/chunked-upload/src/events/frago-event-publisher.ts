@@ -1,7 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { FragoEventPayloads } from './upload.events';
-import { FragoSetupError } from '../setup/frago-setup.error';
+import { FragoSetupError } from '../errors/frago-setup.error';
 
 /**
  * Emits typed events after the database change they report is committed.

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
-import { FragoSetupError } from '../setup/frago-setup.error';
+import { FragoSetupError } from '../errors/frago-setup.error';
 
 import { useStreamingMultipart } from './multipart-setup';
 

@@ -7,7 +7,7 @@ import type { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity
 import type { FragoNameClaim } from '../entities/frago-name-claim.entity';
 import { IdentifierStrategy } from '../identifier/identifier-strategy';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
-import { FragoSetupError } from './frago-setup.error';
+import { FragoSetupError } from '../errors/frago-setup.error';
 
 /**
  * Checks at boot what would otherwise fail only at the first request: the
