@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { PositionalWriter, RangeOverflowError } from './positional-writer';
 import { hashFile } from './test-file';
+import { UPLOAD_ID_SOURCE } from 'nestjs-frago/dist/protocol/upload-id';
 
 const openAsync = promisify(open);
 const ftruncateAsync = promisify(ftruncate);
@@ -48,8 +49,7 @@ class HttpError extends Error {
 }
 
 const MAX_FORM_BODY = 1024 * 1024;
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const UPLOAD_ROUTE = new RegExp(`^/api/upload/(${UUID})/?$`, 'i');
+const UPLOAD_ROUTE = new RegExp(`^/api/upload/(${UPLOAD_ID_SOURCE})/?$`, 'i');
 const HASHES = new Set(getHashes());
 
 function sendJson(res: ServerResponse, status: number, value: unknown, closeConnection = false): void {

@@ -1,4 +1,5 @@
-/** The benchmark scenarios of issue 4, full size and `--quick`. */
+/** The benchmark scenarios (full size and `--quick`), as the README's Performance section reports them. */
+import { formatBytes } from 'nestjs-frago-client';
 
 export type BodyMode = 'multipart' | 'raw';
 
@@ -18,13 +19,6 @@ export interface Scenario {
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
-
-export function formatBytes(n: number): string {
-  if (n >= GiB && n % GiB === 0) return `${n / GiB} GiB`;
-  if (n >= MiB && n % MiB === 0) return `${n / MiB} MiB`;
-  if (n >= KiB && n % KiB === 0) return `${n / KiB} KiB`;
-  return `${n} B`;
-}
 
 function make(id: string, fileSize: number, chunkSize: number, parallel: number, body: BodyMode, reportChunkRate: boolean): Scenario {
   const label = `(${id}) ${formatBytes(fileSize)} / ${formatBytes(chunkSize)} ${body} ×${parallel}`;

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { deleteUpload, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { assertFragoError, FragoEventLog } from './support/frago-http';
+import { assertFragoError } from './support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
 
 for (const kind of databaseKinds()) {
   describe(`abort (DELETE /upload/:id/) on ${kind}`, () => {

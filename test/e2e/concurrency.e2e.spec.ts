@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { FragoEventLog } from './support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
@@ -18,50 +18,9 @@ import {
   UploadStartedEvent,
 } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
+import { FragoEventLog } from '../helpers/frago-event-log';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, deleteUpload, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-
-/** A host provider recording every event it receives, as a host app would listen. */
-@Injectable()
-class EventRecorder {
-  started: UploadStartedEvent[] = [];
-  chunks: ChunkReceivedEvent[] = [];
-  completed: Array<{ event: UploadCompletedEvent; fileExisted: boolean }> = [];
-  checksumFailed: ChecksumFailedEvent[] = [];
-  expired: UploadExpiredEvent[] = [];
-  deleted: UploadDeletedEvent[] = [];
-
-  @OnEvent(FragoEvents.UploadStarted)
-  onStarted(event: UploadStartedEvent): void {
-    this.started.push(event);
-  }
-
-  @OnEvent(FragoEvents.ChunkReceived)
-  onChunk(event: ChunkReceivedEvent): void {
-    this.chunks.push(event);
-  }
-
-  @OnEvent(FragoEvents.UploadCompleted)
-  onCompleted(event: UploadCompletedEvent): void {
-    // Emitted after publish: the file must already be at its location.
-    this.completed.push({ event, fileExisted: existsSync(event.location) });
-  }
-
-  @OnEvent(FragoEvents.ChecksumFailed)
-  onChecksumFailed(event: ChecksumFailedEvent): void {
-    this.checksumFailed.push(event);
-  }
-
-  @OnEvent(FragoEvents.UploadExpired)
-  onExpired(event: UploadExpiredEvent): void {
-    this.expired.push(event);
-  }
-
-  @OnEvent(FragoEvents.UploadDeleted)
-  onDeleted(event: UploadDeletedEvent): void {
-    this.deleted.push(event);
-  }
-}
 
 /** Listeners that fail in every way a host's listener can: thrown, rejected, with and without Nest's error suppression. */
 @Injectable()
@@ -82,8 +41,6 @@ class FailingListeners {
   }
 }
 
-const forUpload = <E extends { upload: { id: string } }>(events: E[], id: string): E[] => events.filter((event) => event.upload.id === id);
-
 /** Stores every chunk of `data` (sequentially) and checks each answers 200. */
 async function storeAll(url: string, id: string, data: Buffer, chunkSize: number): Promise<void> {
   for (const { start, end } of chunkRanges(data.length, chunkSize)) {
@@ -96,12 +53,12 @@ for (const kind of databaseKinds()) {
   describe(`events on ${kind}`, () => {
     let db: TestDatabase;
     let t: TestApp;
-    let events: EventRecorder;
+    let events: FragoEventLog;
 
     before(async () => {
       db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [EventRecorder] });
-      events = t.app.get(EventRecorder);
+      t = await createTestApp({ db, providers: [FragoEventLog] });
+      events = t.app.get(FragoEventLog);
     });
     after(async () => {
       await t?.close();
@@ -111,7 +68,7 @@ for (const kind of databaseKinds()) {
     it('upload.started fires once per start, with the upload entity, for 20 concurrent starts', async () => {
       const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => startOk(t.uploadUrl, `s${i}.bin`, 100 + i)));
       for (const [i, id] of ids.entries()) {
-        const received = forUpload(events.started, id);
+        const received = events.of(events.started, id);
         assert.equal(received.length, 1, `upload ${i}`);
         assert.ok(received[0] instanceof UploadStartedEvent);
         assert.ok(received[0].upload instanceof ChunkUpload);
@@ -131,7 +88,7 @@ for (const kind of databaseKinds()) {
       );
       assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200));
       assert.equal(answers.filter((a) => a.body.duplicate === true).length, ranges.length);
-      const received = forUpload(events.chunks, id);
+      const received = events.of(events.chunks, id);
       assert.equal(received.length, ranges.length);
       assert.deepEqual(
         received.map((e) => [e.start, e.end, e.size]).sort((a, b) => a[0] - b[0]),
@@ -141,7 +98,7 @@ for (const kind of databaseKinds()) {
       // A later resend is a duplicate too, and emits nothing.
       const again = await putChunk(t.uploadUrl, id, data.subarray(0, 10_007), 0, data.length);
       assert.equal(again.body.duplicate, true);
-      assert.equal(forUpload(events.chunks, id).length, ranges.length);
+      assert.equal(events.of(events.chunks, id).length, ranges.length);
     });
 
     it('chunk.received does not fire for refused chunks (409 overlap, 400 digest or size mismatch, 409 complete)', async () => {
@@ -156,13 +113,13 @@ for (const kind of databaseKinds()) {
       assert.equal(wrongDigest.status, 400);
       const short = await putChunk(t.uploadUrl, id, data.subarray(1000, 1900), 1000, data.length, { multipart: true, contentRange: `bytes 1000-1999/${data.length}` });
       assert.equal(short.status, 400);
-      assert.equal(forUpload(events.chunks, id).length, 1);
+      assert.equal(events.of(events.chunks, id).length, 1);
 
       await putChunk(t.uploadUrl, id, data.subarray(1000), 1000, data.length);
       assert.equal((await finalize(t.uploadUrl, id, { checksum: digest(data) })).status, 201);
       const afterComplete = await putChunk(t.uploadUrl, id, data.subarray(0, 10), 0, data.length);
       assert.equal(afterComplete.status, 409);
-      assert.equal(forUpload(events.chunks, id).length, 2);
+      assert.equal(events.of(events.chunks, id).length, 2);
     });
 
     it('upload.completed fires once, after the file is published at its location, for 16 concurrent finalizes', async () => {
@@ -172,14 +129,14 @@ for (const kind of databaseKinds()) {
       const answers = await Promise.all(Array.from({ length: 16 }, () => finalize(t.uploadUrl, id, { checksum: digest(data) })));
       assert.ok(answers.every((a) => a.status === 201 || a.status === 409), JSON.stringify(answers.map((a) => a.body)));
       assert.equal((await finalize(t.uploadUrl, id, { checksum: digest(data) })).status, 201);
-      const completed = events.completed.filter(({ event }) => event.upload.id === id);
+      const completed = events.of(events.completed, id);
       assert.equal(completed.length, 1);
-      const [{ event, fileExisted }] = completed;
+      const [event] = completed;
       assert.ok(event instanceof UploadCompletedEvent);
       assert.ok(event.upload instanceof ChunkUpload);
       assert.equal(event.upload.status, 'complete');
       assert.equal(event.location, join(t.assembledDir, 'done.bin'));
-      assert.ok(fileExisted, 'the file existed when the event fired');
+      assert.equal(events.fileExistedOnCompletion.get(event), true, 'the file existed when the event fired');
       assert.deepEqual(readFileSync(event.location), data);
     });
 
@@ -191,7 +148,7 @@ for (const kind of databaseKinds()) {
       const single = await finalize(t.uploadUrl, id, { checksum: wrong });
       assert.equal(single.status, 400);
       assert.equal(single.body.message, 'Checksum mismatch');
-      const failed = forUpload(events.checksumFailed, id);
+      const failed = events.of(events.checksumFailed, id);
       assert.equal(failed.length, 1);
       assert.ok(failed[0] instanceof ChecksumFailedEvent);
       assert.equal(failed[0].algorithm, 'md5');
@@ -201,10 +158,10 @@ for (const kind of databaseKinds()) {
       const racing = await Promise.all(Array.from({ length: 8 }, () => finalize(t.uploadUrl, id, { checksum: wrong })));
       const mismatches = racing.filter((a) => a.status === 400 && a.body.message === 'Checksum mismatch').length;
       assert.ok(racing.every((a) => a.status === 400 || a.status === 409), JSON.stringify(racing.map((a) => a.body)));
-      assert.equal(forUpload(events.checksumFailed, id).length, 1 + mismatches);
+      assert.equal(events.of(events.checksumFailed, id).length, 1 + mismatches);
       // Still resumable, and nothing completed.
       assert.equal((await getStatus(t.uploadUrl, id)).body.status, 'in_progress');
-      assert.equal(events.completed.filter(({ event }) => event.upload.id === id).length, 0);
+      assert.equal(events.of(events.completed, id).length, 0);
     });
 
     it('upload.expired fires once per expired upload, even with concurrent sweeps', async () => {
@@ -213,7 +170,7 @@ for (const kind of databaseKinds()) {
       const expiry = t.app.get(ExpiryService);
       await Promise.all([expiry.sweepExpired(), expiry.sweepExpired(), expiry.sweepExpired()]);
       await expiry.sweepExpired();
-      const expired = forUpload(events.expired, id);
+      const expired = events.of(events.expired, id);
       assert.equal(expired.length, 1);
       assert.ok(expired[0] instanceof UploadExpiredEvent);
       assert.ok(expired[0].upload instanceof ChunkUpload);
@@ -224,7 +181,7 @@ for (const kind of databaseKinds()) {
       const id = await startOk(t.uploadUrl, 'bye.bin', 100);
       const answers = await Promise.all(Array.from({ length: 8 }, () => deleteUpload(t.uploadUrl, id)));
       assert.deepEqual(answers.map((a) => a.status).sort(), [204, 404, 404, 404, 404, 404, 404, 404]);
-      const deleted = forUpload(events.deleted, id);
+      const deleted = events.of(events.deleted, id);
       assert.equal(deleted.length, 1);
       assert.ok(deleted[0] instanceof UploadDeletedEvent);
       assert.ok(deleted[0].upload instanceof ChunkUpload);
@@ -235,7 +192,7 @@ for (const kind of databaseKinds()) {
   describe(`a failing listener on ${kind}`, () => {
     let db: TestDatabase;
     let t: TestApp;
-    let events: EventRecorder;
+    let events: FragoEventLog;
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown): void => {
       rejections.push(reason);
@@ -244,8 +201,8 @@ for (const kind of databaseKinds()) {
     before(async () => {
       process.on('unhandledRejection', onRejection);
       db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FailingListeners, EventRecorder] });
-      events = t.app.get(EventRecorder);
+      t = await createTestApp({ db, providers: [FailingListeners, FragoEventLog] });
+      events = t.app.get(FragoEventLog);
     });
     after(async () => {
       process.off('unhandledRejection', onRejection);
@@ -260,9 +217,9 @@ for (const kind of databaseKinds()) {
       const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       assert.deepEqual(readFileSync(join(t.assembledDir, 'robust.bin')), data);
-      assert.equal(forUpload(events.started, id).length, 1);
-      assert.equal(forUpload(events.chunks, id).length, 2);
-      assert.equal(events.completed.filter(({ event }) => event.upload.id === id).length, 1);
+      assert.equal(events.of(events.started, id).length, 1);
+      assert.equal(events.of(events.chunks, id).length, 2);
+      assert.equal(events.of(events.completed, id).length, 1);
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(rejections, [], 'no unhandled rejection escaped from a listener');
     });

@@ -8,7 +8,8 @@ import { ChunkUpload, type ChunkedUploadOptions } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type DatabaseKind, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { assertFragoError, FragoEventLog, postMultipart, postUrlencoded } from './support/frago-http';
+import { assertFragoError, postMultipart, postUrlencoded } from './support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
 
 /** One app (and database) for the enclosing describe block. */
 function useApp(kind: DatabaseKind, options: ChunkedUploadOptions = {}): { t: TestApp; events: FragoEventLog } {

@@ -4,7 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { assertFragoError, FragoEventLog, request } from './support/frago-http';
+import { assertFragoError, request } from './support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
 
 const MAX_CHUNK = 64 * 1024;
 

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk, startUpload, testBytes } from '../helpers/upload-client';
-import { assertFragoError, assertNoLeak, FragoEventLog, postMultipart, postUrlencoded, request } from './support/frago-http';
+import { assertFragoError, assertNoLeak, postMultipart, postUrlencoded, request } from './support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
+import { UPLOAD_ID_PATTERN } from 'nestjs-frago/dist/protocol/upload-id';
 
 const MAX_UPLOAD = 1024 * 1024;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 for (const kind of databaseKinds()) {
   describe(`start an upload (POST /upload/) on ${kind}`, () => {
@@ -31,7 +32,8 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 201);
       assert.deepEqual(Object.keys(response.body).sort(), ['message', 'status', 'upload_id']);
       assert.equal(response.body.status, true);
-      assert.match(response.body.upload_id as string, UUID);
+      assert.match(response.body.upload_id as string, UPLOAD_ID_PATTERN);
+      assert.equal(response.body.upload_id, (response.body.upload_id as string).toLowerCase());
       assert.equal(response.body.message, 'Upload started for report.pdf');
       assert.equal(events.count(events.started, response.body.upload_id as string), 1, 'upload.started once');
       const status = await getStatus(t.uploadUrl, response.body.upload_id as string);

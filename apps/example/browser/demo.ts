@@ -5,7 +5,7 @@
  * upload list. Bundled by esbuild into public/assets/demo.js
  * (scripts/ensure-built.js); no framework.
  */
-import { upload, UploadAbortedError, UploadError, type ChecksumAlgorithm, type UploadProgress, type UploadResult, type UploadStatusResponse } from 'nestjs-frago-client';
+import { formatBytes, upload, UploadAbortedError, UploadError, type ChecksumAlgorithm, type UploadProgress, type UploadResult, type UploadStatusResponse } from 'nestjs-frago-client';
 
 /** One entry of `GET /api/upload/`. */
 type ListEntry = Omit<UploadStatusResponse, 'chunks' | 'missing'>;
@@ -45,18 +45,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   if (className !== undefined) element.className = className;
   if (text !== undefined) element.textContent = text;
   return element;
-}
-
-/** Binary size with one decimal: 3.0 MiB. */
-function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Decimal megabytes per second: 12.3 MB/s. */

@@ -15,6 +15,7 @@ export type { ChecksumAlgorithm } from './checksum';
 export { FragoApi } from './frago-api';
 export type { ChunkRequest, FragoApiOptions } from './frago-api';
 export { planFullUpload, planResume } from './chunk-plan';
+export { formatBytes } from './format-bytes';
 export type { ChunkPlanItem } from './chunk-plan';
 export type {
   ByteRange,

@@ -1,14 +1,4 @@
 import assert from 'node:assert/strict';
-import { Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
-import {
-  FragoEvents,
-  type ChecksumFailedEvent,
-  type ChunkReceivedEvent,
-  type UploadCompletedEvent,
-  type UploadDeletedEvent,
-  type UploadStartedEvent,
-} from 'nestjs-frago';
 import { json, type JsonResponse } from '../../helpers/upload-client';
 
 /** The key frago uses for an error's text: `error` on the chunk PUT, `message` elsewhere (SPEC §3). */
@@ -58,44 +48,4 @@ export function postMultipart(url: string, fields: Record<string, string>, heade
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   return request(url, { method: 'POST', headers, body: form });
-}
-
-/** Records every frago event, to check each fires exactly once per occurrence. */
-@Injectable()
-export class FragoEventLog {
-  started: UploadStartedEvent[] = [];
-  chunks: ChunkReceivedEvent[] = [];
-  completed: UploadCompletedEvent[] = [];
-  checksumFailed: ChecksumFailedEvent[] = [];
-  deleted: UploadDeletedEvent[] = [];
-
-  @OnEvent(FragoEvents.UploadStarted)
-  onStarted(event: UploadStartedEvent): void {
-    this.started.push(event);
-  }
-
-  @OnEvent(FragoEvents.ChunkReceived)
-  onChunk(event: ChunkReceivedEvent): void {
-    this.chunks.push(event);
-  }
-
-  @OnEvent(FragoEvents.UploadCompleted)
-  onCompleted(event: UploadCompletedEvent): void {
-    this.completed.push(event);
-  }
-
-  @OnEvent(FragoEvents.ChecksumFailed)
-  onChecksumFailed(event: ChecksumFailedEvent): void {
-    this.checksumFailed.push(event);
-  }
-
-  @OnEvent(FragoEvents.UploadDeleted)
-  onDeleted(event: UploadDeletedEvent): void {
-    this.deleted.push(event);
-  }
-
-  /** How many events of `list` concern upload `id`. */
-  count(list: Array<{ upload: { id: string } }>, id: string): number {
-    return list.filter((event) => event.upload.id === id).length;
-  }
 }

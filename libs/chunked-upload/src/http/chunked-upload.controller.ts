@@ -23,12 +23,11 @@ import { validateDto } from './dto/validate-dto';
 import { StartUploadDto } from './dto/start-upload.dto';
 import { FinalizeUploadDto } from './dto/finalize-upload.dto';
 import { ListUploadsQuery } from './dto/list-uploads.query';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UPLOAD_ID_PATTERN } from '../protocol/upload-id';
 
 /** `:id` must be a UUID; anything else is an upload that does not exist (404). */
 function uploadId(id: string): string {
-  if (!UUID.test(id)) throw new UploadNotFoundError();
+  if (!UPLOAD_ID_PATTERN.test(id)) throw new UploadNotFoundError();
   return id.toLowerCase();
 }
 

@@ -10,7 +10,7 @@ import { fileSource, upload, type NodeFileSource, type UploadResult } from '../n
 import { parseCliArgs, USAGE, UsageError, type CliArgs } from './args';
 import { createProgressDisplay } from './progress-display';
 import { readState, removeState, stateMatches, writeState } from './state-file';
-import { formatBytes } from './units';
+import { formatBytes } from '../format-bytes';
 
 const PROGRAM = 'frago-upload';
 

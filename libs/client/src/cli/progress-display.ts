@@ -3,7 +3,8 @@
  * times a second) on a terminal, plain lines every 2 s otherwise.
  */
 import type { UploadProgress } from '../progress';
-import { formatBytes, formatDuration } from './units';
+import { formatBytes } from '../format-bytes';
+import { formatDuration } from './units';
 
 /** A writable text stream, as far as the display needs one. */
 export interface DisplayStream {
