@@ -19,7 +19,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { createS3Client } from 'nestjs-frago/s3';
-import { formatBytes, GiB, MiB } from './scenarios';
+import { formatBytes } from 'nestjs-frago-client';
+import { GiB, MiB } from './scenarios';
 import { MB, median } from './results';
 import { startApp } from './servers';
 import type { TestFile } from './test-file';
