@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { readConfig } from './config/env';
-import { describeDatabase } from './config/database';
+import { describeDatabase, describeStartupError } from './config/database';
+import { BootLogger } from './boot-logger';
 import { describeStorage } from './config/storage';
 import { boundShutdownGrace } from './shutdown-grace';
 
@@ -12,7 +13,9 @@ async function bootstrap(): Promise<void> {
   const config = readConfig();
   const adapter = new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true }, bodyLimit: 1024 * 1024 });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config), adapter, {
-    logger: ['error', 'warn'],
+    logger: new BootLogger({ logLevels: ['error', 'warn'] }),
+    // A failed boot rejects (and is printed once below) instead of aborting the process.
+    abortOnError: false,
   });
   app.setGlobalPrefix('api', { exclude: [{ path: '/', method: RequestMethod.GET }, { path: 'assets/:name', method: RequestMethod.GET }] });
   app.enableShutdownHooks();
@@ -26,6 +29,6 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error(`Failed to start: ${(error as Error)?.message ?? String(error)}`);
+  console.error(`Failed to start: ${describeStartupError(error)}`);
   process.exit(1);
 });

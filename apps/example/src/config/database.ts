@@ -15,6 +15,25 @@ export function describeDatabase(url: string): string {
   }
 }
 
+/** Driver error codes of a database that is missing or refuses the credentials: retrying cannot help. */
+const PERMANENT_CODES = new Set(['3D000', '28P01', '28000', 'ER_BAD_DB_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR']);
+
+/** Whether TypeOrmModule should retry the connection after this error (a server still starting, yes; a missing database, no). */
+export function isTransient(error: unknown): boolean {
+  return !PERMANENT_CODES.has(String((error as { code?: unknown })?.code));
+}
+
+/** One line telling why the app did not start and, for the usual database mistakes, how to fix it. */
+export function describeStartupError(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const code = String((error as { code?: unknown })?.code);
+  if (code === '3D000' || code === 'ER_BAD_DB_ERROR') {
+    return `${message}. Create it first (PostgreSQL: createdb NAME or CREATE DATABASE NAME; MySQL/MariaDB: CREATE DATABASE NAME), or point DATABASE_URL at an existing database.`;
+  }
+  if (PERMANENT_CODES.has(code)) return `${message}. Check the user and password in DATABASE_URL.`;
+  return message;
+}
+
 /**
  * DATABASE_URL → TypeORM options: `sqlite:PATH`, `postgres://…` or
  * `mysql://…`/`mariadb://…`. The schema comes from migrations, run at start.
@@ -22,7 +41,7 @@ export function describeDatabase(url: string): string {
  * server, keep instances × poolSize below its connection limit (PostgreSQL: 100).
  */
 export function typeOrmOptions(url: string, poolSize = 20): TypeOrmModuleOptions {
-  const common = { autoLoadEntities: true, synchronize: false, migrationsRun: true, migrations: fragoMigrations, logging: false } as const;
+  const common = { toRetry: isTransient, autoLoadEntities: true, synchronize: false, migrationsRun: true, migrations: fragoMigrations, logging: false } as const;
   if (url.startsWith('sqlite:')) {
     const path = resolve(url.slice('sqlite:'.length));
     mkdirSync(dirname(path), { recursive: true });
