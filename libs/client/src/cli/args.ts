@@ -14,6 +14,10 @@ export interface CliArgs {
   url: string;
   /** Bearer token. */
   token?: string;
+  /** Extra request headers (`--header 'Name: value'`, repeatable). */
+  headers: Record<string, string>;
+  /** Path of the operations under the API base (the server's `routePrefix`). */
+  uploadPath?: string;
   /** Chunks in flight. */
   parallel: number;
   /** Bytes per chunk. */
@@ -40,6 +44,8 @@ the whole-file checksum.
 Options:
   --url URL            API base, e.g. http://127.0.0.1:3000/api (required)
   --token T            bearer token (Authorization: Bearer T)
+  --header 'N: V'      extra request header, e.g. --header 'x-device-key: K' (repeatable)
+  --upload-path P      path of the operations under --url, the server's routePrefix (default upload)
   --parallel N         chunks in flight at once (default ${DEFAULT_PARALLEL})
   --chunk-size S       chunk size: bytes or 512K, 8M, 1G (default 8M)
   --algo md5|sha256    whole-file checksum algorithm (default md5)
@@ -73,6 +79,8 @@ export function parseCliArgs(argv: string[]): CliArgs | 'help' {
       options: {
         url: { type: 'string' },
         token: { type: 'string' },
+        header: { type: 'string', multiple: true },
+        'upload-path': { type: 'string' },
         parallel: { type: 'string' },
         'chunk-size': { type: 'string' },
         algo: { type: 'string' },
@@ -101,10 +109,22 @@ export function parseCliArgs(argv: string[]): CliArgs | 'help' {
       throw new UsageError(`--chunk-size: ${(error as Error).message}`);
     }
   }
+  const headers: Record<string, string> = {};
+  for (const header of values.header ?? []) {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(header);
+    if (!match || match[2].trim() === '') throw new UsageError(`--header must be 'Name: value', got "${header}"`);
+    headers[match[1].toLowerCase()] = match[2].trim();
+  }
+  const uploadPath = values['upload-path']?.replace(/^\/+|\/+$/g, '');
+  if (uploadPath !== undefined && (uploadPath === '' || /[?#\s]/.test(uploadPath))) {
+    throw new UsageError(`--upload-path must be a path such as files or v1/upload, got "${values['upload-path']}"`);
+  }
   return {
     file: positionals[0],
     url: values.url,
     token: values.token,
+    headers,
+    uploadPath,
     parallel: values.parallel === undefined ? DEFAULT_PARALLEL : positiveInt('parallel', values.parallel),
     chunkSize,
     algo,

@@ -36,6 +36,8 @@ async function runUpload(args: CliArgs, source: NodeFileSource, uploadId: string
     return await upload(source, {
       url: args.url,
       token: args.token,
+      headers: args.headers,
+      uploadPath: args.uploadPath,
       parallel: args.parallel,
       chunkSize: args.chunkSize,
       checksum: args.algo,
