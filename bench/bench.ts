@@ -77,7 +77,7 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.onlyBaseline) log('--only-baseline: a second baseline process stands in for the example app');
   const unreachable = new Map<DbKind, string | null>();
   const results: ScenarioResult[] = [];
-  // BENCH_S3_ONLY=1 measures only the S3 rows (issue 10).
+  // BENCH_S3_ONLY=1 measures only the S3 rows.
   const planned = process.env.BENCH_S3_ONLY === '1' ? [] : plannedRows(scenarios, options.db);
   for (const { scenario, db } of planned) {
     if (db !== 'sqlite' && !options.onlyBaseline) {
@@ -115,7 +115,7 @@ async function run(options: BenchOptions): Promise<void> {
   }
   const s3 = s3BenchConfig();
   if (s3 === null) {
-    log('S3 rows skipped: set BENCH_S3_ENDPOINT (or TEST_S3_ENDPOINT) and keys; scripts/ceph.sh start prints a Ceph RGW\'s');
+    log('S3 rows skipped: set BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY and BENCH_S3_SECRET_KEY; scripts/ceph.sh start prints a Ceph RGW\'s');
   } else {
     console.log('');
     console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, testFile: ctx.testFile, log }));
