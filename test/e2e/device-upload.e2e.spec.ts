@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
@@ -8,9 +9,7 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers
 import { deleteUpload, digest, finalize, getStatus, type JsonResponse, putChunk, startOk, startUpload, testBytes, uploadAll } from '../helpers/upload-client';
 import { Device } from '../fixtures/device/device.entity';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
-import { DeviceIdentifierStrategy } from '../fixtures/device/device-identifier.strategy';
-import { CreateDevices1733000000000 } from '../fixtures/device/device.migration';
-import { fragoMigrationsFor } from 'nestjs-frago';
+import { deviceMigrations, deviceUploadModule } from '../fixtures/device/device-registration';
 
 const KEY_A = { 'x-device-key': 'key-of-camera-a' };
 const KEY_B = { 'x-device-key': 'key-of-camera-b' };
@@ -27,22 +26,26 @@ for (const kind of databaseKinds()) {
     let db: TestDatabase;
     let t: TestApp;
     let deviceA: Device;
+    let cleanup = (): void => undefined;
 
     before(async () => {
       db = await createTestDatabase(kind);
+      // The README's registration and migrations, as they are (test/fixtures/device/device-registration.ts).
+      const dataDir = mkdtempSync(join(tmpdir(), 'frago-device-'));
       t = await createTestApp({
         db,
-        extras: { uploadEntity: DeviceUpload },
-        entities: [Device, DeviceUpload],
-        migrations: [...fragoMigrationsFor({ uploadTable: 'device_upload' }), CreateDevices1733000000000],
-        options: { identifierMode: DeviceIdentifierStrategy },
+        dataDir,
+        uploadModule: deviceUploadModule({ chunkUploadPath: join(dataDir, 'chunks'), assembledPath: join(dataDir, 'assembled') }),
+        migrations: deviceMigrations,
       });
+      cleanup = () => rmSync(dataDir, { recursive: true, force: true });
       const devices = t.app.get(DataSource).getRepository(Device);
       deviceA = await devices.save(devices.create({ name: 'camera A', apiKey: KEY_A['x-device-key'] }));
       await devices.save(devices.create({ name: 'camera B', apiKey: KEY_B['x-device-key'] }));
     });
     after(async () => {
       await t?.close();
+      cleanup();
       await db?.drop();
     });
 
