@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
+import { FRAGO_OPTIONS, FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
 import { FragoSetupError } from '../errors/frago-setup.error';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 
 import { useStreamingMultipart } from './multipart-setup';
+import { drainThenClose } from './refused-body-drain';
+import { answerOddIdsAsNotFound } from './odd-ids';
 
 /**
  * Lets chunk bodies reach the controller as the untouched socket stream:
@@ -22,6 +25,7 @@ export class FragoBodyParsers implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(FRAGO_ROUTE_PREFIX) private readonly routePrefix: string,
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
   ) {}
 
   onModuleInit(): void {
@@ -39,7 +43,7 @@ export class FragoBodyParsers implements OnModuleInit {
       instance.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null, undefined));
     }
     useStreamingMultipart(instance);
-    this.reshapeEarlyErrors(instance);
+    this.installEdgeHooks(instance);
     const config = instance.initialConfig as { ignoreTrailingSlash?: boolean; routerOptions?: { ignoreTrailingSlash?: boolean } };
     if (!config.ignoreTrailingSlash && !config.routerOptions?.ignoreTrailingSlash) {
       this.logger.warn(
@@ -48,24 +52,74 @@ export class FragoBodyParsers implements OnModuleInit {
     }
   }
 
-  private reshapeEarlyErrors(instance: FastifyInstance): void {
+  /**
+   * On the upload routes: every answer says `X-Content-Type-Options: nosniff`;
+   * an answer sent while the body is still arriving drains it (bounded) before
+   * the connection closes; errors Fastify raises before the controller runs
+   * (malformed JSON, a body over the limit, an unsupported type) are reshaped
+   * into frago's body, keeping Fastify's `FST_*` code.
+   */
+  private installEdgeHooks(instance: FastifyInstance): void {
     const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
     const ours = (url: string | undefined): boolean => !!url && (url.endsWith(`/${prefix}`) || url.endsWith(`/${prefix}/:id`));
+    const bounds = { maxBytes: this.options.refusedBodyDrainLimit, timeoutMs: this.options.refusedBodyDrainTimeout };
+    const isUploadIdPath = (method: string, path: string): boolean => {
+      const match = /^(.*)\/([^/]+)\/?$/.exec(path);
+      return !!match && match[1].endsWith(`/${prefix}`) && instance.hasRoute({ method: method as 'GET', url: `${match[1]}/:id` });
+    };
+    if (!answerOddIdsAsNotFound(instance, isUploadIdPath, bounds)) {
+      this.logger.warn('Ids with a malformed percent-encoding or over maxParamLength will get Fastify\'s 400/414 instead of 404 (this Fastify hides its options)');
+    }
+    // onError runs before the error handler shapes the body (Nest's drops Fastify's code): keep the code.
+    instance.addHook('onError', (request: FastifyRequest, _reply: FastifyReply, error: { code?: unknown }, done: () => void) => {
+      if (typeof error?.code === 'string' && ours(request.routeOptions?.url)) fastifyCodes.set(request, error.code);
+      done();
+    });
     instance.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-      if (reply.statusCode < 400 || typeof payload !== 'string' || !ours(request.routeOptions?.url)) return done(null, payload);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(payload);
-      } catch {
-        return done(null, payload);
+      if (!ours(request.routeOptions?.url)) return done(null, payload);
+      reply.header('x-content-type-options', 'nosniff');
+      if (!request.raw.complete) {
+        // Answered before the body was read: read the rest, then close (never reset a sending client).
+        reply.header('connection', 'close');
+        drainThenClose(request.raw, bounds);
       }
-      if (typeof parsed !== 'object' || parsed === null || (parsed as { status?: unknown }).status === false) return done(null, payload);
-      const key = request.method === 'PUT' ? 'error' : 'message';
-      const text = reply.statusCode >= 500 ? 'Internal server error' : 'Malformed request';
-      reply.header('content-type', 'application/json; charset=utf-8');
-      done(null, JSON.stringify({ status: false, code: `HTTP_${reply.statusCode}`, [key]: text }));
+      done(null, reply.statusCode >= 400 ? fragoShaped(request, reply, payload) : payload);
     });
   }
+}
+
+/** The code of the Fastify error a request failed with before the controller ran. */
+const fastifyCodes = new WeakMap<FastifyRequest, string>();
+
+/** A Fastify error body (`{statusCode, code, error, message}`) as frago's, keeping the `FST_*` code; frago's own bodies pass. */
+function fragoShaped(request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  if (typeof payload !== 'string') return payload;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+  if (typeof parsed !== 'object' || parsed === null || (parsed as { status?: unknown }).status === false) return payload;
+  const fastifyCode = (parsed as { code?: unknown }).code ?? fastifyCodes.get(request);
+  const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${reply.statusCode}`;
+  const key = request.method === 'PUT' ? 'error' : 'message';
+  reply.header('content-type', 'application/json; charset=utf-8');
+  return JSON.stringify({ status: false, code, [key]: fastifyErrorText(reply.statusCode, code, request) });
+}
+
+/** What a reshaped Fastify error says: fixed texts, never the request's own bytes. */
+export function fastifyErrorText(status: number, code: string, request: FastifyRequest): string {
+  if (status >= 500) return 'Internal server error';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+    const limit = request.routeOptions?.bodyLimit;
+    return typeof limit === 'number' ? `Request body is larger than the limit of ${limit} bytes` : 'Request body is too large';
+  }
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'Unsupported Content-Type';
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return 'Content-Length does not match the body';
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'Body is empty but Content-Type is application/json';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/.test(code)) return 'Body is not valid JSON';
+  return 'Malformed request';
 }
 
 function isFastify(value: unknown): value is FastifyInstance {

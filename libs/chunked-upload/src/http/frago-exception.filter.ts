@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FragoError, type FragoErrorCode, IncompleteUploadError } from '../errors/frago.errors';
 import type { ErrorResponse } from '../protocol/wire.types';
+import { fastifyErrorText } from './body-parsers';
 import { isClientDisconnect } from './client-disconnect';
 
 /** The one table from domain error code to HTTP status. */
@@ -53,18 +54,16 @@ export class FragoExceptionFilter implements ExceptionFilter {
       this.logger.debug(`${request.method} ${request.url}: the client disconnected mid-request`);
       return;
     }
-    const { status, code, text, extra } = this.describe(exception);
+    const { status, code, text, extra } = this.describe(exception, request);
     const key = request.method === 'PUT' ? 'error' : 'message';
     const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
     if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
     const retryAfter = RETRY_AFTER_SECONDS[status];
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    // A refused chunk's body may still be arriving: tell keep-alive clients the connection ends.
-    if (request.method === 'PUT' && !request.raw.complete) reply.header('connection', 'close');
     reply.status(status).send(body);
   }
 
-  private describe(exception: unknown): { status: number; code: string; text: string; extra: Partial<ErrorResponse> } {
+  private describe(exception: unknown, request: FastifyRequest): { status: number; code: string; text: string; extra: Partial<ErrorResponse> } {
     if (exception instanceof FragoError) {
       const extra = exception instanceof IncompleteUploadError ? { missing: exception.missing } : {};
       return { status: STATUS[exception.code], code: exception.wireCode, text: exception.message, extra };
@@ -76,7 +75,9 @@ export class FragoExceptionFilter implements ExceptionFilter {
     }
     const fastifyStatus = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-      return { status: fastifyStatus, code: `HTTP_${fastifyStatus}`, text: 'Malformed request', extra: {} };
+      const fastifyCode = (exception as { code?: unknown }).code;
+      const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${fastifyStatus}`;
+      return { status: fastifyStatus, code, text: fastifyErrorText(fastifyStatus, code, request), extra: {} };
     }
     this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };

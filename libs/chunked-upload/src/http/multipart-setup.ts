@@ -1,13 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
+import { FragoSetupError } from '../errors/frago-setup.error';
 
-/** Thrown at boot when the host's multipart set-up would buffer chunk bodies or is not @fastify/multipart. @publicApi */
-export class MultipartSetupError extends Error {
-  constructor(message: string) {
-    super(`nestjs-frago: ${message}`);
-    this.name = 'MultipartSetupError';
-  }
-}
 
 const BUFFERING_MESSAGE =
   '@fastify/multipart is registered with attachFieldsToBody, which reads every file of a request into memory before ' +
@@ -25,11 +19,11 @@ const BUFFERING_MESSAGE =
 export function useStreamingMultipart(instance: FastifyInstance): void {
   const setUp = async (root: FastifyInstance): Promise<void> => {
     if (root.hasRequestDecorator('isMultipart')) {
-      if (buffersMultipart(root)) throw new MultipartSetupError(BUFFERING_MESSAGE);
+      if (buffersMultipart(root)) throw new FragoSetupError(BUFFERING_MESSAGE);
       return;
     }
     if (root.hasContentTypeParser('multipart/form-data')) {
-      throw new MultipartSetupError(
+      throw new FragoSetupError(
         'a multipart/form-data content-type parser other than @fastify/multipart is registered; frago parses chunk bodies ' +
           'with @fastify/multipart: remove that parser (frago registers @fastify/multipart itself), or register @fastify/multipart instead',
       );
@@ -60,7 +54,7 @@ function buffersMultipart(root: FastifyInstance): boolean {
  */
 export function assertStreamingMultipart(request: FastifyRequest): void {
   if (typeof request.parts !== 'function') {
-    throw new MultipartSetupError('@fastify/multipart is not registered on this Fastify instance (nestjs-frago registers it when its module starts)');
+    throw new FragoSetupError('@fastify/multipart is not registered on this Fastify instance (nestjs-frago registers it when its module starts)');
   }
-  if (request.body !== undefined && request.body !== null) throw new MultipartSetupError(BUFFERING_MESSAGE);
+  if (request.body !== undefined && request.body !== null) throw new FragoSetupError(BUFFERING_MESSAGE);
 }

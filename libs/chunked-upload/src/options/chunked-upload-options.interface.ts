@@ -60,6 +60,17 @@ export interface ChunkedUploadOptions {
   maxActiveUploadsPerIdentifier?: number | null;
   /** Most bytes (sum of `total_size` of uploads in progress) one identifier may reserve (429 above); `null` for no cap. @default null */
   maxActiveBytesPerIdentifier?: number | null;
+  /**
+   * An answer given before a request's body was read (404, 409, 410, 413, …)
+   * reaches the client only if the server reads the rest of the body before
+   * closing: a close under a client that is still sending resets the
+   * connection and can destroy the answer. The server reads and throws away at
+   * most this many bytes after such an answer, then closes.
+   * @default 67108864 (64 MiB)
+   */
+  refusedBodyDrainLimit?: number;
+  /** The most milliseconds spent reading the rest of a refused body (see `refusedBodyDrainLimit`). @default 30000 */
+  refusedBodyDrainTimeout?: number;
 }
 
 /**

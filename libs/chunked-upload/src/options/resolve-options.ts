@@ -9,6 +9,8 @@ import {
   DEFAULT_FINALIZE_WAIT_MS,
   DEFAULT_MAX_CHUNK_SIZE,
   DEFAULT_MAX_UPLOAD_SIZE,
+  DEFAULT_REFUSED_BODY_DRAIN_LIMIT,
+  DEFAULT_REFUSED_BODY_DRAIN_MS,
 } from '../chunked-upload.constants';
 import { isSupportedHash } from '../domain/hash-algorithms';
 import { ChunkStorage } from '../storage/chunk-storage';
@@ -86,6 +88,7 @@ const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
   'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
   'finalizeWaitTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
+  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout',
 ]);
 
 /** Settings read while the module graph is built: `forRoot()` takes them beside the options, `forRootAsync()` only at its top level. */
@@ -130,6 +133,8 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     finalizeWaitTimeout: nonNegativeInteger('finalizeWaitTimeout', input.finalizeWaitTimeout, DEFAULT_FINALIZE_WAIT_MS),
     maxActiveUploadsPerIdentifier: optionalCap('maxActiveUploadsPerIdentifier', input.maxActiveUploadsPerIdentifier),
     maxActiveBytesPerIdentifier: optionalCap('maxActiveBytesPerIdentifier', input.maxActiveBytesPerIdentifier),
+    refusedBodyDrainLimit: nonNegativeInteger('refusedBodyDrainLimit', input.refusedBodyDrainLimit, DEFAULT_REFUSED_BODY_DRAIN_LIMIT),
+    refusedBodyDrainTimeout: nonNegativeInteger('refusedBodyDrainTimeout', input.refusedBodyDrainTimeout, DEFAULT_REFUSED_BODY_DRAIN_MS),
   };
   if (resolved.maxChunkSize > resolved.maxUploadSize) {
     throw new InvalidFragoOptionError('maxChunkSize', resolved.maxChunkSize, `must not exceed maxUploadSize (${resolved.maxUploadSize})`);
