@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
-import { ChunkedUploadChunk, ChunkUpload, FragoNameClaim, fragoMigrations, fragoMigrationsFor } from 'nestjs-frago';
+import { ChunkedUploadChunk, ChunkUpload, FragoNameClaim, FragoTusUpload, fragoMigrations, fragoMigrationsFor } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { Device } from '../fixtures/device/device.entity';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
@@ -54,13 +54,13 @@ for (const kind of databaseKinds()) {
     });
 
     it('fragoMigrations build exactly the schema of ChunkUpload and ChunkedUploadChunk', async () => {
-      const { pending, dataSource } = await pendingAfterMigrations(await fresh(), [ChunkUpload, ChunkedUploadChunk, FragoNameClaim], fragoMigrations);
+      const { pending, dataSource } = await pendingAfterMigrations(await fresh(), [ChunkUpload, ChunkedUploadChunk, FragoNameClaim, FragoTusUpload], fragoMigrations);
       sources.push(dataSource);
       assert.deepEqual(pending, []);
     });
 
     it('fragoMigrations revert to an empty schema', async () => {
-      const { dataSource } = await pendingAfterMigrations(await fresh(), [ChunkUpload, ChunkedUploadChunk, FragoNameClaim], fragoMigrations);
+      const { dataSource } = await pendingAfterMigrations(await fresh(), [ChunkUpload, ChunkedUploadChunk, FragoNameClaim, FragoTusUpload], fragoMigrations);
       sources.push(dataSource);
       for (let i = 0; i < fragoMigrations.length; i++) await dataSource.undoLastMigration({ transaction: 'each' });
       const runner = dataSource.createQueryRunner();

@@ -17,6 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['options'],
   ['services'],
   ['http'],
+  ['tus'],
 ];
 
 /** The top of the tree (module, providers, index, decorators) may import anything, each other too. */

@@ -20,6 +20,7 @@ export class AppModule {
         EventEmitterModule.forRoot(),
         TypeOrmModule.forRoot(typeOrmOptions(config.databaseUrl, config.databasePoolSize)),
         ChunkedUploadModule.forRootAsync({
+          tusPath: config.tusPath ?? undefined,
           useFactory: async () => ({
             storage: await createStorage(config),
             identifierMode: config.identifierMode,

@@ -14,7 +14,7 @@ export const {
   // module options: extras found there came from a forRootAsync() factory,
   // where they are too late to take effect, and the options check refuses them.
   .setExtras<ChunkedUploadModuleExtras>(
-    { uploadEntity: undefined, chunkEntity: undefined, routePrefix: undefined, isGlobal: undefined },
+    { uploadEntity: undefined, chunkEntity: undefined, routePrefix: undefined, tusPath: undefined, isGlobal: undefined },
     (definition) => definition,
   )
   .build();

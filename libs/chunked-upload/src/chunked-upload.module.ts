@@ -24,6 +24,9 @@ import { ChunkService } from './services/chunk.service';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
 import { IncrementalHasher } from './services/incremental-hash';
+import { FragoTusUpload } from './tus/tus-upload.entity';
+import { createTusController } from './tus/create-tus-controller';
+import { tusProviders } from './tus/tus.providers';
 import { FragoSetupChecks } from './setup/setup-checks';
 
 /** Classes that relations of `entity` (and of its parent classes) point to. */
@@ -63,16 +66,18 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
   const uploadEntity = extras.uploadEntity ?? ChunkUpload;
   const chunkEntity = extras.chunkEntity ?? ChunkedUploadChunk;
   const routePrefix = extras.routePrefix ?? DEFAULT_ROUTE_PREFIX;
+  const tusPath = extras.tusPath?.trim() ? extras.tusPath.trim() : null;
   // Entities the upload entity relates to (a host's Device) are registered too,
   // so that autoLoadEntities loads them even when no module of the host does.
   const related = relatedEntities(uploadEntity).filter((entity) => entity !== chunkEntity && entity !== FragoNameClaim);
   return {
     ...base,
     global: extras.isGlobal ?? false,
-    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity, FragoNameClaim, ...related])],
-    controllers: [createUploadController(routePrefix)],
+    imports: [...(base.imports ?? []), TypeOrmModule.forFeature([uploadEntity, chunkEntity, FragoNameClaim, ...related, ...(tusPath ? [FragoTusUpload] : [])])],
+    controllers: tusPath ? [createUploadController(routePrefix), createTusController(tusPath)] : [createUploadController(routePrefix)],
     providers: [
       ...(base.providers ?? []),
+      ...(tusPath ? tusProviders() : []),
       optionsProvider,
       { provide: FRAGO_ROUTE_PREFIX, useValue: routePrefix },
       storageProvider,

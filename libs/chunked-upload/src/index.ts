@@ -31,4 +31,6 @@ export {
 export { AddFragoNameClaims1764633600000 } from './migrations/add-frago-name-claims';
 export { WidenFragoChecksumAlgo1764637200000 } from './migrations/widen-frago-checksum-algo';
 export { FragoByteExactKeys1764640800000 } from './migrations/frago-byte-exact-keys';
+export { CreateFragoTusTable1764720000000 } from './migrations/create-frago-tus-table';
+export { FragoTusUpload, type TusConcatKind } from './tus/tus-upload.entity';
 export type * from './protocol/wire.types';

@@ -22,6 +22,8 @@ export interface ExampleConfig {
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
+  /** Route of the tus endpoint under /api (FRAGO_TUS_PATH); null turns it off. */
+  tusPath: string | null;
   /** `FRAGO_STORAGE`: local disk under the data folder, or an S3 bucket (several hosts, no shared volume). */
   storage: 'disk' | 's3';
   /** The S3 settings when `storage` is `s3`. */
@@ -113,5 +115,16 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     shutdownGraceMs: integer(env, 'FRAGO_SHUTDOWN_GRACE_MS', 0) ?? 10_000,
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
     maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),
+    tusPath: tusPath(env),
   };
+}
+
+/** FRAGO_TUS_PATH: unset → `files`, empty → off, else a route of letters, digits, `-`, `_` and `/`. */
+function tusPath(env: Env): string | null {
+  const value = env.FRAGO_TUS_PATH;
+  if (value === undefined) return 'files';
+  const path = value.trim().replace(/^\/+|\/+$/g, '');
+  if (path === '') return null;
+  if (!/^[A-Za-z0-9_\-/]+$/.test(path)) throw new InvalidEnvironmentError('FRAGO_TUS_PATH', value, 'expected a route such as files (letters, digits, -, _ and /), or empty to turn tus off');
+  return path;
 }

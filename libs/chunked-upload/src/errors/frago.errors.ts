@@ -46,7 +46,13 @@ export type FragoErrorCode =
   | 'LIST_FORBIDDEN'
   | 'QUOTA_EXCEEDED'
   | 'STORAGE_FULL'
-  | 'STORAGE_UNAVAILABLE';
+  | 'STORAGE_UNAVAILABLE'
+  | 'TUS_VERSION_UNSUPPORTED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'OFFSET_MISMATCH'
+  | 'UPLOAD_LENGTH_EXCEEDED'
+  | 'CHUNK_CHECKSUM_MISMATCH'
+  | 'FINAL_UPLOAD_IMMUTABLE';
 
 /** A request field, header or body is malformed (400). */
 export class InvalidInputError extends FragoError {
@@ -218,5 +224,47 @@ export class StorageFullError extends FragoError {
 export class StorageUnavailableError extends FragoError {
   constructor() {
     super('STORAGE_UNAVAILABLE', 'Storage failed: the chunk was not stored; retry');
+  }
+}
+
+/** tus: the request's `Tus-Resumable` names a version this server does not speak (412). */
+export class TusVersionError extends FragoError {
+  constructor(received: string | undefined) {
+    super('TUS_VERSION_UNSUPPORTED', received ? `Tus-Resumable ${received.slice(0, 20)} is not supported; use 1.0.0` : 'Tus-Resumable: 1.0.0 header required');
+  }
+}
+
+/** tus: a PATCH body of another content type than `application/offset+octet-stream` (415). */
+export class UnsupportedMediaTypeError extends FragoError {
+  constructor(expected: string) {
+    super('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${expected}`);
+  }
+}
+
+/** tus: `Upload-Offset` differs from the upload's offset, or another PATCH is writing there (409). */
+export class OffsetMismatchError extends FragoError {
+  constructor(public readonly offset: number | null) {
+    super('OFFSET_MISMATCH', offset === null ? 'Another request is writing at this offset; ask HEAD for the offset and resume' : `Upload-Offset must be ${offset}; ask HEAD for the offset and resume`);
+  }
+}
+
+/** tus: the body would go past `Upload-Length` (413). */
+export class UploadLengthExceededError extends FragoError {
+  constructor(length: number) {
+    super('UPLOAD_LENGTH_EXCEEDED', `The body goes past the upload's length of ${length} bytes`);
+  }
+}
+
+/** tus checksum extension: the PATCH body does not match `Upload-Checksum`; nothing was stored (460). */
+export class ChunkChecksumMismatchError extends FragoError {
+  constructor() {
+    super('CHUNK_CHECKSUM_MISMATCH', 'Upload-Checksum does not match the body; nothing was stored, send it again');
+  }
+}
+
+/** tus concatenation: a final upload takes no PATCH (403). */
+export class FinalUploadImmutableError extends FragoError {
+  constructor() {
+    super('FINAL_UPLOAD_IMMUTABLE', 'A final (concatenated) upload cannot be patched');
   }
 }

@@ -39,8 +39,9 @@ export class FragoBodyParsers implements OnModuleInit {
           'install @nestjs/platform-fastify and create the app with NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }))',
       );
     }
-    if (!instance.hasContentTypeParser('application/octet-stream')) {
-      instance.addContentTypeParser('application/octet-stream', (_request, _payload, done) => done(null, undefined));
+    // Raw chunk bodies (frago PUT) and tus PATCH bodies reach the handlers as the untouched socket stream.
+    for (const type of ['application/octet-stream', 'application/offset+octet-stream']) {
+      if (!instance.hasContentTypeParser(type)) instance.addContentTypeParser(type, (_request, _payload, done) => done(null, undefined));
     }
     useStreamingMultipart(instance);
     this.installEdgeHooks(instance);

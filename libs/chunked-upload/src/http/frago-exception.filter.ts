@@ -5,8 +5,8 @@ import type { ErrorResponse } from '../protocol/wire.types';
 import { fastifyErrorText } from './body-parsers';
 import { isClientDisconnect } from './client-disconnect';
 
-/** The one table from domain error code to HTTP status. */
-const STATUS: Record<FragoErrorCode, number> = {
+/** The one table from domain error code to HTTP status (frago and tus routes). */
+export const FRAGO_ERROR_STATUS: Record<FragoErrorCode, number> = {
   INVALID_INPUT: 400,
   INVALID_CONTENT_RANGE: 400,
   CHUNK_SIZE_MISMATCH: 400,
@@ -30,10 +30,16 @@ const STATUS: Record<FragoErrorCode, number> = {
   QUOTA_EXCEEDED: 429,
   STORAGE_UNAVAILABLE: 503,
   STORAGE_FULL: 507,
+  TUS_VERSION_UNSUPPORTED: 412,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  OFFSET_MISMATCH: 409,
+  UPLOAD_LENGTH_EXCEEDED: 413,
+  CHUNK_CHECKSUM_MISMATCH: 460,
+  FINAL_UPLOAD_IMMUTABLE: 403,
 };
 
 /** Statuses a client should retry after a pause. */
-const RETRY_AFTER_SECONDS: Partial<Record<number, number>> = { 503: 1, 507: 30, 429: 5 };
+export const RETRY_AFTER_SECONDS: Partial<Record<number, number>> = { 503: 1, 507: 30, 429: 5 };
 
 /**
  * Turns every error of the upload routes into frago's body
@@ -66,7 +72,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown, request: FastifyRequest): { status: number; code: string; text: string; extra: Partial<ErrorResponse> } {
     if (exception instanceof FragoError) {
       const extra = exception instanceof IncompleteUploadError ? { missing: exception.missing } : {};
-      return { status: STATUS[exception.code], code: exception.wireCode, text: exception.message, extra };
+      return { status: FRAGO_ERROR_STATUS[exception.code], code: exception.wireCode, text: exception.message, extra };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();

@@ -1,6 +1,7 @@
 import { AddFragoNameClaims1764633600000 } from './add-frago-name-claims';
 import { CHECKSUM_ALGO_MAX_LENGTH, WidenFragoChecksumAlgo1764637200000 } from './widen-frago-checksum-algo';
 import { byteExactCollation, FragoByteExactKeys1764640800000 } from './frago-byte-exact-keys';
+import { CreateFragoTusTable1764720000000 } from './create-frago-tus-table';
 import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptions, TableIndex } from 'typeorm';
 
 const bigint = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
@@ -127,6 +128,7 @@ export const fragoMigrations = [
   AddFragoNameClaims1764633600000,
   WidenFragoChecksumAlgo1764637200000,
   FragoByteExactKeys1764640800000,
+  CreateFragoTusTable1764720000000,
 ];
 
 /** Where {@link fragoMigrationsFor} creates frago's part of a host's own upload entity. @publicApi */
@@ -186,5 +188,5 @@ export function fragoMigrationsFor(target: FragoMigrationTarget): FragoMigration
     }
   }
   Object.defineProperty(CreateFragoTablesFor, 'name', { value: create });
-  return [CreateFragoTablesFor, AddFragoNameClaims1764633600000, FragoByteExactKeys1764640800000];
+  return [CreateFragoTablesFor, AddFragoNameClaims1764633600000, FragoByteExactKeys1764640800000, CreateFragoTusTable1764720000000];
 }

@@ -86,6 +86,13 @@ export interface ChunkedUploadModuleExtras {
   chunkEntity?: Type<ChunkedUploadChunk>;
   /** Controller path of the operations. @default 'upload' */
   routePrefix?: string;
+  /**
+   * Route of the tus 1.0.0 endpoint (SPEC §11), e.g. `'files'`; the uploads
+   * it creates live in the same ledger as frago's. Unset (or empty) turns
+   * tus off. Needs the `frago_tus_upload` table (in `fragoMigrations`).
+   * @default undefined (off)
+   */
+  tusPath?: string;
   /** Register the module globally so its services are injectable everywhere. @default false */
   isGlobal?: boolean;
 }

@@ -92,7 +92,7 @@ const KNOWN_KEYS = new Set<string>([
 ]);
 
 /** Settings read while the module graph is built: `forRoot()` takes them beside the options, `forRootAsync()` only at its top level. */
-const DEFINITION_TIME_EXTRAS = new Set<string>(['uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal']);
+const DEFINITION_TIME_EXTRAS = new Set<string>(['uploadEntity', 'chunkEntity', 'routePrefix', 'tusPath', 'isGlobal']);
 
 /**
  * The one place where defaults are applied and options validated; a bad value fails the boot naming the option.

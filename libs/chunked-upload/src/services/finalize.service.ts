@@ -53,7 +53,19 @@ export class FinalizeService {
 
   /** Finalizes once; concurrent callers wait for the winner, or get `FinalizeInProgressError` (409). */
   async finalize(identifier: UploadIdentifier | null, id: string, request: FinalizeRequest): Promise<AbstractChunkUpload> {
-    const check = this.checksumRequest(request);
+    return this.finalizeWith(identifier, id, this.checksumRequest(request));
+  }
+
+  /**
+   * Completes an upload whose client sends no whole-file checksum (tus, SPEC
+   * §11): the same single claim, coverage check and atomic publish as
+   * `finalize()`, without the checksum comparison.
+   */
+  complete(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+    return this.finalizeWith(identifier, id, null);
+  }
+
+  private async finalizeWith(identifier: UploadIdentifier | null, id: string, check: { checksum: string; algorithm: string } | null): Promise<AbstractChunkUpload> {
     const deadline = Date.now() + this.options.finalizeWaitTimeout;
     for (;;) {
       const upload = await this.uploads.get(identifier, id);

@@ -227,6 +227,28 @@ export class UploadStore implements OnModuleInit {
     });
   }
 
+  /**
+   * Makes a reservation count with the range it actually got: `[start, end]`
+   * shrunk to `end` (a tus PATCH that stored fewer bytes than it reserved).
+   * False when the reservation is gone.
+   */
+  commitChunkUpTo(reservationId: string, start: number, end: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      const result = await this.chunks.update({ id: reservationId, committed: false }, { end, size: end - start + 1, committed: true, leaseUntil: null });
+      return result.affected === 1;
+    });
+  }
+
+  /** Sets the length of an upload in progress whose length was deferred (tus). */
+  setTotalSize(uploadId: string, totalSize: number): Promise<boolean> {
+    return this.conditionalUpdate(uploadId, { totalSize }, (q) => q);
+  }
+
+  /** Runs other module queries (e.g. the tus table) under the same SQLite serialisation as the ledger's. */
+  exclusively<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusive(work);
+  }
+
   releaseChunk(reservationId: string): Promise<void> {
     return this.exclusive(async () => {
       await this.chunks.delete({ id: reservationId, committed: false });

@@ -30,6 +30,18 @@ export interface UploadState {
   coverage: Coverage;
 }
 
+/** How an upload is started beyond frago's filename and size (used by the tus endpoint). */
+export interface StartOptions {
+  /** The upload's UUID, when the caller chose it. @default a fresh UUID */
+  id?: string;
+  /**
+   * The length is not known yet (tus `Upload-Defer-Length`): `totalSize` is
+   * a placeholder (the upper bound) and the storage is created empty.
+   * @default false
+   */
+  deferredLength?: boolean;
+}
+
 /** frago's start (`POST /upload/`), status (`GET /upload/:id/`), list (`GET /upload/`) and abort (`DELETE /upload/:id/`). */
 const RECENT_TTL_MS = 5_000;
 const RECENT_MAX = 10_000;
@@ -48,7 +60,7 @@ export class UploadService {
   ) {}
 
   /** Creates an upload owned by `identifier`. */
-  async start(identifier: UploadIdentifier | null, filename: string, totalSize: number): Promise<AbstractChunkUpload> {
+  async start(identifier: UploadIdentifier | null, filename: string, totalSize: number, startOptions: StartOptions = {}): Promise<AbstractChunkUpload> {
     const problem = filenameProblem(filename);
     if (problem) throw new InvalidInputError(problem);
     if (!Number.isSafeInteger(totalSize) || totalSize <= 0) throw new InvalidInputError('total_size must be a positive integer');
@@ -56,7 +68,7 @@ export class UploadService {
     await this.checkQuota(identifier, totalSize);
     const now = Date.now();
     const upload = this.store.newUpload();
-    upload.id = randomUUID();
+    upload.id = startOptions.id ?? randomUUID();
     upload.filename = filename;
     upload.totalSize = totalSize;
     upload.status = UploadStatus.InProgress;
@@ -68,7 +80,7 @@ export class UploadService {
     upload.checksumAlgo = null;
     upload.assembledName = null;
     this.strategy.assign(upload, identifier);
-    await this.storage.create(upload.id, totalSize);
+    await this.storage.create(upload.id, startOptions.deferredLength ? 0 : totalSize);
     try {
       if (this.quotaApplies(identifier)) {
         await this.store.insertUploadAdmitted(upload, this.strategy.ownerWhere(identifier), (usage) => this.admit(usage, totalSize));

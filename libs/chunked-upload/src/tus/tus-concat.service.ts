@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
+import { UploadStatus } from '../entities/upload-status';
+import type { UploadIdentifier } from '../identifier/identifier-strategy';
+import { ChunkStorage } from '../storage/chunk-storage';
+import { InvalidInputError, UploadExpiredError, UploadTooLargeError } from '../errors/frago.errors';
+import { UploadService } from '../services/upload.service';
+import { UploadStore } from '../services/upload-store';
+import { FinalizeService } from '../services/finalize.service';
+import type { TusMetadata } from './tus-headers';
+import { TusLedger } from './tus-ledger';
+import { contiguousOffset } from './tus-offset';
+import { tusFilename } from './tus.service';
+
+/**
+ * The concatenation extension (SPEC §11): a final upload over complete
+ * partial uploads, created complete. The partials are claimed in the
+ * database (one final per partial, whichever instance asks), their bytes
+ * written into the final upload as its chunks, and the final upload is
+ * published by frago's finalize; then the partials are removed (they are
+ * never published, and go with their final upload).
+ */
+@Injectable()
+export class TusConcatService {
+  private readonly logger = new Logger('nestjs-frago');
+
+  constructor(
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
+    private readonly uploads: UploadService,
+    private readonly store: UploadStore,
+    private readonly storage: ChunkStorage,
+    private readonly finalizer: FinalizeService,
+    private readonly ledger: TusLedger,
+  ) {}
+
+  async createFinal(identifier: UploadIdentifier | null, parts: string[], metadata: TusMetadata): Promise<AbstractChunkUpload> {
+    const unique = [...new Set(parts)];
+    const sizes = await this.partSizes(identifier, unique);
+    // tus §Concatenation: "The length of the final upload MUST be the sum of the length of all partial uploads."
+    const total = parts.reduce((sum, id) => sum + (sizes.get(id) as number), 0);
+    if (total > this.options.maxUploadSize) throw new UploadTooLargeError(this.options.maxUploadSize);
+    const finalId = randomUUID();
+    const upload = await this.uploads.start(identifier, tusFilename(metadata, finalId), total, { id: finalId });
+    await this.ledger.insert({ uploadId: finalId, metadata: metadata.raw, lengthDeferred: false, concat: 'final', parts: parts.join(' '), finalId: null });
+    if ((await this.ledger.claimParts(finalId, unique)) !== unique.length) {
+      await this.ledger.releaseParts(finalId);
+      await this.uploads.abort(identifier, finalId).catch(() => undefined);
+      await this.ledger.remove(finalId);
+      throw new InvalidInputError('A partial upload is already part of another final upload');
+    }
+    await this.copyParts(finalId, parts, sizes);
+    const completed = await this.finalizer.complete(identifier, finalId);
+    await this.removeParts(unique);
+    return completed;
+  }
+
+  /** Each partial must be the caller's (else 404), a partial upload, unclaimed and complete. */
+  private async partSizes(identifier: UploadIdentifier | null, ids: string[]): Promise<Map<string, number>> {
+    const rows = new Map((await this.ledger.findMany(ids)).map((row) => [row.uploadId, row]));
+    const sizes = new Map<string, number>();
+    for (const id of ids) {
+      const upload = await this.uploads.get(identifier, id);
+      const row = rows.get(id);
+      if (row?.concat !== 'partial' || row.finalId) throw new InvalidInputError(`Upload ${id} is not an unused partial upload (Upload-Concat: partial)`);
+      if (upload.effectiveStatus() === UploadStatus.Expired) throw new UploadExpiredError();
+      const offset = contiguousOffset(await this.store.committedChunks(id));
+      if (row.lengthDeferred || offset !== upload.totalSize) throw new InvalidInputError(`Partial upload ${id} is not complete (${offset} of ${row.lengthDeferred ? '?' : upload.totalSize} bytes)`);
+      sizes.set(id, upload.totalSize);
+    }
+    return sizes;
+  }
+
+  /** Writes each partial's bytes into the final upload at its place, as a recorded chunk. */
+  private async copyParts(finalId: string, parts: string[], sizes: Map<string, number>): Promise<void> {
+    let offset = 0;
+    for (const id of parts) {
+      const size = sizes.get(id) as number;
+      const reservation = await this.store.reserveChunk(finalId, offset, offset + size - 1, this.options.chunkLeaseTimeout);
+      if (reservation.kind !== 'reserved') throw new InvalidInputError('The final upload is being written by another request');
+      const written = await this.storage.writeChunk(finalId, offset, this.storage.read(id, 0, size - 1, this.options.assembleReadSize));
+      if (written !== size || !(await this.store.commitChunk(reservation.id))) throw new Error(`Copying partial upload ${id} into ${finalId} failed`);
+      offset += size;
+    }
+  }
+
+  private async removeParts(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      try {
+        await this.store.deleteUpload(id);
+        await this.storage.remove(id);
+        await this.ledger.remove(id);
+      } catch (error) {
+        this.logger.warn(`Could not remove partial upload ${id}: ${(error as Error)?.message}`);
+      }
+    }
+  }
+}
