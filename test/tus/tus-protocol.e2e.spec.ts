@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { getStatus, testBytes } from '../helpers/upload-client';
-import { assertNoLeak, FragoEventLog } from '../e2e/support/frago-http';
+import { assertNoLeak } from '../e2e/support/frago-http';
+import { FragoEventLog } from '../helpers/frago-event-log';
 import { createTus, headTus, metadata, openPatch, patchTus, TUS, uploadChecksum } from './support/tus-http';
 
 const MAX = 4 * 1024 * 1024;
