@@ -80,7 +80,7 @@ export class UploadStore implements OnModuleInit {
   }
 
   private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.exclusive(() => this.dataSource.transaction(work));
+    return this.exclusive(() => retryOnDeadlock(() => this.dataSource.transaction(work)));
   }
 
   /** A fresh, unsaved upload entity of the configured class. */
@@ -234,7 +234,7 @@ export class UploadStore implements OnModuleInit {
    */
   commitChunkUpTo(reservationId: string, start: number, end: number): Promise<boolean> {
     return this.exclusive(async () => {
-      const result = await this.chunks.update({ id: reservationId, committed: false }, { end, size: end - start + 1, committed: true, leaseUntil: null });
+      const result = await retryOnDeadlock(() => this.chunks.update({ id: reservationId, committed: false }, { end, size: end - start + 1, committed: true, leaseUntil: null }));
       return result.affected === 1;
     });
   }
@@ -385,4 +385,24 @@ function writableState(upload: AbstractChunkUpload | null, now: number): UploadS
   if (status !== UploadStatus.InProgress) return status;
   if ((upload.finalizingUntil ?? 0) > now) return 'finalizing';
   return null;
+}
+
+const DEADLOCK_RETRIES = 4;
+
+/**
+ * Runs `work` again when the database chose it as a deadlock victim (MySQL/
+ * MariaDB ER_LOCK_DEADLOCK, whose gap locks on the chunk index can cross
+ * uploads; PostgreSQL 40P01): the victim's transaction was rolled back whole,
+ * so repeating it is safe.
+ */
+async function retryOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const driver = (error as { driverError?: { code?: unknown; errno?: unknown } } | null)?.driverError ?? (error as { code?: unknown; errno?: unknown } | null);
+      const deadlock = driver?.code === 'ER_LOCK_DEADLOCK' || driver?.errno === 1213 || driver?.code === '40P01';
+      if (!deadlock || attempt >= DEADLOCK_RETRIES) throw error;
+    }
+  }
 }
