@@ -117,6 +117,15 @@ describe('resolveChunkedUploadOptions', () => {
     }
   });
 
+  it('refuses a quota in anonymous mode (where it would be silently ignored) at boot, naming the option', () => {
+    for (const option of ['maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier']) {
+      refused({ [option]: 5 }, option);
+      refused({ identifierMode: 'anonymous', [option]: 5 }, option);
+      assert.equal(resolveChunkedUploadOptions({ identifierMode: 'user', [option]: 5 } as ChunkedUploadOptions)[option as 'maxActiveUploadsPerIdentifier'], 5);
+    }
+    assert.throws(() => resolveChunkedUploadOptions({ maxActiveUploadsPerIdentifier: 5 }), /anonymous callers have none/);
+  });
+
   it('refuses an unknown option (a typo), naming it', () => {
     refused({ maxUplaodSize: 10 }, 'maxUplaodSize');
     refused({ checksum_type: 'md5' }, 'checksum_type');

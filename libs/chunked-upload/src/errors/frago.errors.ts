@@ -52,7 +52,8 @@ export type FragoErrorCode =
   | 'OFFSET_MISMATCH'
   | 'UPLOAD_LENGTH_EXCEEDED'
   | 'CHUNK_CHECKSUM_MISMATCH'
-  | 'FINAL_UPLOAD_IMMUTABLE';
+  | 'FINAL_UPLOAD_IMMUTABLE'
+  | 'DATABASE_UNAVAILABLE';
 
 /** A request field, header or body is malformed (400). */
 export class InvalidInputError extends FragoError {
@@ -266,5 +267,9 @@ export class ChunkChecksumMismatchError extends FragoError {
 export class FinalUploadImmutableError extends FragoError {
   constructor() {
     super('FINAL_UPLOAD_IMMUTABLE', 'A final (concatenated) upload cannot be patched');
+/** The database cannot be reached or is overloaded right now; retry (503). */
+export class DatabaseUnavailableError extends FragoError {
+  constructor() {
+    super('DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry');
   }
 }

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FragoError, type FragoErrorCode, IncompleteUploadError } from '../errors/frago.errors';
+import { DatabaseUnavailableError, FragoError, type FragoErrorCode, IncompleteUploadError, StorageFullError } from '../errors/frago.errors';
+import { databaseFailure } from './database-failure';
 import type { ErrorResponse } from '../protocol/wire.types';
 import { fastifyErrorText } from './body-parsers';
 import { isClientDisconnect } from './client-disconnect';
@@ -36,6 +37,7 @@ export const FRAGO_ERROR_STATUS: Record<FragoErrorCode, number> = {
   UPLOAD_LENGTH_EXCEEDED: 413,
   CHUNK_CHECKSUM_MISMATCH: 460,
   FINAL_UPLOAD_IMMUTABLE: 403,
+  DATABASE_UNAVAILABLE: 503,
 };
 
 /** Statuses a client should retry after a pause. */
@@ -84,6 +86,12 @@ export class FragoExceptionFilter implements ExceptionFilter {
       const fastifyCode = (exception as { code?: unknown }).code;
       const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${fastifyStatus}`;
       return { status: fastifyStatus, code, text: fastifyErrorText(fastifyStatus, code, request), extra: {} };
+    }
+    const database = databaseFailure(exception);
+    if (database) {
+      this.logger.warn(`Database unavailable: ${(exception as Error)?.message ?? String(exception)}`);
+      const failure = database === 'full' ? new StorageFullError() : new DatabaseUnavailableError();
+      return { status: STATUS[failure.code], code: failure.wireCode, text: failure.message, extra: {} };
     }
     this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };

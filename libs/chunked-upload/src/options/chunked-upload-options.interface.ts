@@ -56,9 +56,9 @@ export interface ChunkedUploadOptions {
   chunkLeaseTimeout?: number;
   /** How long concurrent finalize requests wait for the one doing the work before answering 409 (ms). @default 10000 */
   finalizeWaitTimeout?: number;
-  /** Most uploads in progress one identifier may hold (429 above); `null` for no cap. Not applied to anonymous callers. @default null */
+  /** Most uploads in progress one identifier may hold (429 above); `null` for no cap. Needs an identifier: with `identifierMode: 'anonymous'` a cap fails the boot. @default null */
   maxActiveUploadsPerIdentifier?: number | null;
-  /** Most bytes (sum of `total_size` of uploads in progress) one identifier may reserve (429 above); `null` for no cap. @default null */
+  /** Most bytes (sum of `total_size` of uploads in progress) one identifier may reserve (429 above); `null` for no cap. Needs an identifier: with `identifierMode: 'anonymous'` a cap fails the boot. @default null */
   maxActiveBytesPerIdentifier?: number | null;
   /**
    * An answer given before a request's body was read (404, 409, 410, 413, …)

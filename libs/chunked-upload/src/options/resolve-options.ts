@@ -136,6 +136,18 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     refusedBodyDrainLimit: nonNegativeInteger('refusedBodyDrainLimit', input.refusedBodyDrainLimit, DEFAULT_REFUSED_BODY_DRAIN_LIMIT),
     refusedBodyDrainTimeout: nonNegativeInteger('refusedBodyDrainTimeout', input.refusedBodyDrainTimeout, DEFAULT_REFUSED_BODY_DRAIN_MS),
   };
+  if (resolved.identifierMode === 'anonymous') {
+    // Quotas count per identifier and anonymous callers have none: a cap here would be silently ignored.
+    for (const cap of ['maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier'] as const) {
+      if (resolved[cap] !== null) {
+        throw new InvalidFragoOptionError(
+          cap,
+          resolved[cap],
+          "quotas apply per identifier and anonymous callers have none, so it could never apply: remove it, or set identifierMode to 'user' or an IdentifierStrategy (a proxy must bound anonymous traffic)",
+        );
+      }
+    }
+  }
   if (resolved.maxChunkSize > resolved.maxUploadSize) {
     throw new InvalidFragoOptionError('maxChunkSize', resolved.maxChunkSize, `must not exceed maxUploadSize (${resolved.maxUploadSize})`);
   }

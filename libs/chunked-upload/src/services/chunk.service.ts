@@ -126,9 +126,21 @@ export class ChunkService {
     } catch (error) {
       clearInterval(renew);
       source.discard();
-      await this.store.releaseChunk(reservationId).catch(() => undefined);
+      await this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId));
       throw error;
     }
+  }
+
+  /**
+   * A reservation the database could not drop (it is unreachable) would hold its range until its
+   * lease runs out, so the client's retry would wait that long: keep trying until it is gone.
+   */
+  private releaseLater(reservationId: string, attempt = 0): void {
+    const delay = Math.min(2000, 100 * 2 ** attempt);
+    if (attempt * 2000 > this.options.chunkLeaseTimeout) return; // the lease has run out by now
+    setTimeout(() => {
+      this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId, attempt + 1));
+    }, delay).unref();
   }
 
   /** Why a reservation vanished before it could commit. */
