@@ -267,6 +267,9 @@ export class ChunkChecksumMismatchError extends FragoError {
 export class FinalUploadImmutableError extends FragoError {
   constructor() {
     super('FINAL_UPLOAD_IMMUTABLE', 'A final (concatenated) upload cannot be patched');
+  }
+}
+
 /** The database cannot be reached or is overloaded right now; retry (503). */
 export class DatabaseUnavailableError extends FragoError {
   constructor() {

@@ -91,7 +91,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
     if (database) {
       this.logger.warn(`Database unavailable: ${(exception as Error)?.message ?? String(exception)}`);
       const failure = database === 'full' ? new StorageFullError() : new DatabaseUnavailableError();
-      return { status: STATUS[failure.code], code: failure.wireCode, text: failure.message, extra: {} };
+      return { status: FRAGO_ERROR_STATUS[failure.code], code: failure.wireCode, text: failure.message, extra: {} };
     }
     this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };
