@@ -15,7 +15,9 @@ const TIMEOUT_MS = 240_000;
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Not measured for coverage (the bench's servers run the same library code as the other suites, only slower).
+    const { NODE_V8_COVERAGE: _coverage, ...env } = process.env;
+    const child = spawn(process.execPath, [BENCH, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
