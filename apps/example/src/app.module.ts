@@ -9,6 +9,7 @@ import { createStorage } from './config/storage';
 import { typeOrmOptions } from './config/database';
 import { DemoTokenGuard } from './auth/demo-token.guard';
 import { DemoController } from './demo/demo.controller';
+import { HealthController } from './health/health.controller';
 
 /** The example host app: TypeORM from DATABASE_URL, frago's operations under /api/upload/, the demo page at /. */
 @Module({})
@@ -39,7 +40,7 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [DemoController],
+      controllers: [DemoController, HealthController],
       providers: [{ provide: APP_GUARD, useFactory: () => new DemoTokenGuard(config.demoTokens) }],
     };
   }

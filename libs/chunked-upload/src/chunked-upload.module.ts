@@ -28,6 +28,7 @@ import { FragoTusUpload } from './tus/tus-upload.entity';
 import { createTusController } from './tus/create-tus-controller';
 import { tusProviders } from './tus/tus.providers';
 import { FragoSetupChecks } from './setup/setup-checks';
+import { FragoHealth } from './setup/frago-health';
 
 /** Classes that relations of `entity` (and of its parent classes) point to. */
 function relatedEntities(entity: Function): Function[] {
@@ -93,7 +94,8 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       ExpiryService,
       IncrementalHasher,
       FragoSetupChecks,
+      FragoHealth,
     ],
-    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService],
+    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService, FragoHealth],
   };
 }

@@ -4,6 +4,7 @@ export { InjectFragoOptions } from './inject-frago-options.decorator';
 export * from './options/chunked-upload-options.interface';
 export { InvalidFragoOptionError } from './options/resolve-options';
 export { FragoSetupError } from './errors/frago-setup.error';
+export { FragoHealth, type FragoHealthCheck, type FragoHealthReport } from './setup/frago-health';
 export * from './entities/upload-status';
 export * from './entities/abstract-chunk-upload.entity';
 export * from './entities/chunk-upload.entity';
