@@ -35,6 +35,7 @@ export class AppModule {
             fsync: config.fsync,
             checksumType: config.checksumType,
             chunkLeaseTimeout: config.chunkLeaseTimeout,
+            finalizeLeaseTimeout: config.finalizeLeaseTimeout,
             maxActiveUploadsPerIdentifier: config.maxActiveUploadsPerIdentifier,
             maxActiveBytesPerIdentifier: config.maxActiveBytesPerIdentifier,
           }),

@@ -18,6 +18,7 @@ export interface ExampleConfig {
   fsync?: boolean;
   checksumType?: string;
   chunkLeaseTimeout?: number;
+  finalizeLeaseTimeout?: number;
   /** How long in-flight requests may take to finish after SIGTERM before their connections are cut (ms). */
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
@@ -112,6 +113,7 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     fsync: boolean(env, 'FRAGO_FSYNC'),
     checksumType: env.FRAGO_CHECKSUM_TYPE || undefined,
     chunkLeaseTimeout: integer(env, 'FRAGO_CHUNK_LEASE_MS', 1),
+    finalizeLeaseTimeout: integer(env, 'FRAGO_FINALIZE_LEASE_MS', 1),
     shutdownGraceMs: integer(env, 'FRAGO_SHUTDOWN_GRACE_MS', 0) ?? 10_000,
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
     maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),

@@ -56,6 +56,13 @@ export interface ChunkedUploadOptions {
   chunkLeaseTimeout?: number;
   /** How long concurrent finalize requests wait for the one doing the work before answering 409 (ms). @default 10000 */
   finalizeWaitTimeout?: number;
+  /**
+   * How long a finalize claim holds without a sign of life (ms). The live
+   * finalizer renews it every third of this while it hashes and publishes,
+   * however long the file; a crashed one's claim runs out after it, and
+   * finalize or DELETE proceed. @default 10000
+   */
+  finalizeLeaseTimeout?: number;
   /** Most uploads in progress one identifier may hold (429 above); `null` for no cap. Needs an identifier: with `identifierMode: 'anonymous'` a cap fails the boot. @default null */
   maxActiveUploadsPerIdentifier?: number | null;
   /** Most bytes (sum of `total_size` of uploads in progress) one identifier may reserve (429 above); `null` for no cap. Needs an identifier: with `identifierMode: 'anonymous'` a cap fails the boot. @default null */

@@ -6,6 +6,7 @@ import {
   DEFAULT_CHUNK_UPLOAD_PATH,
   DEFAULT_CLEANUP_INTERVAL_MS,
   DEFAULT_EXPIRATION_MS,
+  DEFAULT_FINALIZE_LEASE_MS,
   DEFAULT_FINALIZE_WAIT_MS,
   DEFAULT_MAX_CHUNK_SIZE,
   DEFAULT_MAX_UPLOAD_SIZE,
@@ -87,7 +88,7 @@ function storage(value: unknown): ChunkStorage | null {
 const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
   'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
-  'finalizeWaitTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
+  'finalizeWaitTimeout', 'finalizeLeaseTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
   'refusedBodyDrainLimit', 'refusedBodyDrainTimeout',
 ]);
 
@@ -131,6 +132,7 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     storage: storage(input.storage),
     chunkLeaseTimeout: positiveInteger('chunkLeaseTimeout', input.chunkLeaseTimeout, DEFAULT_CHUNK_LEASE_MS),
     finalizeWaitTimeout: nonNegativeInteger('finalizeWaitTimeout', input.finalizeWaitTimeout, DEFAULT_FINALIZE_WAIT_MS),
+    finalizeLeaseTimeout: positiveInteger('finalizeLeaseTimeout', input.finalizeLeaseTimeout, DEFAULT_FINALIZE_LEASE_MS),
     maxActiveUploadsPerIdentifier: optionalCap('maxActiveUploadsPerIdentifier', input.maxActiveUploadsPerIdentifier),
     maxActiveBytesPerIdentifier: optionalCap('maxActiveBytesPerIdentifier', input.maxActiveBytesPerIdentifier),
     refusedBodyDrainLimit: nonNegativeInteger('refusedBodyDrainLimit', input.refusedBodyDrainLimit, DEFAULT_REFUSED_BODY_DRAIN_LIMIT),

@@ -5,7 +5,7 @@ import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import { UploadStatus } from '../entities/upload-status';
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
-import { ChunkStorage } from '../storage/chunk-storage';
+import { ChunkStorage, WriteFencedError, type WriteFence } from '../storage/chunk-storage';
 import type { UploadIdentifier } from '../identifier/identifier-strategy';
 import { FragoEventPublisher } from '../events/frago-event-publisher';
 import { FragoEvents } from '../events/frago-events';
@@ -76,7 +76,7 @@ export class ChunkService {
       source.discard();
       return { range, duplicate: true };
     }
-    await this.write(upload, reservation.id, range, digests, source);
+    await this.write(upload, reservation, range, digests, source);
     this.hasher.chunkCommitted(upload.id, range.start, range.end);
     this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, range.start, range.end, range.size));
     return { range, duplicate: false };
@@ -105,7 +105,19 @@ export class ChunkService {
   }
 
   /** Streams the body through size/hash checks into storage, then commits the reservation. */
-  private async write(upload: AbstractChunkUpload, reservationId: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<void> {
+  private async write(
+    upload: AbstractChunkUpload,
+    reservation: Extract<Reservation, { kind: 'reserved' }>,
+    range: ContentRange,
+    digests: ExpectedDigest[],
+    source: ChunkSource,
+  ): Promise<void> {
+    const reservationId = reservation.id;
+    // Checked by the storage once it has fenced off publishers and takeovers (see WriteFence).
+    const fence: WriteFence = {
+      tookOver: reservation.tookOver,
+      stillReserved: () => this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout),
+    };
     const renew = setInterval(() => {
       this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
     }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
@@ -113,9 +125,9 @@ export class ChunkService {
       const meter = new HashingMeter(range.size, digests.map((digest) => digest.algorithm));
       // One pipeline (the storage's) owns the body: its errors and aborts end the write, never the socket.
       const body = Readable.from(meter.measure(await source.open()), { objectMode: false });
-      await this.storage.writeChunk(upload.id, range.start, body, source.signal).catch(async (error: unknown) => {
+      await this.storage.writeChunk(upload.id, range.start, body, source.signal, fence).catch(async (error: unknown) => {
         // The data can vanish under a reserved write (a DELETE, or the sweeper expired it): answer why, as GET would.
-        if (error instanceof UploadNotFoundError) throw await this.lostReservation(upload.id);
+        if (error instanceof UploadNotFoundError || error instanceof WriteFencedError) throw await this.lostReservation(upload.id);
         throw storageFailure(error, source.signal);
       });
       if (meter.bytes !== range.size) throw new ChunkSizeMismatchError(range.size, meter.bytes);
@@ -148,6 +160,7 @@ export class ChunkService {
     const upload = await this.store.findUpload(id, {});
     if (!upload) return new UploadNotFoundError();
     if (upload.effectiveStatus() === UploadStatus.Expired) return new UploadExpiredError();
+    if (upload.status === UploadStatus.Complete) return new UploadCompleteError();
     return new ChunkBusyError();
   }
 }

@@ -74,17 +74,18 @@ export class FinalizeService {
       if (status === UploadStatus.Expired) throw new UploadExpiredError();
       const completedMeanwhile = await this.coveredOrCompleted(identifier, upload);
       if (completedMeanwhile) return completedMeanwhile;
-      if (await this.store.claimFinalize(id, Date.now() + this.claimLease(upload.totalSize))) {
-        return this.finalizeClaimed(upload, check);
+      const until = Date.now() + this.options.finalizeLeaseTimeout;
+      if (await this.store.claimFinalize(id, until)) {
+        const lease = new FinalizeLease(this.store, id, until, this.options.finalizeLeaseTimeout);
+        try {
+          return await this.finalizeClaimed(upload, check, lease);
+        } finally {
+          await lease.stop();
+        }
       }
       if (Date.now() >= deadline) throw new FinalizeInProgressError();
       await sleep(WAIT_POLL_MS);
     }
-  }
-
-  /** A claim must outlive one hash pass over the file; assume ≥ 20 MB/s. */
-  private claimLease(totalSize: number): number {
-    return 60_000 + Math.ceil(totalSize / 20_000);
   }
 
   private checksumRequest(request: FinalizeRequest): { checksum: string; algorithm: string } | null {
@@ -119,7 +120,7 @@ export class FinalizeService {
     if (missing.length > 0) throw new IncompleteUploadError(missing);
   }
 
-  private async finalizeClaimed(upload: AbstractChunkUpload, check: { checksum: string; algorithm: string } | null): Promise<AbstractChunkUpload> {
+  private async finalizeClaimed(upload: AbstractChunkUpload, check: { checksum: string; algorithm: string } | null, lease: FinalizeLease): Promise<AbstractChunkUpload> {
     let published = false;
     try {
       await this.assertCovered(upload); // authoritative now that no chunk can be added
@@ -130,6 +131,8 @@ export class FinalizeService {
           throw new ChecksumMismatchError();
         }
       }
+      // A finalizer that stalled past its lease (another may hold the claim now) stops here.
+      lease.assertHeld();
       const file = await this.publish(upload);
       published = true;
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
@@ -141,8 +144,9 @@ export class FinalizeService {
       this.events.emit(FragoEvents.UploadCompleted, new UploadCompletedEvent(upload, file.location));
       return upload;
     } catch (error) {
+      await lease.stop();
       if (published) this.logger.error(`Upload ${upload.id} was published but could not be marked complete; a retried finalize reuses the published file`);
-      await this.store.releaseFinalize(upload.id).catch(() => undefined);
+      if (lease.held) await this.store.releaseFinalize(upload.id).catch(() => undefined);
       throw error;
     }
   }
@@ -185,4 +189,45 @@ function* candidateNames(upload: AbstractChunkUpload): Generator<string> {
   yield own;
   // Only a file planted outside frago can hold the upload's own name.
   for (let n = 1; n <= NUMBERED_NAMES; n++) yield numberedAlternative(own, n);
+}
+
+/**
+ * The finalize claim of one request: a short lease (`finalizeLeaseTimeout`)
+ * renewed every third of it while the request works, so a crashed
+ * finalizer's claim runs out within that lease, however large the file,
+ * while a live one keeps it. Renewal is conditional on the value last
+ * written: a finalizer whose lease ran out and was taken over learns it.
+ */
+class FinalizeLease {
+  held = true;
+  private renewing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly store: UploadStore, private readonly uploadId: string, private until: number, private readonly leaseMs: number) {
+    this.timer = setInterval(() => {
+      this.renewing = this.renewing.then(() => this.renew());
+    }, Math.max(50, Math.floor(leaseMs / 3)));
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.held) return;
+    const next = Date.now() + this.leaseMs;
+    try {
+      if (await this.store.renewFinalize(this.uploadId, this.until, next)) this.until = next;
+      else this.held = false;
+    } catch {
+      // a failed renewal is retried on the next tick; the lease may still run out
+    }
+  }
+
+  /** Throws 409 when the claim was lost (this request stalled past its lease). */
+  assertHeld(): void {
+    if (!this.held || Date.now() >= this.until) throw new FinalizeInProgressError();
+  }
+
+  /** Stops renewing (after the last renewal in flight). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.renewing;
+  }
 }

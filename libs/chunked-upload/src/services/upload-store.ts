@@ -14,7 +14,7 @@ import { withNamedLock } from './owner-lock';
 
 /** Outcome of trying to reserve a chunk's byte range. */
 export type Reservation =
-  | { kind: 'reserved'; id: string }
+  | { kind: 'reserved'; id: string; /** A stale reservation (its writer may be stalled, not dead) was replaced. */ tookOver: boolean }
   | { kind: 'duplicate' }
   | { kind: 'twin' }
   | { kind: 'overlap'; conflicting: ByteRange }
@@ -165,7 +165,7 @@ export class UploadStore implements OnModuleInit {
       const state = writableState(upload, now);
       if (state) return { kind: 'not-writable', status: state };
       const id = randomUUID();
-      if (await this.insertIfFree(manager, id, uploadId, start, end, now + leaseMs)) return { kind: 'reserved', id };
+      if (await this.insertIfFree(manager, id, uploadId, start, end, now + leaseMs)) return { kind: 'reserved', id, tookOver: false };
       return this.classifyConflict(manager, id, uploadId, start, end, now + leaseMs, now);
     });
   }
@@ -204,7 +204,7 @@ export class UploadStore implements OnModuleInit {
     const stale = overlapping.map((chunk) => chunk.id);
     if (stale.length > 0) await manager.delete(ChunkedUploadChunk, { id: In(stale) });
     await manager.insert(ChunkedUploadChunk, { id, uploadId, start, end, size, committed: false, leaseUntil });
-    return { kind: 'reserved', id };
+    return { kind: 'reserved', id, tookOver: stale.length > 0 };
   }
 
   private async lockUpload(manager: EntityManager, uploadId: string): Promise<AbstractChunkUpload | null> {
@@ -255,9 +255,11 @@ export class UploadStore implements OnModuleInit {
     });
   }
 
-  renewLease(reservationId: string, until: number): Promise<void> {
+  /** Extends a reservation's lease; false when the reservation is gone (taken over, or the upload deleted). */
+  renewLease(reservationId: string, until: number): Promise<boolean> {
     return this.exclusive(async () => {
-      await this.chunks.update({ id: reservationId, committed: false }, { leaseUntil: until });
+      const result = await this.chunks.update({ id: reservationId, committed: false }, { leaseUntil: until });
+      return result.affected === 1;
     });
   }
 
@@ -282,6 +284,15 @@ export class UploadStore implements OnModuleInit {
     return this.conditionalUpdate(uploadId, { finalizingUntil: until }, (q) =>
       q.andWhere('expires_at > :now', { now }).andWhere('(finalizing_until IS NULL OR finalizing_until < :now)', { now }),
     );
+  }
+
+  /**
+   * Extends a finalize claim from `held` (the `until` it was claimed or last
+   * renewed with) to `until`. False when the claim is no longer this
+   * finalizer's: it ran out and another took it, or it was released.
+   */
+  renewFinalize(uploadId: string, held: number, until: number): Promise<boolean> {
+    return this.conditionalUpdate(uploadId, { finalizingUntil: until }, (q) => q.andWhere('finalizing_until = :held', { held }));
   }
 
   releaseFinalize(uploadId: string): Promise<boolean> {

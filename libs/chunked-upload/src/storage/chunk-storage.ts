@@ -18,6 +18,38 @@ export interface AvailableWrite {
 }
 
 /**
+ * What a writer proves before its bytes may land (fencing). A writer can
+ * stall (GC pause, VM freeze, SIGSTOP) past its reservation lease; the range
+ * is then taken over and the upload may even be published while the stalled
+ * writer still holds buffered bytes. A backend whose writers share one data
+ * object with the published result (local disk: the published file is a
+ * hard link of the data file) must make sure such a writer never writes
+ * after a takeover or a publish; see `LocalDiskChunkStorage`.
+ */
+export interface WriteFence {
+  /**
+   * Resolves true while the writer's reservation still stands (a database
+   * check). Called once the backend has fenced off publishers and takeovers,
+   * right before the first byte is written.
+   */
+  stillReserved(): Promise<boolean>;
+  /**
+   * True when this reservation replaced a stale one (whose writer may still
+   * be alive, stalled): the backend first waits until such a writer's bytes
+   * can no longer land.
+   */
+  tookOver: boolean;
+}
+
+/** A write refused by its fence: the reservation is gone, or the data was published meanwhile. */
+export class WriteFencedError extends Error {
+  constructor(readonly reason: 'reservation-lost' | 'published') {
+    super(reason === 'published' ? 'the upload was published meanwhile' : 'the reservation was taken over');
+    this.name = 'WriteFencedError';
+  }
+}
+
+/**
  * The storage contract: chunk bytes in, one assembled file out. Abstract
  * class, so one name is both the type and the DI token; hosts `extends` it
  * to plug in another backend (pass an instance as the `storage` option).
@@ -43,8 +75,12 @@ export abstract class ChunkStorage {
    * of bytes written only once they are durable; rejects when the source
    * errors or `signal` aborts, in which case the caller records nothing.
    * Concurrent calls for disjoint ranges of one upload must not interfere.
+   * With a `fence`, no byte is written unless the fence holds (else it
+   * rejects with `WriteFencedError`), and none lands after a publish or a
+   * takeover that started later; it settles only once no write of it is in
+   * flight any more.
    */
-  abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number>;
+  abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number>;
 
   /**
    * For a tus PATCH (tus 1.0.0 core: the server keeps the bytes it received): write the bytes of `source` at `offset` and keep

@@ -2,10 +2,17 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { ChunkStorage, type AvailableWrite, type PublishedFile } from './chunk-storage';
+import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type WriteFence } from './chunk-storage';
+import type { FileHandle } from 'node:fs/promises';
+import { lockFile, unlockFile } from './file-lock';
+
+/** Longest wait for a data file lock held by writers or a publisher (then 503, retry). */
+const LOCK_WAIT_MS = 10_000;
+/** Longest wait, after a takeover, for a stalled predecessor's bytes to land (then 503, retry). */
+const TAKEOVER_WAIT_MS = 30_000;
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
-import { StorageFullError, UploadNotFoundError } from '../errors/frago.errors';
+import { StorageFullError, StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
 
 /**
  * Default backend: one sparse data file per upload under `chunkDir`, chunks
@@ -53,16 +60,44 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     }
   }
 
-  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
     const handle = await this.openData(uploadId);
+    let sink: PositionalWriter | undefined;
     try {
-      const sink = new PositionalWriter(handle, offset);
+      if (fence) await this.fenceWriter(uploadId, handle, fence);
+      sink = new PositionalWriter(handle, offset);
       await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
       if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
       return sink.bytesWritten;
     } finally {
+      // Settle only once no write of ours is in flight: the caller may then release the range.
+      await sink?.idle();
+      unlockFile(handle);
       await handle.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * Fencing of a writer that may have stalled (issue: a writer paused past its
+   * lease wrote into the published file, a hard link of the data file).
+   * Time checks cannot be sound (a pause can fall between the check and the
+   * write), so the writer holds a SHARED lock on the data file for its whole
+   * write and checks, once it holds it, that the file is not published (one
+   * link, still at its path) and that its reservation still stands in the
+   * database. The publisher takes the EXCLUSIVE lock before linking, so it
+   * waits for writers in flight, and every writer that locks after it sees
+   * the file published and stops. A writer that took a stale reservation over
+   * first waits once for the EXCLUSIVE lock, so the bytes of a stalled
+   * predecessor still holding its shared lock land before its own.
+   */
+  private async fenceWriter(uploadId: string, handle: FileHandle, fence: WriteFence): Promise<void> {
+    if (fence.tookOver && !(await lockFile(handle, 'exclusive', TAKEOVER_WAIT_MS))) throw new StorageUnavailableError();
+    if (!(await lockFile(handle, 'shared', LOCK_WAIT_MS))) throw new StorageUnavailableError();
+    const stats = await handle.stat();
+    if (stats.nlink > 1) throw new WriteFencedError('published');
+    const current = await fs.stat(this.dataFile(uploadId)).catch(() => null);
+    if (!current || current.ino !== stats.ino || current.dev !== stats.dev) throw new UploadNotFoundError();
+    if (!(await fence.stillReserved())) throw new WriteFencedError('reservation-lost');
   }
 
   /** Keeps the durable prefix of a source that ends early (a tus PATCH keeps what arrived). */
@@ -123,8 +158,23 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     return false;
   }
 
-  /** Creates `target` as the complete file, or returns false if the name is taken. */
+  /**
+   * Creates `target` as the complete file, or returns false if the name is
+   * taken. Holds the data file's EXCLUSIVE lock meanwhile, so no writer is
+   * writing while it links, and none writes after (see `fenceWriter`).
+   */
   private async linkNoClobber(uploadId: string, target: string): Promise<boolean> {
+    const handle = await this.openData(uploadId);
+    try {
+      if (!(await lockFile(handle, 'exclusive', LOCK_WAIT_MS))) throw new StorageUnavailableError();
+      return await this.linkLocked(uploadId, target);
+    } finally {
+      unlockFile(handle);
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  private async linkLocked(uploadId: string, target: string): Promise<boolean> {
     try {
       await fs.link(this.dataFile(uploadId), target);
       return true;
