@@ -47,8 +47,8 @@ for (const kind of serverKinds) {
       return id;
     }
 
-    it('lets another instance finalize on its first try after the kill (the claim expires within the 1 s lease)', async () => {
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_FINALIZE_LEASE_MS: '1000' };
+    it('lets another instance finalize on its first try after the kill (the claim expires within the 2 s lease)', async () => {
+      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_FINALIZE_LEASE_MS: '2000' };
       const b = await apps.start({ env });
       probe = await DbProbe.open(db);
       // The claim must be seen held before A finishes: grow the file until A is caught mid-finalize.

@@ -132,7 +132,7 @@ export class FinalizeService {
         }
       }
       // A finalizer that stalled past its lease (another may hold the claim now) stops here.
-      lease.assertHeld();
+      await lease.confirm();
       const file = await this.publish(upload);
       published = true;
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
@@ -220,9 +220,15 @@ class FinalizeLease {
     }
   }
 
-  /** Throws 409 when the claim was lost (this request stalled past its lease). */
-  assertHeld(): void {
-    if (!this.held || Date.now() >= this.until) throw new FinalizeInProgressError();
+  /**
+   * Renews now and throws 409 unless the claim is still this request's (it
+   * stalled past its lease and another took it). A renewal that succeeds
+   * after the lease ran out is still safe: nobody claimed meanwhile.
+   */
+  async confirm(): Promise<void> {
+    this.renewing = this.renewing.then(() => this.renew());
+    await this.renewing;
+    if (!this.held) throw new FinalizeInProgressError();
   }
 
   /** Stops renewing (after the last renewal in flight). */
