@@ -38,17 +38,17 @@ function run(command, commandArgs, options = {}) {
   }
 }
 
-function mtime(file) {
-  return fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0;
-}
-
-// 1. Install the previous majors (npm ci: exactly the committed lock).
-const installed = path.join(dir, 'node_modules', '.package-lock.json');
-if (mtime(installed) < mtime(path.join(dir, 'package-lock.json'))) {
+// 1. Install the previous majors (npm ci: exactly the committed lock), unless the install
+//    already matches the lock (a stamp holds the lock's hash).
+const lock = fs.readFileSync(path.join(dir, 'package-lock.json'));
+const lockHash = require('node:crypto').createHash('sha256').update(lock).update(process.version).digest('hex');
+const stamp = path.join(dir, 'node_modules', '.frago-compat-installed');
+if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lockHash) {
   const npm = process.env.npm_execpath
     ? [process.execPath, [process.env.npm_execpath]]
     : [process.platform === 'win32' ? 'npm.cmd' : 'npm', []];
   run(npm[0], [...npm[1], 'ci', '--no-audit', '--no-fund'], { cwd: dir });
+  fs.writeFileSync(stamp, lockHash);
 }
 
 // 2. Build the library and the e2e suite against them.
