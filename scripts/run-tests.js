@@ -26,14 +26,84 @@ if (specs.length === 0) {
   console.error('No test files found');
   process.exit(1);
 }
-const dbs = ['sqlite'];
-if (process.env.TEST_POSTGRES_URL) dbs.push('postgres');
-if (process.env.TEST_MYSQL_URL) dbs.push('mysql');
-console.log(`Running ${specs.length} spec files on: ${dbs.join(', ')}`);
-const concurrency = process.env.TEST_CONCURRENCY || '3';
-const result = spawnSync(
-  process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...specs],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
-process.exit(result.status ?? 1);
+
+/** Whether a PostgreSQL server answers at `url` (one connection, SELECT 1, 3 s at most). */
+async function postgresAnswers(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch (error) {
+    return error.code || error.message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Whether a MySQL/MariaDB server answers at `url`. */
+async function mysqlAnswers(url) {
+  const { createConnection } = require('mysql2/promise');
+  let connection;
+  try {
+    connection = await createConnection({ uri: url, connectTimeout: 3000 });
+    await connection.query('SELECT 1');
+    return true;
+  } catch (error) {
+    return error.code || error.message;
+  } finally {
+    await connection?.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The databases to cover: SQLite always; a server database from its TEST_*_URL, or, when the
+ * variable is unset, the default local server when it answers (an empty variable opts out).
+ */
+async function chooseDatabases() {
+  const servers = [
+    { kind: 'postgres', variable: 'TEST_POSTGRES_URL', defaultUrl: 'postgres://postgres@127.0.0.1:5432/postgres', answers: postgresAnswers },
+    { kind: 'mysql', variable: 'TEST_MYSQL_URL', defaultUrl: 'mysql://root@127.0.0.1:3306/test', answers: mysqlAnswers },
+  ];
+  const covered = ['sqlite'];
+  const notes = [];
+  for (const server of servers) {
+    const given = process.env[server.variable];
+    if (given) {
+      covered.push(server.kind);
+      continue;
+    }
+    if (given === '') {
+      notes.push(`${server.kind}: off (${server.variable} is empty)`);
+      continue;
+    }
+    const answer = await server.answers(server.defaultUrl);
+    if (answer === true) {
+      process.env[server.variable] = server.defaultUrl;
+      covered.push(server.kind);
+      notes.push(`${server.kind}: ${server.variable} unset, using the local server at ${server.defaultUrl}`);
+    } else {
+      notes.push(`${server.kind}: NOT covered (${server.variable} unset and ${server.defaultUrl} does not answer: ${answer})`);
+    }
+  }
+  return { covered, notes };
+}
+
+async function main() {
+  const { covered, notes } = await chooseDatabases();
+  for (const note of notes) console.log(note);
+  console.log(`Running ${specs.length} spec files on: ${covered.join(', ')}`);
+  const concurrency = process.env.TEST_CONCURRENCY || '3';
+  const result = spawnSync(
+    process.execPath,
+    ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...specs],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  );
+  process.exit(result.status ?? 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
