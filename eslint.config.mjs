@@ -4,7 +4,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/example/public/**', 'coverage/**', 'test-artifacts/**', 'data/**', 'tmp/**', 'compat/**', '.ci/tools/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/example/public/**', 'coverage/**', 'test-artifacts/**', 'data/**', 'tmp/**', 'compat/**', '.ci/tools/**', 'test/pack/app-template/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
