@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { freePort, startExampleApp, type ExampleApp } from './support/example-app';
+import { startExampleApp, type ExampleApp } from './support/example-app';
+import { unusedPort } from '../helpers/app-process';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { tempFiles, uniqueName, type TempFiles } from './support/files';
 import { killAll, runCli } from './support/run-cli';
@@ -76,7 +77,7 @@ describe('frago-upload CLI', { timeout: 120_000 }, () => {
 
   it('fails with exit code 1 and one line on stderr when nothing listens at the URL', async () => {
     const { path } = await files.create(uniqueName('cli-refused'), 1000);
-    const port = await freePort();
+    const port = await unusedPort();
     const run = await runCli([path, '--url', `http://127.0.0.1:${port}/api`, '--retries', '1']).done;
     assert.equal(run.code, 1);
     assert.equal(run.stdout, '');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { ChildApps } from './support/child-app';
+import { AppProcesses } from '../helpers/app-process';
 import { openChunk, type OpenChunk } from './support/open-chunk';
 import { listFiles } from './support/files';
 
@@ -23,7 +23,7 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
   describe(`kill -9 mid-upload, restart, resume on ${kind}`, () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     let db: TestDatabase;
     let dataDir: string;
 
@@ -32,7 +32,7 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       dataDir = mkdtempSync(join(tmpdir(), 'frago-crash-'));
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await db?.drop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
@@ -63,7 +63,7 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
         if (answer?.status === 200) acknowledged.add(key(range));
       });
       await new Promise((resolve) => setTimeout(resolve, 150));
-      first.process.kill('SIGKILL');
+      first.signal('SIGKILL');
       await first.waitExit(10_000);
       await Promise.all(racing);
       await Promise.all(halves.map((half) => half.outcome));

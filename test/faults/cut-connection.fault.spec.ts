@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { ChildApps, type ChildApp } from './support/child-app';
+import { AppProcesses, type AppProcess } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 import { openChunk } from './support/open-chunk';
 import { eventually } from './support/files';
@@ -24,12 +24,12 @@ const kind = databaseKinds().find((k) => k !== 'sqlite') ?? 'sqlite';
 const where = kind === 'sqlite' ? 'one example-app process on sqlite (single-instance)' : `two example-app processes on ${kind}`;
 
 describe(`connection cut mid-chunk, ${where}`, () => {
-  const apps = new ChildApps();
+  const apps = new AppProcesses();
   let db: TestDatabase;
   let probe: DbProbe;
   let dataDir: string;
-  let a: ChildApp;
-  let b: ChildApp;
+  let a: AppProcess;
+  let b: AppProcess;
 
   before(async () => {
     db = await createTestDatabase(kind);
@@ -41,7 +41,7 @@ describe(`connection cut mid-chunk, ${where}`, () => {
     probe = await DbProbe.open(db);
   });
   after(async () => {
-    await apps.killAll();
+    await apps.stopAll();
     await probe?.close();
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

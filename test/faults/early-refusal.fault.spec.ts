@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { ChildApps } from './support/child-app';
+import { AppProcesses } from '../helpers/app-process';
 import { sendWithFetch, sendWithNodeHttp, type SendOutcome } from './support/sending-clients';
 
 const TRIES = 30;
@@ -21,7 +21,7 @@ const TOTAL = 32 * 1024 * 1024;
  * below need no database write): SQLite.
  */
 describe('early refusals reach clients that keep sending', () => {
-  const apps = new ChildApps();
+  const apps = new AppProcesses();
   let db: TestDatabase;
   let dataDir: string;
   let t: { uploadUrl: string };
@@ -39,7 +39,7 @@ describe('early refusals reach clients that keep sending', () => {
     openId = await startOk(t.uploadUrl, 'open.bin', 32 * 1024 * 1024);
   });
   after(async () => {
-    await apps.killAll();
+    await apps.stopAll();
     await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });

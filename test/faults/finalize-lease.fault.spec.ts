@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { ChildApps, type ChildApp } from './support/child-app';
+import { AppProcesses, type AppProcess } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 
 const CHUNK = 4 * 1024 * 1024;
@@ -22,7 +22,7 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds) {
   describe(`a finalizer killed with its claim held on ${kind}`, () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     let db: TestDatabase;
     let dataDir: string;
     let probe: DbProbe;
@@ -32,13 +32,13 @@ for (const kind of serverKinds) {
       dataDir = mkdtempSync(join(tmpdir(), 'frago-finalize-lease-'));
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await probe?.close();
       await db?.drop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
-    async function upload(app: ChildApp, data: Buffer): Promise<string> {
+    async function upload(app: AppProcess, data: Buffer): Promise<string> {
       const id = await startOk(app.uploadUrl, 'lease.bin', data.length);
       for (const { start, end } of chunkRanges(data.length, CHUNK)) {
         const answer = await putChunk(app.uploadUrl, id, data.subarray(start, end), start, data.length);
@@ -63,13 +63,13 @@ for (const kind of serverKinds) {
           const rows = await probe.query<{ status: string; finalizing_until: unknown }>('SELECT status, finalizing_until FROM frago_upload WHERE upload_id = ?', [id]);
           if (rows[0].status !== 'in_progress') break;
           if (rows[0].finalizing_until !== null) {
-            a.process.kill('SIGKILL');
+            a.signal('SIGKILL');
             state = 'claimed';
             break;
           }
         }
         await a.waitExit(30_000).catch(() => undefined);
-        await apps.kill(a.process);
+        await a.kill();
         await answered;
         if (state === 'complete' || (await probe.uploadStatus(id)) !== 'in_progress') continue;
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { ChildApps, HOST_APP_MAIN, type ChildApp } from './support/child-app';
+import { AppProcesses, HOST_APP_MAIN, type AppProcess } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 import { listFiles } from './support/files';
 
@@ -56,11 +56,11 @@ if (serverKinds.length === 0) {
 
 for (const kind of serverKinds) {
   describe(`three instances on one ${kind} database and one data folder`, () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     let db: TestDatabase;
     let probe: DbProbe;
     let dataDir: string;
-    let instances: ChildApp[];
+    let instances: AppProcess[];
 
     before(async () => {
       db = await createTestDatabase(kind);
@@ -72,7 +72,7 @@ for (const kind of serverKinds) {
       probe = await DbProbe.open(db);
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await probe?.close();
       await db?.drop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -86,7 +86,7 @@ for (const kind of serverKinds) {
       files.forEach((file, u) => {
         chunkRanges(file.data.length, CHUNK).forEach(({ start, end }, i) => {
           const bytes = file.data.subarray(start, end);
-          const put = (instance: ChildApp): Promise<JsonResponse> => putChunk(instance.uploadUrl, ids[u], bytes, start, file.data.length, { multipart: i % 2 === 0 });
+          const put = (instance: AppProcess): Promise<JsonResponse> => putChunk(instance.uploadUrl, ids[u], bytes, start, file.data.length, { multipart: i % 2 === 0 });
           tasks.push(() => put(instances[(u + i) % 3]));
           // Every fourth chunk also goes to the next instance at the same moment: twins across processes.
           if (i % 4 === 0) tasks.push(() => put(instances[(u + i + 1) % 3]));

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 import { digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { ChildApps, HOST_APP_MAIN, type ChildApp } from './support/child-app';
+import { AppProcesses, HOST_APP_MAIN, type AppProcess } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 import { openChunk } from './support/open-chunk';
 
@@ -58,12 +58,12 @@ if (!s3) {
   reportS3Skipped('S3 fault tests need PostgreSQL too: set TEST_POSTGRES_URL');
 } else {
   describe('S3: three instances on separate data folders, one PostgreSQL database, one bucket', () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     const folders: string[] = [];
     let db: TestDatabase;
     let probe: DbProbe;
     let bucket: TestBucket;
-    let instances: ChildApp[];
+    let instances: AppProcess[];
     let env: Record<string, string>;
 
     before(async () => {
@@ -86,7 +86,7 @@ if (!s3) {
       probe = await DbProbe.open(db);
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await probe?.close();
       await db?.drop();
       await bucket?.drop();
@@ -94,7 +94,7 @@ if (!s3) {
     });
 
     /** One more instance with a data folder (and spool folder) of its own. */
-    async function startInstance(): Promise<ChildApp> {
+    async function startInstance(): Promise<AppProcess> {
       const dataDir = mkdtempSync(join(tmpdir(), 'frago-s3-instance-'));
       folders.push(dataDir);
       return apps.start({ main: HOST_APP_MAIN, env: { ...env, FRAGO_DATA_DIR: dataDir, TMPDIR: dataDir } });
@@ -112,7 +112,7 @@ if (!s3) {
       assert.equal((await putChunk(instances[1].uploadUrl, id, data.subarray(0, 6 * MiB), 0, data.length)).status, 200);
       const open = openChunk(victim.uploadUrl, id, data.subarray(6 * MiB), 6 * MiB, data.length);
       await open.send(3 * MiB);
-      await apps.kill(victim.process);
+      await victim.kill();
       await open.outcome;
       const status = await getStatus(instances[2].uploadUrl, id);
       assert.equal(status.body.received_bytes, 6 * MiB, 'the cut chunk is not counted');
@@ -138,7 +138,7 @@ if (!s3) {
         assert.notEqual(await probe.uploadStatus(id), 'complete', 'finalize ended before it could be interrupted');
         await sleep(20);
       }
-      await apps.kill(victim.process);
+      await victim.kill();
       await finalizing;
       assert.equal(await completedEvents(id), 0);
       const done = await untilSettled(() => finalize(instances[1].uploadUrl, id, { checksum: digest(data) }));

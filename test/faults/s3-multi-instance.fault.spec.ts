@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 import { digest, finalize, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { ChildApps, HOST_APP_MAIN, type ChildApp } from './support/child-app';
+import { AppProcesses, HOST_APP_MAIN, type AppProcess } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 
 const MiB = 1024 * 1024;
@@ -59,12 +59,12 @@ if (!s3) {
   reportS3Skipped('S3 fault tests need PostgreSQL too: set TEST_POSTGRES_URL');
 } else {
   describe('S3: three instances on separate data folders, one PostgreSQL database, one bucket', () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     const folders: string[] = [];
     let db: TestDatabase;
     let probe: DbProbe;
     let bucket: TestBucket;
-    let instances: ChildApp[];
+    let instances: AppProcess[];
     let env: Record<string, string>;
 
     before(async () => {
@@ -87,7 +87,7 @@ if (!s3) {
       probe = await DbProbe.open(db);
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await probe?.close();
       await db?.drop();
       await bucket?.drop();
@@ -95,7 +95,7 @@ if (!s3) {
     });
 
     /** One more instance with a data folder (and spool folder) of its own. */
-    async function startInstance(): Promise<ChildApp> {
+    async function startInstance(): Promise<AppProcess> {
       const dataDir = mkdtempSync(join(tmpdir(), 'frago-s3-instance-'));
       folders.push(dataDir);
       return apps.start({ main: HOST_APP_MAIN, env: { ...env, FRAGO_DATA_DIR: dataDir, TMPDIR: dataDir } });

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 import { digest, finalize, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { ChildApps, HOST_APP_MAIN, freePort, type ChildApp } from './support/child-app';
+import { AppProcesses, HOST_APP_MAIN, unusedPort, type AppProcess } from '../helpers/app-process';
 
 const MiB = 1024 * 1024;
 const PREFIX = 'uploads/';
@@ -48,12 +48,12 @@ if (!s3) {
       reportS3Skipped('RGW restart: set TEST_CEPH_CONF to the ceph.conf of scripts/ceph.sh to run a second RGW');
       return;
     }
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     let rgw: ChildProcess | null = null;
     let rgwPort: number;
     let db: TestDatabase;
     let bucket: TestBucket;
-    let app: ChildApp;
+    let app: AppProcess;
     let folder: string;
 
     /** A second RGW of the same cluster on its own port, which this test may stop. */
@@ -78,7 +78,7 @@ if (!s3) {
     }
 
     before(async () => {
-      rgwPort = await freePort();
+      rgwPort = await unusedPort();
       await startRgw();
       db = await createTestDatabase('postgres');
       bucket = await createTestBucket(s3);
@@ -101,7 +101,7 @@ if (!s3) {
       });
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await stopRgw();
       await db?.drop();
       await bucket?.drop();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { ChildApps } from './support/child-app';
+import { AppProcesses } from '../helpers/app-process';
 import { openChunk, type OpenChunk, type OpenChunkOutcome } from './support/open-chunk';
 
 const CHUNK = 128 * 1024;
@@ -21,7 +21,7 @@ const kind = databaseKinds().find((k) => k !== 'sqlite') ?? 'sqlite';
 const key = (range: { start: number; end: number }): string => `${range.start}-${range.end}`;
 
 describe(`SIGTERM with chunks in flight (${kind})`, () => {
-  const apps = new ChildApps();
+  const apps = new AppProcesses();
   const timers = new Set<NodeJS.Timeout>();
   let db: TestDatabase;
   let dataDir: string;
@@ -32,7 +32,7 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
   });
   after(async () => {
     for (const timer of timers) clearInterval(timer);
-    await apps.killAll();
+    await apps.stopAll();
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -64,7 +64,7 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     const signalledAt = Date.now();
-    first.process.kill('SIGTERM');
+    first.signal('SIGTERM');
     await Promise.all(finishers.map((chunk) => chunk.finish()));
     const exit = await first.waitExit(EXIT_BOUND_MS + 5_000);
     const took = Date.now() - signalledAt;

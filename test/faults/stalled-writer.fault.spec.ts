@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { ChildApps } from './support/child-app';
+import { AppProcesses } from '../helpers/app-process';
 import { DbProbe } from './support/db-probe';
 import { openChunk } from './support/open-chunk';
 
@@ -23,7 +23,7 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds) {
   describe(`a writer stopped past its lease on ${kind}`, () => {
-    const apps = new ChildApps();
+    const apps = new AppProcesses();
     let db: TestDatabase;
     let dataDir: string;
     let probe: DbProbe | undefined;
@@ -33,7 +33,7 @@ for (const kind of serverKinds) {
       dataDir = mkdtempSync(join(tmpdir(), 'frago-stalled-'));
     });
     after(async () => {
-      await apps.killAll();
+      await apps.stopAll();
       await probe?.close();
       await db?.drop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -87,7 +87,7 @@ for (const kind of serverKinds) {
         const changed = published.reduce((count, byte, i) => count + (byte === data[i] ? 0 : 1), 0);
         assert.equal(changed, 0, `${changed} bytes of the published file differ from the verified upload`);
       } finally {
-        if (!a.exited()) a.process.kill('SIGCONT');
+        if (a.running()) a.process.kill('SIGCONT');
       }
     });
   });

@@ -15,7 +15,7 @@ import { DataSource } from 'typeorm';
 import { FragoEvents, type UploadCompletedEvent } from 'nestjs-frago';
 import type * as ExampleModule from '../../../apps/example/src/app.module';
 import type * as ExampleEnv from '../../../apps/example/src/config/env';
-import { REPO_ROOT } from './child-app';
+import { REPO_ROOT } from '../../helpers/app-process';
 
 const exampleDist = join(REPO_ROOT, 'apps', 'example', 'dist');
 // The compiled example app is loaded by absolute path: this file runs from test/dist.
@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   app.setGlobalPrefix('api');
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
-  console.log(`fault-test host app (pid ${process.pid}) listening on ${config.host}:${config.port}`);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  console.log(`fault-test host app (pid ${process.pid}) listening on ${config.host}:${port}`);
 }
 
 main().catch((error: unknown) => {
