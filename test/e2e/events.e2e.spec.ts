@@ -201,7 +201,7 @@ for (const kind of databaseKinds()) {
     before(async () => {
       process.on('unhandledRejection', onRejection);
       db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FailingListeners, FragoEventLog] });
+      t = await createTestApp({ db, providers: [FailingListeners, FragoEventLog], expectedErrors: [/expected in this test/] });
       events = t.app.get(FragoEventLog);
     });
     after(async () => {

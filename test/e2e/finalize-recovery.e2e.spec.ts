@@ -60,7 +60,7 @@ for (const kind of databaseKinds()) {
       if (!other) return;
       const dataDir = mkdtempSync(join(tmpdir(), 'frago-recovery-xfs-'));
       storage = new FailAfterPublishStorage(join(dataDir, 'chunks'), other.dir);
-      t = await createTestApp({ db, dataDir, options: { storage } });
+      t = await createTestApp({ db, dataDir, options: { storage }, expectedErrors: [/simulated crash after publish/] });
     });
     after(async () => {
       await t?.close();
@@ -110,7 +110,7 @@ for (const kind of databaseKinds()) {
       db = await createTestDatabase(kind);
       const dataDir = mkdtempSync(join(tmpdir(), 'frago-recovery-'));
       storage = new FailAfterPublishStorage(join(dataDir, 'chunks'), join(dataDir, 'assembled'));
-      t = await createTestApp({ db, dataDir, options: { storage } });
+      t = await createTestApp({ db, dataDir, options: { storage }, expectedErrors: [/simulated crash after publish/] });
     });
     after(async () => {
       await t?.close();

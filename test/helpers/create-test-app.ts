@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { ChunkedUploadModule, type ChunkedUploadModuleExtras, type ChunkedUploadOptions, fragoMigrations } from 'nestjs-frago';
 import type { TestDatabase } from './test-databases';
+import { RecordingLogger, mark, recordedSince, type RecordedError } from './unhandled-errors';
 
 /** A running test app: the module in a real Fastify server on 127.0.0.1. */
 export interface TestApp {
@@ -23,6 +24,14 @@ export interface TestApp {
   dataDir: string;
   chunkDir: string;
   assembledDir: string;
+  /** Error-level log entries, unhandled rejections and uncaught exceptions since the app was created. */
+  loggedErrors(): RecordedError[];
+  /**
+   * Closes the app and removes its temp folder; then fails when an error
+   * nothing handled was recorded while it ran (a logged stack, an
+   * `Unexpected error`, an unhandled rejection or uncaught exception) that
+   * {@link TestAppOptions.expectedErrors} does not name.
+   */
   close(): Promise<void>;
 }
 
@@ -54,6 +63,8 @@ export interface TestAppOptions {
   ignoreTrailingSlash?: boolean;
   /** Host set-up run before `listen()` (e.g. `app.register(plugin)`), as a host's `main.ts` would. */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
+  /** Errors the test provokes on purpose (an injected failure): matching entries do not fail `close()`. @default [] */
+  expectedErrors?: RegExp[];
 }
 
 /**
@@ -73,6 +84,7 @@ export class HeaderUserGuard implements CanActivate {
 
 /** Boots the module in a real Fastify app listening on a free port. Always `close()` it. */
 export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
+  const since = mark();
   const dataDir = config.dataDir ?? mkdtempSync(join(tmpdir(), 'frago-data-'));
   const chunkDir = join(dataDir, 'chunks');
   const assembledDir = join(dataDir, 'assembled');
@@ -103,7 +115,7 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: config.ignoreTrailingSlash ?? true } }),
-    { logger: ['error'] },
+    { logger: new RecordingLogger() },
   );
   app.setGlobalPrefix(config.prefix ?? 'api');
   try {
@@ -126,9 +138,18 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
     dataDir,
     chunkDir,
     assembledDir,
+    loggedErrors: () => recordedSince(since),
     close: async () => {
-      await app.close();
-      if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await app.close();
+      } finally {
+        if (!config.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
+      const expected = config.expectedErrors ?? [];
+      const unhandled = recordedSince(since).filter((entry) => entry.unhandled && !expected.some((pattern) => pattern.test(entry.text)));
+      if (unhandled.length > 0) {
+        throw new Error(`the app recorded ${unhandled.length} unhandled error(s) while it ran:\n${unhandled.map((entry) => `[${entry.source}] ${entry.text}`).join('\n\n')}`);
+      }
     },
   };
 }
