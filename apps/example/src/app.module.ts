@@ -3,10 +3,12 @@ import { APP_GUARD } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { join } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ChunkedUploadModule } from 'nestjs-frago';
 import type { ExampleConfig } from './config/env';
 import { createStorage } from './config/storage';
 import { typeOrmOptions } from './config/database';
+import { runMigrationsLocked } from './config/migration-lock';
 import { DemoTokenGuard } from './auth/demo-token.guard';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
@@ -19,7 +21,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         EventEmitterModule.forRoot(),
-        TypeOrmModule.forRoot(typeOrmOptions(config.databaseUrl, config.databasePoolSize)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => typeOrmOptions(config.databaseUrl, config.databasePoolSize),
+          // Instances that start together take turns to migrate (a race would fail one of them).
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options as DataSourceOptions).initialize();
+            await runMigrationsLocked(dataSource);
+            return dataSource;
+          },
+        }),
         ChunkedUploadModule.forRootAsync({
           tusPath: config.tusPath ?? undefined,
           useFactory: async () => ({

@@ -36,12 +36,13 @@ export function describeStartupError(error: unknown): string {
 
 /**
  * DATABASE_URL → TypeORM options: `sqlite:PATH`, `postgres://…` or
- * `mysql://…`/`mariadb://…`. The schema comes from migrations, run at start.
+ * `mysql://…`/`mariadb://…`. The schema comes from migrations, run at start
+ * under a database lock (`runMigrationsLocked`), not by TypeORM's `migrationsRun`.
  * `poolSize` caps this instance's connections: with several instances on one
  * server, keep instances × poolSize below its connection limit (PostgreSQL: 100).
  */
 export function typeOrmOptions(url: string, poolSize = 20): TypeOrmModuleOptions {
-  const common = { toRetry: isTransient, autoLoadEntities: true, synchronize: false, migrationsRun: true, migrations: fragoMigrations, logging: false } as const;
+  const common = { toRetry: isTransient, autoLoadEntities: true, synchronize: false, migrationsRun: false, migrations: fragoMigrations, logging: false } as const;
   if (url.startsWith('sqlite:')) {
     const path = resolve(url.slice('sqlite:'.length));
     mkdirSync(dirname(path), { recursive: true });
