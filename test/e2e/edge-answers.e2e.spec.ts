@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { startOk } from '../helpers/upload-client';
 import { assertFragoError, request, type ErrorKey } from './support/frago-http';
-import { rawHead, sendRaw } from './support/raw-http';
+import { rawHead, sendRaw } from '../helpers/raw-http';
 
 for (const kind of databaseKinds()) {
   describe(`answers at the HTTP edge on ${kind}`, () => {

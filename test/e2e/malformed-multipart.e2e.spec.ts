@@ -9,7 +9,7 @@ import { ChunkedUploadChunk } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { multipartBytes, rawHead, sendRaw, type RawAnswer } from './support/raw-http';
+import { multipartBytes, rawHead, sendRaw, type RawAnswer } from '../helpers/raw-http';
 
 const BOUNDARY = 'frago-malformed-boundary';
 const CHUNK = 64 * 1024;
