@@ -1,0 +1,163 @@
+/**
+ * HTTP chaos against the real example app process, on every database:
+ * generated malformed, truncated and cut multipart and raw chunk bodies and
+ * odd header values, sent as exact bytes over `node:net` sockets
+ * (support/chaos-cases.ts). After every case: the process is alive and
+ * logged no unhandled error; a request sent whole got an answer; the answer
+ * is a 4xx in frago's body (never 5xx, no stack, no server path); and
+ * nothing was recorded (no chunk, no byte, no new file).
+ *
+ * Reproduce a failure with the seed and path it prints:
+ *   FRAGO_CHAOS_SEED=<seed> FRAGO_CHAOS_PATH=<path> FRAGO_CHAOS_FAMILY=<family> npm test -- chaos
+ * FRAGO_CHAOS_RUNS=<factor> multiplies every family's run count.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { AppProcesses, REPO_ROOT, type AppProcess } from '../helpers/app-process';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { getStatus, startOk } from '../helpers/upload-client';
+import { listFiles } from './support/files';
+import { sendRequest, type RawOutcome } from '../helpers/raw-http';
+import { build, cutPlan, headerPlan, multipartPlan, MAX_CHUNK, TOTAL, type ChaosPlan, type ChaosRequest } from './support/chaos-cases';
+
+const FACTOR = Number(process.env.FRAGO_CHAOS_RUNS ?? '1') || 1;
+const SEED = process.env.FRAGO_CHAOS_SEED ? Number(process.env.FRAGO_CHAOS_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
+const PATH = process.env.FRAGO_CHAOS_PATH;
+const ONLY = process.env.FRAGO_CHAOS_FAMILY;
+/** A family stops early (and passes with the runs done) past this much time, so a loaded machine stays bounded. */
+const FAMILY_TIME_LIMIT_MS = 40_000;
+
+/** Families and their run counts per database. */
+const FAMILIES = {
+  multipart: { runs: 50, title: 'malformed, truncated and misleading multipart bodies', plan: multipartPlan as fc.Arbitrary<ChaosPlan> },
+  cut: { runs: 30, title: 'connections destroyed mid-body', plan: cutPlan as fc.Arbitrary<ChaosPlan> },
+  header: { runs: 60, title: 'odd Content-Range, Content-Digest, Content-MD5 and huge headers', plan: headerPlan as fc.Arbitrary<ChaosPlan> },
+} as const;
+
+const SERVER_PATHS = [REPO_ROOT, tmpdir(), '/node_modules/', 'node:internal'];
+
+function parse(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The checks every answer passes; returns the parsed body. */
+function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string): Record<string, unknown> | null {
+  const what = `${request.label ? `${request.label}: ` : ''}${request.raw.method} ${request.raw.path.slice(0, 120)}`;
+  if (!outcome.answer) {
+    const refusedByNode = request.expect.protocolLevel && !outcome.fullySent;
+    assert.ok(request.expect.mayGoUnanswered || refusedByNode, `${what}: no answer (${outcome.error}) to a request that was ${outcome.fullySent ? 'sent whole' : 'cut by the server while sending'}`);
+    return null;
+  }
+  const { status, body } = outcome.answer;
+  const shown = `${what}: ${status} ${body.slice(0, 300)}`;
+  assert.ok(status < 500, `${shown}: a server error`);
+  assert.ok(!/\bat \S+ \(|\n\s+at /.test(body), `${shown}: stack trace in the answer`);
+  for (const path of [...SERVER_PATHS, dataDir]) assert.ok(!body.includes(path), `${shown}: server path ${path} in the answer`);
+  assert.ok(request.expect.statuses.includes(status), `${shown}: expected one of ${summarise(request.expect.statuses)}`);
+  const parsed = parse(body);
+  const key = request.raw.method === 'PUT' ? 'error' : 'message';
+  const fragoShape = parsed !== null && parsed.status === false && typeof parsed.code === 'string' && typeof parsed[key] === 'string';
+  if (status >= 400) {
+    if (!fragoShape) {
+      assert.ok(request.expect.protocolLevel && [400, 413, 414, 431].includes(status), `${shown}: not frago's body {status:false, code, ${key}}`);
+    } else {
+      if (request.expect.code) assert.equal(parsed.code, request.expect.code, shown);
+    }
+  }
+  return parsed;
+}
+
+function summarise(statuses: number[]): string {
+  return statuses.length > 10 ? `${statuses[0]}–${statuses[statuses.length - 1]}` : statuses.join(', ');
+}
+
+/** Runs one property with the suite's seed; a failure names how to reproduce it. */
+async function runProperty<T>(family: string, kind: string, arbitrary: fc.Arbitrary<T>, runs: number, check: (value: T) => Promise<void>, diagnostic: (text: string) => void): Promise<void> {
+  let done = 0;
+  const started = Date.now();
+  try {
+    await fc.assert(
+      fc.asyncProperty(arbitrary, async (value) => {
+        done++;
+        await check(value);
+      }),
+      { numRuns: Math.max(1, Math.round(runs * FACTOR)), seed: SEED, path: PATH, endOnFailure: true, interruptAfterTimeLimit: FAMILY_TIME_LIMIT_MS * FACTOR, markInterruptAsFailure: false },
+    );
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    throw new Error(
+      `chaos family "${family}" failed on ${kind}; reproduce with FRAGO_CHAOS_SEED=${SEED} FRAGO_CHAOS_FAMILY=${family} (and the path below as FRAGO_CHAOS_PATH) npm test -- chaos\n` +
+        `${(error as Error).message}\nFailure: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
+  diagnostic(`${family} on ${kind}: ${done} cases in ${Date.now() - started} ms (seed ${SEED})`);
+}
+
+for (const kind of databaseKinds()) {
+  describe(`HTTP chaos against the example app process on ${kind}`, () => {
+    const apps = new AppProcesses();
+    let db: TestDatabase;
+    let app: AppProcess;
+    let root: string;
+    let dataDir: string;
+    let cases = 0;
+
+    const startApp = async (): Promise<AppProcess> =>
+      apps.start({
+        cwd: root,
+        env: { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_MAX_CHUNK_SIZE: String(MAX_CHUNK), FRAGO_CHUNK_LEASE_MS: '5000', FRAGO_FSYNC: 'false' },
+      });
+
+    before(async () => {
+      db = await createTestDatabase(kind);
+      root = mkdtempSync(join(tmpdir(), 'frago-chaos-'));
+      dataDir = join(root, 'data');
+      app = await startApp();
+    });
+    // A family that killed the app has failed already (and stopAll() reports it again): the next one gets a fresh process.
+    beforeEach(async () => {
+      if (!app.running()) app = await startApp();
+    });
+    after(async () => {
+      try {
+        await apps.stopAll();
+      } finally {
+        await db?.drop();
+        if (root) rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    /** Sends one plan to a fresh upload, then checks the answer, the process, and that nothing was recorded. */
+    async function single(plan: ChaosPlan): Promise<void> {
+      const id = await startOk(app.uploadUrl, `chaos-${++cases}.bin`, TOTAL);
+      const files = listFiles(dataDir);
+      const request = build(plan, '/api/upload', id);
+      const outcome = await sendRequest(app.port, request.raw);
+      app.assertHealthy(`the app on ${kind}`);
+      checkAnswer(outcome, request, dataDir);
+      const status = await getStatus(app.uploadUrl, id);
+      assert.equal(status.status, 200, `GET after the case: ${JSON.stringify(status.body)}`);
+      assert.deepEqual(status.body.chunks, [], 'a chunk was recorded');
+      assert.equal(status.body.received_bytes, 0, 'bytes were recorded');
+      assert.equal(status.body.status, 'in_progress');
+      assert.deepEqual(listFiles(dataDir), files, 'files appeared or vanished in the data folder');
+      app.assertHealthy(`the app on ${kind}`);
+    }
+
+    for (const [family, { runs, title, plan }] of Object.entries(FAMILIES)) {
+      if (ONLY && ONLY !== family) continue;
+      it(`${title}: alive, a 4xx in frago's body, nothing recorded`, async (t) => {
+        await runProperty(family, kind, plan, runs, single, (text) => t.diagnostic(text));
+      });
+    }
+  });
+}
