@@ -37,6 +37,8 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
   raw.once('close', () => {
     if (!raw.complete) controller.abort(clientGone());
   });
+  // A client that left before this handler ran (its 'close' already fired) is gone all the same.
+  if (raw.destroyed && !raw.complete) controller.abort(clientGone());
   const discard = (): void => {
     if (raw.complete || raw.destroyed) return;
     raw.unpipe();
@@ -63,7 +65,7 @@ async function multipartChunk(request: FastifyRequest, expectedSize: number, sig
   const options: PartsOptions = { limits: { ...CHUNK_FORM_LIMITS, fileSize: expectedSize + 1 }, throwFileSizeLimit: false };
   const parts = request.parts(options);
   for (;;) {
-    const next = await parts.next().catch((error: unknown) => {
+    const next = await unlessAborted(parts.next(), signal).catch((error: unknown) => {
       throw multipartFailure(error, signal);
     });
     if (next.done) throw new NoChunkError();
@@ -89,7 +91,7 @@ async function* fileThenRestOfForm(
   // The chunk counts only once the form is whole: parse the rest up to the closing boundary,
   // skipping whatever follows (a second file part is read and thrown away, never our stream).
   for (;;) {
-    const next = await parts.next().catch((error: unknown) => {
+    const next = await unlessAborted(parts.next(), signal).catch((error: unknown) => {
       throw multipartFailure(error, signal);
     });
     if (next.done) return;
@@ -173,4 +175,26 @@ export function multipartFailure(error: unknown, signal: AbortSignal): unknown {
   const message = error instanceof Error ? error.message : '';
   const reason = REASONS.find(([pattern]) => pattern.test(message))?.[1] ?? 'the body is not valid multipart/form-data';
   return new MalformedMultipartError(reason, typeof code === 'string' && code.startsWith('FST_') ? code : undefined);
+}
+
+/**
+ * `promise`, or a rejection as soon as `signal` aborts: the parser never hears of a request that
+ * closed before it attached, and a handler waiting on it would hold its reservation for ever.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? clientGone());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason ?? clientGone());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
