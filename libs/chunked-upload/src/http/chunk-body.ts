@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { Readable } from 'node:stream';
@@ -37,8 +38,19 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
   raw.once('close', () => {
     if (!raw.complete) controller.abort(clientGone());
   });
-  // A client that left before this handler ran (its 'close' already fired) is gone all the same.
+  // A client that left before this handler ran (its 'close' already fired) is gone all the same,
+  // and so is one that half-closed its side mid-body: no more bytes can come (newer Node keeps
+  // such a request open instead of aborting it).
   if (raw.destroyed && !raw.complete) controller.abort(clientGone());
+  const socket = raw.socket as Socket | null;
+  const onSocketEnd = (): void => {
+    if (!raw.complete) controller.abort(clientGone());
+  };
+  if (socket) {
+    if (socket.readableEnded) onSocketEnd();
+    else socket.once('end', onSocketEnd);
+    raw.once('close', () => socket.off('end', onSocketEnd));
+  }
   const discard = (): void => {
     if (raw.complete || raw.destroyed) return;
     raw.unpipe();

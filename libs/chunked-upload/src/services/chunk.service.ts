@@ -66,7 +66,10 @@ export class ChunkService {
 
   async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
     if (range.size > this.options.maxChunkSize) throw new ChunkTooLargeError(this.options.maxChunkSize);
-    const upload = await this.uploads.getForChunk(identifier, id);
+    let upload = await this.uploads.getForChunk(identifier, id);
+    // The short-lived lookup cache can predate a completion (or a tus length being set): before
+    // refusing on the total, read the upload afresh, so a complete upload answers 409 as it should.
+    if (range.total !== upload.totalSize) upload = await this.uploads.get(identifier, id);
     assertWritable(upload.effectiveStatus());
     if (range.total !== upload.totalSize) {
       throw new InvalidContentRangeError(`Content-Range TOTAL ${range.total} differs from the upload's total_size ${upload.totalSize}`);
