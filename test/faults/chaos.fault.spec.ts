@@ -1,11 +1,13 @@
 /**
  * HTTP chaos against the real example app process, on every database:
- * generated malformed, truncated and cut multipart and raw chunk bodies and
- * odd header values, sent as exact bytes over `node:net` sockets
+ * generated malformed, truncated, cut and interleaved multipart and raw
+ * chunk bodies, odd ids and paths, odd header values, and concurrent twins
+ * with overlaps, sent as exact bytes over `node:net` sockets
  * (support/chaos-cases.ts). After every case: the process is alive and
  * logged no unhandled error; a request sent whole got an answer; the answer
  * is a 4xx in frago's body (never 5xx, no stack, no server path); and
- * nothing was recorded (no chunk, no byte, no new file).
+ * nothing was recorded (no chunk, no byte, no new file), or for twins,
+ * exactly what was acknowledged.
  *
  * Reproduce a failure with the seed and path it prints:
  *   FRAGO_CHAOS_SEED=<seed> FRAGO_CHAOS_PATH=<path> FRAGO_CHAOS_FAMILY=<family> npm test -- chaos
@@ -13,16 +15,33 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { AppProcesses, REPO_ROOT, type AppProcess } from '../helpers/app-process';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
-import { getStatus, startOk } from '../helpers/upload-client';
+import { digest, finalize, getStatus, putChunk, startOk } from '../helpers/upload-client';
 import { listFiles } from './support/files';
 import { sendRequest, type RawOutcome } from '../helpers/raw-http';
-import { build, cutPlan, headerPlan, multipartPlan, MAX_CHUNK, TOTAL, type ChaosPlan, type ChaosRequest } from './support/chaos-cases';
+import {
+  build,
+  buildConcurrent,
+  concurrentFile,
+  concurrentPlan,
+  cutPlan,
+  headerPlan,
+  multipartPlan,
+  oddIdPlan,
+  rawPlan,
+  MAX_CHUNK,
+  STORED_RANGE,
+  TOTAL,
+  TWIN_RANGE,
+  type ChaosPlan,
+  type ChaosRequest,
+  type ConcurrentPlan,
+} from './support/chaos-cases';
 
 const FACTOR = Number(process.env.FRAGO_CHAOS_RUNS ?? '1') || 1;
 const SEED = process.env.FRAGO_CHAOS_SEED ? Number(process.env.FRAGO_CHAOS_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
@@ -34,9 +53,12 @@ const FAMILY_TIME_LIMIT_MS = 40_000;
 /** Families and their run counts per database. */
 const FAMILIES = {
   multipart: { runs: 50, title: 'malformed, truncated and misleading multipart bodies', plan: multipartPlan as fc.Arbitrary<ChaosPlan> },
+  raw: { runs: 40, title: 'raw bodies that disagree with their headers or their own framing', plan: rawPlan as fc.Arbitrary<ChaosPlan> },
   cut: { runs: 30, title: 'connections destroyed mid-body', plan: cutPlan as fc.Arbitrary<ChaosPlan> },
+  'odd-id': { runs: 50, title: 'odd ids and paths on every method', plan: oddIdPlan as fc.Arbitrary<ChaosPlan> },
   header: { runs: 60, title: 'odd Content-Range, Content-Digest, Content-MD5 and huge headers', plan: headerPlan as fc.Arbitrary<ChaosPlan> },
 } as const;
+const CONCURRENT_RUNS = 12;
 
 const SERVER_PATHS = [REPO_ROOT, tmpdir(), '/node_modules/', 'node:internal'];
 
@@ -57,7 +79,7 @@ function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string
     assert.ok(request.expect.mayGoUnanswered || refusedByNode, `${what}: no answer (${outcome.error}) to a request that was ${outcome.fullySent ? 'sent whole' : 'cut by the server while sending'}`);
     return null;
   }
-  const { status, body } = outcome.answer;
+  const { status, headers, body } = outcome.answer;
   const shown = `${what}: ${status} ${body.slice(0, 300)}`;
   assert.ok(status < 500, `${shown}: a server error`);
   assert.ok(!/\bat \S+ \(|\n\s+at /.test(body), `${shown}: stack trace in the answer`);
@@ -71,6 +93,7 @@ function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string
       assert.ok(request.expect.protocolLevel && [400, 413, 414, 431].includes(status), `${shown}: not frago's body {status:false, code, ${key}}`);
     } else {
       if (request.expect.code) assert.equal(parsed.code, request.expect.code, shown);
+      assert.equal(headers['x-content-type-options'], 'nosniff', `${shown}: JSON answer without X-Content-Type-Options: nosniff`);
     }
   }
   return parsed;
@@ -157,6 +180,43 @@ for (const kind of databaseKinds()) {
       if (ONLY && ONLY !== family) continue;
       it(`${title}: alive, a 4xx in frago's body, nothing recorded`, async (t) => {
         await runProperty(family, kind, plan, runs, single, (text) => t.diagnostic(text));
+      });
+    }
+
+    /** Twins, bad twins and overlaps at once; exactly the acknowledged chunk is recorded and the file completes byte for byte. */
+    async function concurrent(plan: ConcurrentPlan): Promise<void> {
+      const file = concurrentFile(plan);
+      const name = `chaos-twins-${++cases}.bin`;
+      const id = await startOk(app.uploadUrl, name, TOTAL);
+      const piece = (start: number, size: number): Buffer => file.subarray(start, start + size);
+      assert.equal((await putChunk(app.uploadUrl, id, piece(STORED_RANGE.start, STORED_RANGE.size), STORED_RANGE.start, TOTAL)).status, 200);
+      const requests = plan.roles.map((role) => buildConcurrent(plan, role, `/api/upload/${id}/`));
+      const outcomes = await Promise.all(requests.map((request) => sendRequest(app.port, request.raw)));
+      app.assertHealthy(`the app on ${kind}`);
+      const stored: number[] = [];
+      outcomes.forEach((outcome, i) => {
+        const body = checkAnswer(outcome, requests[i], dataDir);
+        if (outcome.answer?.status === 200 && body?.duplicate !== true) stored.push(i);
+      });
+      assert.equal(stored.length, 1, `exactly one request is stored (not a duplicate): ${JSON.stringify(outcomes.map((o) => o.answer?.body ?? o.error))}`);
+      assert.equal(plan.roles[stored[0]].role, 'twin', 'the stored request is a valid twin');
+      const status = await getStatus(app.uploadUrl, id);
+      const chunk = (start: number, size: number): { start: number; end: number; size: number } => ({ start, end: start + size - 1, size });
+      assert.deepEqual(status.body.chunks, [chunk(TWIN_RANGE.start, TWIN_RANGE.size), chunk(STORED_RANGE.start, STORED_RANGE.size)]);
+      assert.equal(status.body.received_bytes, TWIN_RANGE.size + STORED_RANGE.size);
+      for (const [start, size] of [[512, 1536], [2560, 1536]]) {
+        const answer = await putChunk(app.uploadUrl, id, piece(start, size), start, TOTAL, { multipart: plan.seed % 2 === 0 });
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      }
+      const done = await finalize(app.uploadUrl, id, { checksum: digest(file) });
+      assert.equal(done.status, 201, `the stored bytes are the good twin's: ${JSON.stringify(done.body)}`);
+      assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', name)), file);
+      app.assertHealthy(`the app on ${kind}`);
+    }
+
+    if (!ONLY || ONLY === 'concurrent') {
+      it('concurrent twins interleaved with bad twins and overlaps: no 5xx, exactly one stored, the file completes byte for byte', async (t) => {
+        await runProperty('concurrent', kind, concurrentPlan, CONCURRENT_RUNS, concurrent, (text) => t.diagnostic(text));
       });
     }
   });

@@ -17,11 +17,10 @@ export const TOTAL = 4096;
 export const MAX_CHUNK = 64 * 1024;
 /**
  * Most pieces a request is written in (with a turn of the event loop between
- * them). One piece: the whole request reaches the server's socket buffer at
- * once, so an answer given before the body is read is not raced by the rest
- * of the body.
+ * them): an answer given before the body is read must still reach a client
+ * that is still sending.
  */
-export const MAX_PIECES = 1;
+export const MAX_PIECES = 4;
 
 /** What a request may answer. */
 export interface Expectation {
