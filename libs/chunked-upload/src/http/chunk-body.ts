@@ -43,8 +43,9 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
   // such a request open instead of aborting it).
   if (raw.destroyed && !raw.complete) controller.abort(clientGone());
   const socket = raw.socket as Socket | null;
+  // A half-closed client can still read the answer: its body is incomplete (400), it is not gone.
   const onSocketEnd = (): void => {
-    if (!raw.complete) controller.abort(clientGone());
+    if (!raw.complete) controller.abort(new InvalidInputError('The request body ended before its announced length (the client closed its side)'));
   };
   if (socket) {
     if (socket.readableEnded) onSocketEnd();
