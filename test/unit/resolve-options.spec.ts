@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import { resolveChunkedUploadOptions } from 'nestjs-frago/dist/options/resolve-options';
 import { ChunkStorage, IdentifierStrategy, InvalidFragoOptionError, LocalDiskChunkStorage, type ChunkedUploadOptions } from 'nestjs-frago';
 
@@ -124,6 +125,18 @@ describe('resolveChunkedUploadOptions', () => {
       assert.equal(resolveChunkedUploadOptions({ identifierMode: 'user', [option]: 5 } as ChunkedUploadOptions)[option as 'maxActiveUploadsPerIdentifier'], 5);
     }
     assert.throws(() => resolveChunkedUploadOptions({ maxActiveUploadsPerIdentifier: 5 }), /anonymous callers have none/);
+  });
+
+  it('metrics: off by default; true or { registry, prefix } turn them on; a bad registry, prefix or key is refused, naming it', () => {
+    assert.equal(resolveChunkedUploadOptions({}).metrics, null);
+    assert.equal(resolveChunkedUploadOptions({ metrics: false }).metrics, null);
+    assert.deepEqual(resolveChunkedUploadOptions({ metrics: true }).metrics, { registry: null, prefix: 'frago_' });
+    const registry = new Registry();
+    assert.deepEqual(resolveChunkedUploadOptions({ metrics: { registry, prefix: 'uploads_' } }).metrics, { registry, prefix: 'uploads_' });
+    refused({ metrics: 'yes' }, 'metrics');
+    refused({ metrics: { registry: {} } }, 'metrics.registry');
+    refused({ metrics: { prefix: 'bad-name' } }, 'metrics.prefix');
+    refused({ metrics: { registy: registry } }, 'metrics.registy');
   });
 
   it('refuses an unknown option (a typo), naming it', () => {

@@ -12,11 +12,16 @@ import { runMigrationsLocked } from './config/migration-lock';
 import { DemoTokenGuard } from './auth/demo-token.guard';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /** The example host app: TypeORM from DATABASE_URL, frago's operations under /api/upload/, the demo page at /. */
 @Module({})
 export class AppModule {
   static register(config: ExampleConfig): DynamicModule {
+    // The app's registry: the process metrics (memory, event-loop lag, …) beside frago's.
+    const registry = config.metrics ? new Registry() : null;
+    if (registry) collectDefaultMetrics({ register: registry });
     return {
       module: AppModule,
       imports: [
@@ -48,10 +53,11 @@ export class AppModule {
             finalizeLeaseTimeout: config.finalizeLeaseTimeout,
             maxActiveUploadsPerIdentifier: config.maxActiveUploadsPerIdentifier,
             maxActiveBytesPerIdentifier: config.maxActiveBytesPerIdentifier,
+            metrics: registry ? { registry } : false,
           }),
         }),
       ],
-      controllers: [DemoController, HealthController],
+      controllers: [DemoController, HealthController, ...(config.metrics ? [MetricsController] : [])],
       providers: [{ provide: APP_GUARD, useFactory: () => new DemoTokenGuard(config.demoTokens) }],
     };
   }

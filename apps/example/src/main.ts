@@ -24,7 +24,7 @@ async function bootstrap(): Promise<void> {
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   console.log(
-    `nestjs-frago example listening on http://${config.host}:${port} (API /api/upload/${config.tusPath ? `, tus /api/${config.tusPath}/` : ''}, demo page /) — database: ${describeDatabase(config.databaseUrl)}, storage: ${describeStorage(config)}, identifier mode: ${config.identifierMode}`,
+    `nestjs-frago example listening on http://${config.host}:${port} (API /api/upload/${config.tusPath ? `, tus /api/${config.tusPath}/` : ''}, health /api/health, ${config.metrics ? 'metrics /api/metrics, ' : ''}OpenAPI /api/openapi.json, demo page /) — database: ${describeDatabase(config.databaseUrl)}, storage: ${describeStorage(config)}, identifier mode: ${config.identifierMode}`,
   );
 }
 

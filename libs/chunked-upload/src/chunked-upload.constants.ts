@@ -7,6 +7,8 @@ export const FRAGO_CHUNK_REPOSITORY = Symbol('FRAGO:CHUNK_REPOSITORY');
 export const FRAGO_NAME_REPOSITORY = Symbol('FRAGO:NAME_REPOSITORY');
 /** Injection token of the controller path (internal). */
 export const FRAGO_ROUTE_PREFIX = Symbol('FRAGO:ROUTE_PREFIX');
+/** Injection token of the tus route, or null when tus is off (internal). */
+export const FRAGO_TUS_PATH = Symbol('FRAGO:TUS_PATH');
 /** Request property where the guard stores the caller's identifier (internal). */
 export const FRAGO_IDENTIFIER_KEY = Symbol('FRAGO:IDENTIFIER');
 

@@ -6,7 +6,7 @@ import {
   CHUNKED_UPLOAD_OPTIONS_TYPE,
   ConfigurableChunkedUploadModule,
 } from './chunked-upload.module-definition';
-import { DEFAULT_ROUTE_PREFIX, FRAGO_OPTIONS, FRAGO_ROUTE_PREFIX } from './chunked-upload.constants';
+import { DEFAULT_ROUTE_PREFIX, FRAGO_OPTIONS, FRAGO_ROUTE_PREFIX, FRAGO_TUS_PATH } from './chunked-upload.constants';
 import type { ChunkedUploadModuleExtras } from './options/chunked-upload-options.interface';
 import { identifierStrategyProvider, optionsProvider, repositoryProviders, storageProvider } from './chunked-upload.providers';
 import { ChunkUpload } from './entities/chunk-upload.entity';
@@ -29,6 +29,7 @@ import { createTusController } from './tus/create-tus-controller';
 import { tusProviders } from './tus/tus.providers';
 import { FragoSetupChecks } from './setup/setup-checks';
 import { FragoHealth } from './setup/frago-health';
+import { FragoMetrics } from './metrics/frago-metrics';
 
 /** Classes that relations of `entity` (and of its parent classes) point to. */
 function relatedEntities(entity: Function): Function[] {
@@ -81,6 +82,7 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       ...(tusPath ? tusProviders() : []),
       optionsProvider,
       { provide: FRAGO_ROUTE_PREFIX, useValue: routePrefix },
+      { provide: FRAGO_TUS_PATH, useValue: tusPath },
       storageProvider,
       identifierStrategyProvider,
       ...repositoryProviders(uploadEntity, chunkEntity),
@@ -95,7 +97,8 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       IncrementalHasher,
       FragoSetupChecks,
       FragoHealth,
+      FragoMetrics,
     ],
-    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService, FragoHealth],
+    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService, FragoHealth, FragoMetrics],
   };
 }

@@ -5,6 +5,8 @@ export * from './options/chunked-upload-options.interface';
 export { InvalidFragoOptionError } from './options/resolve-options';
 export { FragoSetupError } from './errors/frago-setup.error';
 export { FragoHealth, type FragoHealthCheck, type FragoHealthReport } from './setup/frago-health';
+export { FragoMetrics } from './metrics/frago-metrics';
+export type { FragoOperation } from './metrics/operations';
 export * from './entities/upload-status';
 export * from './entities/abstract-chunk-upload.entity';
 export * from './entities/chunk-upload.entity';

@@ -23,6 +23,8 @@ export interface ExampleConfig {
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
+  /** `FRAGO_METRICS`: serve Prometheus metrics at /api/metrics (SPEC §9, §12). */
+  metrics: boolean;
   /** Route of the tus endpoint under /api (FRAGO_TUS_PATH); null turns it off. */
   tusPath: string | null;
   /** `FRAGO_STORAGE`: local disk under the data folder, or an S3 bucket (several hosts, no shared volume). */
@@ -118,6 +120,7 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
     maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),
     tusPath: tusPath(env),
+    metrics: boolean(env, 'FRAGO_METRICS') ?? true,
   };
 }
 

@@ -8,6 +8,7 @@ import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-opt
 import { useStreamingMultipart } from './multipart-setup';
 import { drainThenClose } from './refused-body-drain';
 import { answerOddIdsAsNotFound } from './odd-ids';
+import { noteRejection } from './request-outcome';
 
 /**
  * Lets chunk bodies reach the controller as the untouched socket stream:
@@ -105,6 +106,7 @@ function fragoShaped(request: FastifyRequest, reply: FastifyReply, payload: unkn
   const fastifyCode = (parsed as { code?: unknown }).code ?? fastifyCodes.get(request);
   const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${reply.statusCode}`;
   const key = request.method === 'PUT' ? 'error' : 'message';
+  noteRejection(request, code);
   reply.header('content-type', 'application/json; charset=utf-8');
   return JSON.stringify({ status: false, code, [key]: fastifyErrorText(reply.statusCode, code, request) });
 }

@@ -5,6 +5,7 @@ import { databaseFailure } from './database-failure';
 import type { ErrorResponse } from '../protocol/wire.types';
 import { fastifyErrorText } from './body-parsers';
 import { isClientDisconnect } from './client-disconnect';
+import { noteRejection } from './request-outcome';
 
 /** The one table from domain error code to HTTP status (frago and tus routes). */
 export const FRAGO_ERROR_STATUS: Record<FragoErrorCode, number> = {
@@ -65,6 +66,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
     const { status, code, text, extra } = this.describe(exception, request);
     const key = request.method === 'PUT' ? 'error' : 'message';
     const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
+    noteRejection(request, code);
     if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
     const retryAfter = RETRY_AFTER_SECONDS[status];
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));

@@ -78,6 +78,32 @@ export interface ChunkedUploadOptions {
   refusedBodyDrainLimit?: number;
   /** The most milliseconds spent reading the rest of a refused body (see `refusedBodyDrainLimit`). @default 30000 */
   refusedBodyDrainTimeout?: number;
+  /**
+   * Prometheus metrics (SPEC §12): `true` registers them on a prom-client
+   * Registry of the module's own (serve it with the exported `FragoMetrics`),
+   * `{ registry, prefix }` on yours. Needs the optional peer `prom-client`.
+   * @default false (off)
+   */
+  metrics?: boolean | FragoMetricsOptions;
+}
+
+/**
+ * The slice of a prom-client `Registry` the module uses (structural, so these
+ * typings do not need prom-client); pass prom-client's own `register` or a `new Registry()`.
+ * @publicApi
+ */
+export interface FragoMetricsRegistry {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+  registerMetric(metric: unknown): void;
+}
+
+/** Where and under which names the metrics are registered. @publicApi */
+export interface FragoMetricsOptions {
+  /** The prom-client Registry to register the metrics on. @default a new Registry of the module's own */
+  registry?: FragoMetricsRegistry;
+  /** Prefix of every metric name. @default 'frago_' */
+  prefix?: string;
 }
 
 /**
@@ -123,6 +149,8 @@ export type ChunkedUploadAsyncOptions = ConfigurableModuleAsyncOptions<ChunkedUp
 
 /** The options after defaults and checks: every field present, frozen. @publicApi */
 export interface ResolvedChunkedUploadOptions
-  extends Readonly<Required<Omit<ChunkedUploadOptions, 'storage'>>> {
+  extends Readonly<Required<Omit<ChunkedUploadOptions, 'storage' | 'metrics'>>> {
   readonly storage: ChunkStorage | null;
+  /** null when the metrics are off. */
+  readonly metrics: { readonly registry: FragoMetricsRegistry | null; readonly prefix: string } | null;
 }

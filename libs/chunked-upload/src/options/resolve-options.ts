@@ -16,7 +16,7 @@ import {
 import { isSupportedHash } from '../domain/hash-algorithms';
 import { ChunkStorage } from '../storage/chunk-storage';
 import { IdentifierStrategy } from '../identifier/identifier-strategy';
-import type { ChunkedUploadOptions, ResolvedChunkedUploadOptions } from './chunked-upload-options.interface';
+import type { ChunkedUploadOptions, FragoMetricsRegistry, ResolvedChunkedUploadOptions } from './chunked-upload-options.interface';
 
 /** Thrown at boot when an option is invalid; the message names the option and the value. @publicApi */
 export class InvalidFragoOptionError extends Error {
@@ -85,11 +85,28 @@ function storage(value: unknown): ChunkStorage | null {
   throw new InvalidFragoOptionError('storage', value, 'expected an instance of a class extending ChunkStorage');
 }
 
+function metrics(value: unknown): ResolvedChunkedUploadOptions['metrics'] {
+  if (value === undefined || value === false) return null;
+  if (value === true) return { registry: null, prefix: 'frago_' };
+  if (typeof value !== 'object' || value === null) throw new InvalidFragoOptionError('metrics', value, 'expected true, false or { registry?, prefix? }');
+  const { registry, prefix, ...rest } = value as { registry?: unknown; prefix?: unknown };
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new InvalidFragoOptionError(`metrics.${unknown}`, (rest as Record<string, unknown>)[unknown], 'unknown option (expected registry or prefix)');
+  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function')) {
+    throw new InvalidFragoOptionError('metrics.registry', registry, 'expected a prom-client Registry (e.g. prom-client\'s register, or new Registry())');
+  }
+  // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*.
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
+    throw new InvalidFragoOptionError('metrics.prefix', prefix, 'expected the start of a Prometheus metric name, e.g. "frago_" (letters, digits, _ and :)');
+  }
+  return { registry: (registry as FragoMetricsRegistry | undefined) ?? null, prefix: prefix ?? 'frago_' };
+}
+
 const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
   'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
   'finalizeWaitTimeout', 'finalizeLeaseTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
-  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout',
+  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout', 'metrics',
 ]);
 
 /** Settings read while the module graph is built: `forRoot()` takes them beside the options, `forRootAsync()` only at its top level. */
@@ -137,6 +154,7 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     maxActiveBytesPerIdentifier: optionalCap('maxActiveBytesPerIdentifier', input.maxActiveBytesPerIdentifier),
     refusedBodyDrainLimit: nonNegativeInteger('refusedBodyDrainLimit', input.refusedBodyDrainLimit, DEFAULT_REFUSED_BODY_DRAIN_LIMIT),
     refusedBodyDrainTimeout: nonNegativeInteger('refusedBodyDrainTimeout', input.refusedBodyDrainTimeout, DEFAULT_REFUSED_BODY_DRAIN_MS),
+    metrics: metrics(input.metrics),
   };
   if (resolved.identifierMode === 'anonymous') {
     // Quotas count per identifier and anonymous callers have none: a cap here would be silently ignored.
