@@ -13,6 +13,7 @@ import { DemoTokenGuard } from './auth/demo-token.guard';
 import { DemoController } from './demo/demo.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { OpenApiController } from './openapi/openapi.controller';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /** The example host app: TypeORM from DATABASE_URL, frago's operations under /api/upload/, the demo page at /. */
@@ -57,7 +58,7 @@ export class AppModule {
           }),
         }),
       ],
-      controllers: [DemoController, HealthController, ...(config.metrics ? [MetricsController] : [])],
+      controllers: [DemoController, HealthController, OpenApiController, ...(config.metrics ? [MetricsController] : [])],
       providers: [{ provide: APP_GUARD, useFactory: () => new DemoTokenGuard(config.demoTokens) }],
     };
   }

@@ -30,6 +30,7 @@ import { tusProviders } from './tus/tus.providers';
 import { FragoSetupChecks } from './setup/setup-checks';
 import { FragoHealth } from './setup/frago-health';
 import { FragoMetrics } from './metrics/frago-metrics';
+import { FragoOpenApi } from './protocol/openapi';
 
 /** Classes that relations of `entity` (and of its parent classes) point to. */
 function relatedEntities(entity: Function): Function[] {
@@ -98,7 +99,8 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       FragoSetupChecks,
       FragoHealth,
       FragoMetrics,
+      FragoOpenApi,
     ],
-    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService, FragoHealth, FragoMetrics],
+    exports: [FRAGO_OPTIONS, ChunkStorage, IdentifierStrategy, UploadService, ExpiryService, FragoHealth, FragoMetrics, FragoOpenApi],
   };
 }
