@@ -99,6 +99,12 @@ function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string
   return parsed;
 }
 
+/** `fetch failed` and its cause (e.g. `UND_ERR_SOCKET other side closed`). */
+function describeFetchFailure(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return `${String(error)}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`;
+}
+
 function summarise(statuses: number[]): string {
   return statuses.length > 10 ? `${statuses[0]}–${statuses[statuses.length - 1]}` : statuses.join(', ');
 }
@@ -167,7 +173,13 @@ for (const kind of databaseKinds()) {
       const outcome = await sendRequest(app.port, request.raw);
       app.assertHealthy(`the app on ${kind}`);
       checkAnswer(outcome, request, dataDir);
-      const status = await getStatus(app.uploadUrl, id);
+      // A checker request that fails means the app broke (it died, or reset the connection): say how,
+      // once a dying process has exited and printed why.
+      const status = await getStatus(app.uploadUrl, id).catch(async (error: unknown) => {
+        await app.waitExit(3000).catch(() => undefined);
+        app.assertHealthy(`the app on ${kind} (the status GET after the case failed: ${describeFetchFailure(error)})`);
+        throw new Error(`the status GET after the case failed: ${describeFetchFailure(error)}`);
+      });
       assert.equal(status.status, 200, `GET after the case: ${JSON.stringify(status.body)}`);
       assert.deepEqual(status.body.chunks, [], 'a chunk was recorded');
       assert.equal(status.body.received_bytes, 0, 'bytes were recorded');

@@ -193,12 +193,12 @@ export function multipartFailure(error: unknown, signal: AbortSignal): unknown {
 /**
  * `promise`, or a rejection as soon as `signal` aborts: the parser never hears of a request that
  * closed before it attached, and a handler waiting on it would hold its reservation for ever.
+ * `promise` is always observed, also when the signal aborted first: the parser's own rejection
+ * (the request's "aborted") comes later, and one nobody handles ends the process.
  */
 function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason ?? clientGone());
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason ?? clientGone());
-    signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
@@ -209,5 +209,7 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> 
         reject(error);
       },
     );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }
