@@ -1,10 +1,11 @@
 /** Command-line options of `npm run bench`. */
+import { SCENARIO_LETTERS } from './scenarios';
 
 export type DbKind = 'sqlite' | 'postgres' | 'mysql';
 
 export interface BenchOptions {
   quick: boolean;
-  /** Scenario letters to run, in order (subset of a, b, c, d). */
+  /** Scenario letters to run, in order (subset of a–h). */
   scenarios: string[];
   /** Measured runs per server and scenario. */
   runs: number;
@@ -28,11 +29,11 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick              small sizes, one run each (well under a minute)
-  --scenario a,b,c,d   scenarios to run (default: all)
+  --scenario a,e,g     scenarios to run (default: all, a–h; see bench/README.md)
   --runs N             measured runs per server and scenario (default 3, --quick 1)
   --db sqlite|postgres|mysql
                        the example app's database for every scenario (default sqlite;
-                       with sqlite, scenario d also runs on PostgreSQL when reachable)
+                       scenario d runs on SQLite, PostgreSQL and MariaDB/MySQL)
   --json FILE          also write the results as JSON
   --markdown           print the table as Markdown
   --cpu-prof DIR       profile the app (node --cpu-prof) and print its top functions
@@ -47,8 +48,6 @@ export const USAGE = `Usage: npm run bench -- [options]
 Databases are created on postgres://postgres@127.0.0.1:5432/ and mysql://root@127.0.0.1:3306/
 unless BENCH_POSTGRES_URL / BENCH_MYSQL_URL name another server.
 `;
-
-const SCENARIO_LETTERS = ['a', 'b', 'c', 'd'];
 
 function requireValue(argv: string[], index: number, flag: string): string {
   const value = argv[index + 1];
@@ -92,7 +91,7 @@ export function parseArgs(argv: string[]): BenchOptions {
           .map((s) => s.trim().toLowerCase())
           .filter((s) => s.length > 0);
         for (const letter of letters) {
-          if (!SCENARIO_LETTERS.includes(letter)) throw new Error(`unknown scenario "${letter}" (expected a, b, c or d)`);
+          if (!SCENARIO_LETTERS.includes(letter)) throw new Error(`unknown scenario "${letter}" (expected one of ${SCENARIO_LETTERS.join(', ')})`);
         }
         if (letters.length === 0) throw new Error('--scenario needs at least one letter');
         options.scenarios = SCENARIO_LETTERS.filter((l) => letters.includes(l));

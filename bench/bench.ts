@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: uploads the same generated file to the built example app and to the
- * baseline server, alternating runs, and prints each figure with its ratio to the
- * baseline's. See `--help` and issue 4.
+ * `npm run bench`: uploads the same generated file to the built example app and, in the
+ * same row, to its comparators (the baseline server, @tus/server), rotating runs, and
+ * prints each figure with its ratio and the issues' target. See `--help` and bench/README.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -10,10 +10,10 @@ import { parseArgs, USAGE } from './args';
 import type { BenchOptions, DbKind } from './args';
 import { installExitHandlers, onExitSync } from './children';
 import { unreachableReason } from './databases';
-import { jsonReport, renderMarkdown, renderText, tableRows } from './report';
+import { jsonReport, renderMarkdown, renderText, tableRows, targetSummary } from './report';
 import { rowLabel } from './results';
 import type { ScenarioResult } from './results';
-import { runRow } from './run-scenario';
+import { rowSkipReason, runRow } from './run-scenario';
 import type { RowContext } from './run-scenario';
 import { formatBytes } from 'nestjs-frago-client';
 import { selectScenarios } from './scenarios';
@@ -37,12 +37,12 @@ function machineLine(): string {
   return `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`;
 }
 
-/** The rows to measure: every scenario on --db, and (d) on PostgreSQL too when --db is the default SQLite. */
+/** The rows to measure: every scenario on --db; with the default SQLite, a scenario naming its databases (d) runs on each. */
 function plannedRows(scenarios: Scenario[], db: DbKind): Array<{ scenario: Scenario; db: DbKind }> {
   const rows: Array<{ scenario: Scenario; db: DbKind }> = [];
   for (const scenario of scenarios) {
-    rows.push({ scenario, db });
-    if (scenario.id === 'd' && db === 'sqlite') rows.push({ scenario, db: 'postgres' });
+    const dbs = scenario.dbs !== null && db === 'sqlite' ? scenario.dbs : [db];
+    for (const each of dbs) rows.push({ scenario, db: each });
   }
   return rows;
 }
@@ -79,14 +79,23 @@ async function run(options: BenchOptions): Promise<void> {
   const results: ScenarioResult[] = [];
   // BENCH_S3_ONLY=1 measures only the S3 rows.
   const planned = process.env.BENCH_S3_ONLY === '1' ? [] : plannedRows(scenarios, options.db);
+  const skip = (scenario: Scenario, db: DbKind, why: string): void => {
+    results.push({ scenario, db, label: rowLabel(scenario, db), contestants: [], loadAverage: null, skipped: why, dbActivity: null });
+  };
   for (const { scenario, db } of planned) {
+    const reason = rowSkipReason(scenario, ctx);
+    if (reason !== null) {
+      log(`${rowLabel(scenario, db)}: skipped (${reason})`);
+      skip(scenario, db, reason);
+      continue;
+    }
     if (db !== 'sqlite' && !options.onlyBaseline) {
       if (!unreachable.has(db)) unreachable.set(db, await unreachableReason(db));
       const reason = unreachable.get(db) ?? null;
       if (reason !== null) {
         if (db === options.db) throw new Error(`--db ${db}: the database server is unreachable: ${reason}`);
         log(`${rowLabel(scenario, db)}: skipped, ${db} unreachable (${reason})`);
-        results.push({ scenario, db, label: rowLabel(scenario, db), app: null, baseline: null, skipped: `${db} unreachable`, dbActivity: null });
+        skip(scenario, db, `${db} unreachable`);
         continue;
       }
     }
@@ -94,14 +103,17 @@ async function run(options: BenchOptions): Promise<void> {
   }
 
   const rows = tableRows(results);
-  const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per server; MB = 10^6 bytes; ratio = app / baseline`;
+  const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per contestant; MB = 10^6 bytes; ratio = app / against; load = 1-min load average at the row's end`;
   console.log('');
   console.log(`Machine: ${machine}; load average ${loadBefore} at the start, ${loadLine()} at the end (1/5/15 min)`);
-  console.log(`Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}${options.baselineFsync ? '; the baseline fdatasyncs each chunk (--baseline-fsync)' : ''}`);
+  console.log(
+    `Benchmark: ${options.quick ? 'quick sizes, ' : ''}${runsNote}${options.onlyBaseline ? '; app = a second baseline process (--only-baseline)' : ''}${options.baselineFsync ? '; the baseline fdatasyncs each chunk (--baseline-fsync)' : ''}`,
+  );
   console.log('');
   console.log(options.markdown ? renderMarkdown(rows) : renderText(rows));
+  console.log(targetSummary(results));
   for (const r of results) {
-    const leftover = r.app?.leftoverChunkBytes ?? 0;
+    const leftover = r.contestants.reduce((sum, c) => sum + (c.contestant.server === 'app' ? c.figures.leftoverChunkBytes : 0), 0);
     if (leftover > 0) console.log(`note: ${r.label}: the app left ${leftover} bytes in its chunk folder after completed uploads`);
     if (r.skipped !== null) console.log(`note: ${r.label}: skipped (${r.skipped})`);
     const a = r.dbActivity;
@@ -115,7 +127,7 @@ async function run(options: BenchOptions): Promise<void> {
   }
   const s3 = s3BenchConfig();
   if (s3 === null) {
-    log('S3 rows skipped: set BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY and BENCH_S3_SECRET_KEY; scripts/ceph.sh start prints a Ceph RGW\'s');
+    log("S3 rows skipped: set BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY and BENCH_S3_SECRET_KEY; scripts/ceph.sh start prints a Ceph RGW's");
   } else {
     console.log('');
     console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, testFile: ctx.testFile, log }));

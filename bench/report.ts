@@ -1,107 +1,129 @@
-/** The results table (plain text or Markdown), the issue's targets, and the JSON output. */
+/** The results table (plain text or Markdown): every comparison of every row, its ratio and the issues' target; and the JSON output. */
 import { MB } from './results';
-import type { RunFigures, ScenarioResult, ServerFigures } from './results';
+import type { ContestantResult, ScenarioResult } from './results';
+import type { Comparison, MetricKey, TargetSpec } from './scenarios';
 
-interface MetricRow {
+interface TableRow {
   scenario: string;
   metric: string;
   app: string;
-  baseline: string;
+  appValue: string;
+  vs: string;
+  vsValue: string;
   ratio: string;
   target: string;
+  load: string;
 }
 
-interface Target {
-  text: string;
-  met: (ratio: number, app: number) => boolean;
-}
-
-const COLUMNS: Array<[keyof MetricRow, string]> = [
-  ['scenario', 'scenario'],
-  ['metric', 'metric'],
-  ['app', 'app'],
-  ['baseline', 'baseline'],
-  ['ratio', 'ratio'],
-  ['target', 'target (issue 4)'],
+const COLUMNS: Array<[keyof TableRow, string, 'left' | 'right']> = [
+  ['scenario', 'scenario', 'left'],
+  ['metric', 'metric', 'left'],
+  ['app', 'app', 'left'],
+  ['appValue', 'value', 'right'],
+  ['vs', 'against', 'left'],
+  ['vsValue', 'value', 'right'],
+  ['ratio', 'ratio', 'right'],
+  ['target', 'target', 'left'],
+  ['load', 'load', 'right'],
 ];
+
+const METRICS: Record<MetricKey, { name: string; digits: number }> = {
+  transferMBps: { name: 'transfer MB/s', digits: 1 },
+  endToEndMBps: { name: 'end-to-end MB/s', digits: 1 },
+  finalizeSeconds: { name: 'finalize s', digits: 3 },
+  chunksPerSecond: { name: 'chunks/s', digits: 0 },
+  peakRssMB: { name: 'peak RSS MB', digits: 0 },
+};
 
 function fmt(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : '—';
 }
 
-function ratioText(app: number, baseline: number): string {
-  return Number.isFinite(app) && Number.isFinite(baseline) && baseline > 0 ? `${(app / baseline).toFixed(2)}×` : '—';
+function valueOf(result: ContestantResult | undefined, metric: MetricKey): number {
+  if (result === undefined) return Number.NaN;
+  if (metric === 'peakRssMB') return result.figures.peakRssBytes === null ? Number.NaN : result.figures.peakRssBytes / MB;
+  return result.figures.median[metric];
 }
 
-/** The issue's target for one figure of one scenario, if it sets one. */
-function targetFor(scenarioId: string, metric: keyof RunFigures | 'peakRss'): Target | null {
-  if ((scenarioId === 'a' || scenarioId === 'b') && metric === 'endToEndMBps') {
-    return { text: '≥ 0.90×', met: (r) => r >= 0.9 };
-  }
-  if ((scenarioId === 'a' || scenarioId === 'b' || scenarioId === 'c') && metric === 'finalizeSeconds') {
-    return { text: '≤ 1.10×', met: (r) => r <= 1.1 };
-  }
-  if (scenarioId === 'c' && metric === 'peakRss') return { text: '≤ 150 MB', met: (_r, app) => app <= 150 };
-  if (scenarioId === 'd' && metric === 'chunksPerSecond') return { text: '≥ 0.50×', met: (r) => r >= 0.5 };
-  return null;
-}
-
-function targetText(target: Target | null, app: number, baseline: number): string {
+function targetText(target: TargetSpec | null, app: number, vs: number): string {
   if (target === null) return '';
-  if (!Number.isFinite(app) || !Number.isFinite(baseline) || baseline <= 0) return target.text;
-  return `${target.text} ${target.met(app / baseline, app) ? 'met' : 'MISSED'}`;
+  const text = target.kind === 'min' ? `≥ ${target.value.toFixed(2)}×` : target.kind === 'max' ? `≤ ${target.value.toFixed(2)}×` : `≤ ${target.value} MB`;
+  const measured = target.kind === 'absMax' ? app : app / vs;
+  if (!Number.isFinite(measured) || (target.kind !== 'absMax' && !(vs > 0))) return `${text} (${target.source})`;
+  const met = target.kind === 'min' ? measured >= target.value : measured <= target.value;
+  return `${text} ${met ? 'met' : 'MISSED'} (${target.source})`;
 }
 
-const METRICS: Array<{ key: keyof RunFigures; name: string; digits: number; onlyChunkRate?: boolean }> = [
-  { key: 'transferMBps', name: 'transfer MB/s', digits: 1 },
-  { key: 'endToEndMBps', name: 'end-to-end MB/s', digits: 1 },
-  { key: 'finalizeSeconds', name: 'finalize s', digits: 3 },
-  { key: 'chunksPerSecond', name: 'chunks/s', digits: 0, onlyChunkRate: true },
-];
-
-function valueOf(figures: ServerFigures | null, key: keyof RunFigures): number {
-  return figures === null ? Number.NaN : figures.median[key];
+/** Whether a comparison's target is set and missed (for the summary line). */
+function missed(comparison: Comparison, results: ContestantResult[]): boolean {
+  const target = comparison.target;
+  if (target === null) return false;
+  const app = valueOf(
+    results.find((r) => r.contestant.key === comparison.of),
+    comparison.metric,
+  );
+  const vs = valueOf(
+    results.find((r) => r.contestant.key === comparison.vs),
+    comparison.metric,
+  );
+  const measured = target.kind === 'absMax' ? app : app / vs;
+  if (!Number.isFinite(measured)) return false;
+  return target.kind === 'min' ? measured < target.value : measured > target.value;
 }
 
-function rssOf(figures: ServerFigures | null): number {
-  return figures === null || figures.peakRssBytes === null ? Number.NaN : figures.peakRssBytes / MB;
-}
-
-export function tableRows(results: ScenarioResult[]): MetricRow[] {
-  const rows: MetricRow[] = [];
+export function tableRows(results: ScenarioResult[]): TableRow[] {
+  const rows: TableRow[] = [];
+  const empty = { app: '', appValue: '', vs: '', vsValue: '', ratio: '', target: '', load: '' };
   for (const result of results) {
-    const id = result.scenario.id;
     if (result.skipped !== null) {
-      rows.push({ scenario: result.label, metric: `skipped: ${result.skipped}`, app: '', baseline: '', ratio: '', target: '' });
+      rows.push({ ...empty, scenario: result.label, metric: `skipped: ${result.skipped}` });
       continue;
     }
     let first = true;
-    const push = (metric: string, app: number, baseline: number, digits: number, target: Target | null): void => {
+    for (const comparison of result.scenario.comparisons) {
+      const of = result.contestants.find((r) => r.contestant.key === comparison.of);
+      const vs = result.contestants.find((r) => r.contestant.key === comparison.vs);
+      const metric = METRICS[comparison.metric];
+      const app = valueOf(of, comparison.metric);
+      const other = valueOf(vs, comparison.metric);
       rows.push({
         scenario: first ? result.label : '',
-        metric,
-        app: fmt(app, digits),
-        baseline: fmt(baseline, digits),
-        ratio: ratioText(app, baseline),
-        target: targetText(target, app, baseline),
+        metric: metric.name,
+        app: of?.contestant.label ?? comparison.of,
+        appValue: fmt(app, metric.digits),
+        vs: vs?.contestant.label ?? comparison.vs,
+        vsValue: fmt(other, metric.digits),
+        ratio: Number.isFinite(app) && Number.isFinite(other) && other > 0 ? `${(app / other).toFixed(2)}×` : '—',
+        target: targetText(comparison.target, app, other),
+        load: first && result.loadAverage !== null ? result.loadAverage.toFixed(1) : '',
       });
       first = false;
-    };
-    for (const metric of METRICS) {
-      if (metric.onlyChunkRate === true && !result.scenario.reportChunkRate) continue;
-      if (metric.key === 'finalizeSeconds' && result.scenario.reportChunkRate) continue;
-      push(metric.name, valueOf(result.app, metric.key), valueOf(result.baseline, metric.key), metric.digits, targetFor(id, metric.key));
     }
-    push('peak RSS MB', rssOf(result.app), rssOf(result.baseline), 0, targetFor(id, 'peakRss'));
   }
   return rows;
 }
 
-export function renderText(rows: MetricRow[]): string {
+/** "all targets met", or the count and list of the missed ones. */
+export function targetSummary(results: ScenarioResult[]): string {
+  const misses: string[] = [];
+  let total = 0;
+  for (const result of results) {
+    if (result.skipped !== null) continue;
+    for (const comparison of result.scenario.comparisons) {
+      if (comparison.target === null) continue;
+      total++;
+      if (missed(comparison, result.contestants)) misses.push(`${result.label}: ${METRICS[comparison.metric].name} ${comparison.of} vs ${comparison.vs}`);
+    }
+  }
+  if (misses.length === 0) return `targets: all ${total} met`;
+  return `targets: ${total - misses.length} of ${total} met; missed:\n${misses.map((m) => `  - ${m}`).join('\n')}`;
+}
+
+export function renderText(rows: TableRow[]): string {
   const widths = COLUMNS.map(([key, title]) => Math.max(title.length, ...rows.map((r) => r[key].length)));
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .map((c, i) => (COLUMNS[i][2] === 'right' ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const out = [line(COLUMNS.map(([, title]) => title)), line(widths.map((w) => '-'.repeat(w)))];
@@ -109,12 +131,9 @@ export function renderText(rows: MetricRow[]): string {
   return out.join('\n');
 }
 
-export function renderMarkdown(rows: MetricRow[]): string {
+export function renderMarkdown(rows: TableRow[]): string {
   const escape = (s: string): string => s.replace(/\|/g, '\\|');
-  const out = [
-    `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
-    `| ${COLUMNS.map(([key]) => (key === 'app' || key === 'baseline' || key === 'ratio' ? '---:' : '---')).join(' | ')} |`,
-  ];
+  const out = [`| ${COLUMNS.map(([, title]) => title).join(' | ')} |`, `| ${COLUMNS.map(([, , align]) => (align === 'right' ? '---:' : '---')).join(' | ')} |`];
   for (const row of rows) out.push(`| ${COLUMNS.map(([key]) => escape(row[key])).join(' | ')} |`);
   return out.join('\n');
 }
@@ -130,11 +149,10 @@ export function jsonReport(results: ScenarioResult[], meta: Record<string, unkno
       label: r.label,
       fileSize: r.scenario.fileSize,
       chunkSize: r.scenario.chunkSize,
-      parallel: r.scenario.parallel,
-      body: r.scenario.body,
       skipped: r.skipped,
-      app: r.app,
-      baseline: r.baseline,
+      loadAverage: r.loadAverage,
+      contestants: r.contestants,
+      comparisons: r.scenario.comparisons,
       dbActivity: r.dbActivity,
     })),
   };

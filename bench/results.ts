@@ -1,7 +1,7 @@
 /** Measured figures of one upload, and the medians over runs. */
 import type { DbKind } from './args';
 import type { DbActivity } from './databases';
-import type { Scenario } from './scenarios';
+import type { Contestant, Scenario } from './scenarios';
 import type { UploadTimings } from './uploader';
 
 export const MB = 1_000_000;
@@ -23,12 +23,20 @@ export interface ServerFigures {
   leftoverChunkBytes: number;
 }
 
+/** One contestant's figures in a row. */
+export interface ContestantResult {
+  contestant: Contestant;
+  figures: ServerFigures;
+}
+
 export interface ScenarioResult {
   scenario: Scenario;
   db: DbKind;
   label: string;
-  app: ServerFigures | null;
-  baseline: ServerFigures | null;
+  /** Every contestant measured (empty when skipped). */
+  contestants: ContestantResult[];
+  /** 1-minute load average when the row ended. */
+  loadAverage: number | null;
   /** Why this row was not measured, when it was not. */
   skipped: string | null;
   /** The app's database work over the whole row (warm-up included), when the database reports it. */

@@ -1,7 +1,7 @@
 /**
- * One table row: a fresh app process and a fresh baseline process, a warm-up upload to
- * each, then alternating measured runs, every assembled file checked, then both peaks
- * read and both processes stopped.
+ * One table row: a fresh process of every server the scenario's contestants need (the
+ * app, the baseline, @tus/server), a warm-up upload per contestant, then measured runs in
+ * rotating order, every assembled file checked, then the peaks read and the processes stopped.
  */
 import { spawnSync } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
@@ -9,17 +9,19 @@ import { join } from 'node:path';
 import type { BenchOptions, DbKind } from './args';
 import { createDatabase } from './databases';
 import { findProfile, renderProfile, summarizeProfile } from './profile';
+import { loadavg } from 'node:os';
 import { figuresOf, medianFigures, rowLabel } from './results';
-import type { RunFigures, ScenarioResult, ServerFigures } from './results';
+import type { ContestantResult, RunFigures, ScenarioResult, ServerFigures } from './results';
 import { formatBytes } from 'nestjs-frago-client';
-import { warmupOf } from './scenarios';
-import type { Scenario } from './scenarios';
-import { REPO_ROOT, startApp, startBaseline } from './servers';
+import { isChunkRateScenario, warmupOf } from './scenarios';
+import type { Contestant, Scenario, ServerKind } from './scenarios';
+import { REPO_ROOT, startApp, startBaseline, startTusServer } from './servers';
 import type { Target } from './servers';
 import { hashFile } from './test-file';
 import type { TestFile } from './test-file';
 import { upload } from './uploader';
 import type { UploadTimings } from './uploader';
+import { tusUpload } from './tus-uploader';
 
 export interface RowContext {
   options: BenchOptions;
@@ -46,32 +48,48 @@ function describeFailure(target: Target, err: unknown): Error {
   return new Error(`${target.name} (${state}): ${message}\n  last server output:\n${target.process.outputTail()}`);
 }
 
-async function uploadOnce(target: Target, scenario: Scenario, file: TestFile, filename: string, ctx: RowContext): Promise<Measured> {
+interface Geometry {
+  chunkSize: number;
+  contestant: Contestant;
+}
+
+function sendFile(target: Target, geometry: Geometry, file: TestFile, filename: string, signal: AbortSignal): Promise<UploadTimings> {
+  const { contestant, chunkSize } = geometry;
+  if (contestant.body === 'tus') {
+    if (target.tusEndpoint === null) throw new Error(`${target.name} does not speak tus`);
+    return tusUpload({ endpoint: target.tusEndpoint, filePath: file.path, fileSize: file.size, filename, chunkSize, parallel: contestant.parallel }, signal);
+  }
+  return upload(
+    {
+      apiBase: target.apiBase,
+      filePath: file.path,
+      fileSize: file.size,
+      md5: file.md5,
+      filename,
+      chunkSize,
+      parallel: contestant.parallel,
+      body: contestant.body,
+    },
+    signal,
+  );
+}
+
+async function uploadOnce(target: Target, geometry: Geometry, file: TestFile, filename: string, ctx: RowContext): Promise<Measured> {
   let timings: UploadTimings;
   const limitMs = uploadTimeoutMs(file.size);
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), limitMs);
+  const timer = setTimeout(() => {
+    deadline.abort();
+  }, limitMs);
   try {
-    timings = await upload(
-      {
-        apiBase: target.apiBase,
-        filePath: file.path,
-        fileSize: file.size,
-        md5: file.md5,
-        filename,
-        chunkSize: scenario.chunkSize,
-        parallel: scenario.parallel,
-        body: scenario.body,
-      },
-      deadline.signal,
-    );
+    timings = await sendFile(target, geometry, file, filename, deadline.signal);
   } catch (err) {
     const cause = deadline.signal.aborted ? new Error(`upload of ${formatBytes(file.size)} took longer than ${Math.round(limitMs / 1000)} s`) : err;
     throw describeFailure(target, cause);
   } finally {
     clearTimeout(timer);
   }
-  // The 201 after the checksum is the server's own check; confirm the published file too.
+  // The 201 after the checksum is the server's own check (frago); confirm the published file too.
   const assembled = await target.assembledFile(filename, timings.uploadId);
   const size = (await stat(assembled)).size;
   if (size !== file.size) throw new Error(`${target.name}: assembled file ${assembled} has ${size} bytes, expected ${file.size}`);
@@ -85,18 +103,19 @@ async function uploadOnce(target: Target, scenario: Scenario, file: TestFile, fi
   return { figures: figuresOf(file.size, timings), leftoverChunkBytes, chunks: timings.chunks };
 }
 
-function runLine(target: Target, run: number, runs: number, scenario: Scenario, f: RunFigures): string {
-  const rate = scenario.reportChunkRate ? `, ${f.chunksPerSecond.toFixed(0)} chunks/s` : '';
+function runLine(contestant: Contestant, run: number, runs: number, scenario: Scenario, f: RunFigures): string {
+  const rate = isChunkRateScenario(scenario) ? `, ${f.chunksPerSecond.toFixed(0)} chunks/s` : '';
+  const finalize = contestant.body === 'tus' ? '' : `, finalize ${f.finalizeSeconds.toFixed(3)} s`;
   return (
-    `  run ${run}/${runs} ${target.name.padEnd(20)} transfer ${f.transferMBps.toFixed(1)} MB/s, ` +
-    `end-to-end ${f.endToEndMBps.toFixed(1)} MB/s, finalize ${f.finalizeSeconds.toFixed(3)} s${rate}`
+    `  run ${run}/${runs} ${contestant.label.padEnd(22)} transfer ${f.transferMBps.toFixed(1)} MB/s, ` +
+    `end-to-end ${f.endToEndMBps.toFixed(1)} MB/s${finalize}${rate}`
   );
 }
 
-function serverFigures(target: Target, measured: Measured[]): ServerFigures {
+function serverFigures(target: Target, contestant: Contestant, measured: Measured[]): ServerFigures {
   const runs = measured.map((m) => m.figures);
   return {
-    name: target.name,
+    name: `${contestant.label} (${target.name})`,
     runs,
     median: medianFigures(runs),
     peakRssBytes: target.process.peakRssBytes(),
@@ -104,16 +123,25 @@ function serverFigures(target: Target, measured: Measured[]): ServerFigures {
   };
 }
 
+/** Why a row cannot run with these options, or null. */
+export function rowSkipReason(scenario: Scenario, ctx: RowContext): string | null {
+  if (ctx.options.onlyBaseline && scenario.contestants.some((c) => c.server === 'app' && c.body === 'tus')) {
+    return '--only-baseline: the baseline does not speak tus';
+  }
+  return null;
+}
+
 export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): Promise<ScenarioResult> {
   const { options } = ctx;
   const label = rowLabel(scenario, db);
   ctx.log(`${label}: starting servers`);
   const file = ctx.testFile(scenario.fileSize);
-  const warmup = warmupOf(scenario);
-  const warmFile = options.warmup ? ctx.testFile(warmup.scenario.fileSize) : null;
+  const warmup = warmupOf(scenario, options.quick);
+  const warmFile = options.warmup ? ctx.testFile(warmup.fileSize) : null;
   const rowDir = join(ctx.tmpDir, `row-${scenario.id}-${db}`);
+  const needs = new Set<ServerKind>(scenario.contestants.map((c) => c.server));
   // With --only-baseline no app runs, so no database is needed.
-  const database = options.onlyBaseline ? null : await createDatabase(db, ctx.tmpDir);
+  const database = options.onlyBaseline || !needs.has('app') ? null : await createDatabase(db, ctx.tmpDir);
   const started: Target[] = [];
   let appPid: number | null = null;
   let appUploads = 0;
@@ -124,53 +152,66 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
     appChunks += m.chunks;
   };
   try {
-    const baseline = await startBaseline('baseline', join(rowDir, 'baseline'), options.baselineFsync);
-    started.push(baseline);
-    const app = options.onlyBaseline
-      ? await startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'), options.baselineFsync)
-      : await startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database?.url ?? '', cpuProfDir: options.cpuProfDir });
-    started.push(app);
-    if (app.role === 'app') appPid = app.process.pid;
+    const servers = new Map<ServerKind, Target>();
+    const start = async (kind: ServerKind, make: () => Promise<Target>): Promise<void> => {
+      if (!needs.has(kind)) return;
+      const target = await make();
+      started.push(target);
+      servers.set(kind, target);
+    };
+    await start('baseline', () => startBaseline('baseline', join(rowDir, 'baseline'), options.baselineFsync));
+    await start('tus-server', () => startTusServer('@tus/server', join(rowDir, 'tus-server')));
+    await start('app', () =>
+      options.onlyBaseline
+        ? startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'), options.baselineFsync)
+        : startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database?.url ?? '', cpuProfDir: options.cpuProfDir }),
+    );
+    const app = servers.get('app');
+    if (app?.role === 'app') appPid = app.process.pid;
+    const targetOf = (c: Contestant): Target => {
+      const target = servers.get(c.server);
+      if (target === undefined) throw new Error(`${label}: no ${c.server} server started`);
+      return target;
+    };
 
     if (warmFile !== null) {
-      for (const target of [baseline, app]) {
+      for (const contestant of scenario.contestants) {
+        const target = targetOf(contestant);
         for (let i = 1; i <= warmup.uploads; i++) {
-          count(target, await uploadOnce(target, warmup.scenario, warmFile, `bench-warmup-${scenario.id}-${i}-${target.role}.bin`, ctx));
+          const name = `bench-warmup-${scenario.id}-${i}-${contestant.key}.bin`;
+          count(target, await uploadOnce(target, { contestant, chunkSize: warmup.chunkSize }, warmFile, name, ctx));
         }
       }
-      ctx.log(`  warmed up both servers (${warmup.uploads} × ${formatBytes(warmFile.size)})`);
+      ctx.log(`  warmed up every contestant (${warmup.uploads} × ${formatBytes(warmFile.size)})`);
     }
-    const measured = new Map<Target, Measured[]>([
-      [baseline, []],
-      [app, []],
-    ]);
+    const measured = new Map<string, Measured[]>(scenario.contestants.map((c) => [c.key, []]));
     for (let run = 1; run <= options.runs; run++) {
-      // Alternate which server goes first, so slow drift (page cache, writeback) hits both alike.
-      const order = run % 2 === 1 ? [baseline, app] : [app, baseline];
-      for (const target of order) {
-        const filename = `bench-${scenario.id}-${db}-run${run}-${target.role}.bin`;
-        const m = await uploadOnce(target, scenario, file, filename, ctx);
+      // Rotate which contestant goes first, so slow drift (page cache, writeback) hits all alike.
+      const n = scenario.contestants.length;
+      const order = scenario.contestants.map((_c, i) => scenario.contestants[(i + run - 1) % n]);
+      for (const contestant of order) {
+        const target = targetOf(contestant);
+        const filename = `bench-${scenario.id}-${db}-run${run}-${contestant.key}.bin`;
+        const m = await uploadOnce(target, { contestant, chunkSize: scenario.chunkSize }, file, filename, ctx);
         count(target, m);
-        measured.get(target)?.push(m);
-        ctx.log(runLine(target, run, options.runs, scenario, m.figures));
+        measured.get(contestant.key)?.push(m);
+        ctx.log(runLine(contestant, run, options.runs, scenario, m.figures));
       }
     }
-    const result: ScenarioResult = {
-      scenario,
-      db,
-      label,
-      baseline: serverFigures(baseline, measured.get(baseline) ?? []),
-      app: serverFigures(app, measured.get(app) ?? []),
-      skipped: null,
-      dbActivity: null,
-    };
+    const contestants: ContestantResult[] = scenario.contestants.map((contestant) => ({
+      contestant,
+      figures: serverFigures(targetOf(contestant), contestant, measured.get(contestant.key) ?? []),
+    }));
+    const result: ScenarioResult = { scenario, db, label, contestants, loadAverage: loadavg()[0], skipped: null, dbActivity: null };
     for (const target of [...started].reverse()) await target.process.stop();
     const activity = await database?.activity().catch(() => null);
     if (activity) result.dbActivity = { ...activity, chunkRequests: appChunks, uploads: appUploads };
     return result;
   } finally {
     for (const target of started.reverse()) await target.process.stop();
-    await database?.drop().catch((err: unknown) => ctx.log(`warning: could not drop the ${db} database: ${String(err)}`));
+    await database?.drop().catch((err: unknown) => {
+      ctx.log(`warning: could not drop the ${db} database: ${String(err)}`);
+    });
     await rm(rowDir, { recursive: true, force: true });
     if (options.cpuProfDir !== null && appPid !== null) printProfile(options.cpuProfDir, appPid, label, ctx);
   }

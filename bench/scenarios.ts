@@ -1,7 +1,46 @@
-/** The benchmark scenarios (full size and `--quick`), as the README's Performance section reports them. */
+/**
+ * The benchmark scenarios (full size and `--quick`), as the README's Performance section
+ * reports them. A scenario is one file geometry with its contestants — the example app and
+ * its comparators, measured in the same row of the same run — and the comparisons (with the
+ * issues' targets) the table prints.
+ */
 import { formatBytes } from 'nestjs-frago-client';
+import type { DbKind } from './args';
 
-export type BodyMode = 'multipart' | 'raw';
+/** How a contestant's chunks travel: frago PUTs (multipart or raw body) or tus PATCHes (tus-js-client). */
+export type BodyMode = 'multipart' | 'raw' | 'tus';
+
+/** The server behind a contestant: the example app, the bare baseline, or @tus/server with @tus/file-store. */
+export type ServerKind = 'app' | 'baseline' | 'tus-server';
+
+export interface Contestant {
+  /** Unique within its scenario; comparisons name contestants by key. */
+  key: string;
+  server: ServerKind;
+  body: BodyMode;
+  /** Chunks in flight (tus: tus-js-client's `parallelUploads`). */
+  parallel: number;
+  /** Column text, e.g. "app tus ×4". */
+  label: string;
+}
+
+export type MetricKey = 'transferMBps' | 'endToEndMBps' | 'finalizeSeconds' | 'chunksPerSecond' | 'peakRssMB';
+
+export interface TargetSpec {
+  /** `min`: ratio ≥ value; `max`: ratio ≤ value; `absMax`: the app's own figure ≤ value. */
+  kind: 'min' | 'max' | 'absMax';
+  value: number;
+  /** Where the target comes from, e.g. "issue 12". */
+  source: string;
+}
+
+export interface Comparison {
+  metric: MetricKey;
+  /** Contestant keys: the figure of `of` divided by the figure of `vs`. */
+  of: string;
+  vs: string;
+  target: TargetSpec | null;
+}
 
 export interface Scenario {
   /** Letter as given to `--scenario`. */
@@ -10,57 +49,167 @@ export interface Scenario {
   label: string;
   fileSize: number;
   chunkSize: number;
-  parallel: number;
-  body: BodyMode;
-  /** Report chunks per second for this scenario (the per-chunk overhead one). */
-  reportChunkRate: boolean;
+  contestants: Contestant[];
+  comparisons: Comparison[];
+  /** Databases the app runs on, one row each; null: the `--db` option's. */
+  dbs: DbKind[] | null;
 }
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
 
-function make(id: string, fileSize: number, chunkSize: number, parallel: number, body: BodyMode, reportChunkRate: boolean): Scenario {
-  const label = `(${id}) ${formatBytes(fileSize)} / ${formatBytes(chunkSize)} ${body} ×${parallel}`;
-  return { id, label, fileSize, chunkSize, parallel, body, reportChunkRate };
+/** The issues' memory target, for every app in every scenario (issue 12). */
+export const RSS_LIMIT_MB = 150;
+
+const at = (kind: TargetSpec['kind'], value: number, source = 'issue 12'): TargetSpec => ({ kind, value, source });
+
+function frago(key: string, server: ServerKind, body: BodyMode, parallel: number): Contestant {
+  const who = server === 'app' ? 'app' : server === 'baseline' ? 'baseline' : '@tus/server';
+  return { key, server, body, parallel, label: `${who} ${body} ×${parallel}` };
 }
 
-const FULL: Scenario[] = [
-  make('a', 1 * GiB, 8 * MiB, 4, 'multipart', false),
-  make('b', 1 * GiB, 8 * MiB, 4, 'raw', false),
-  make('c', 1 * GiB, 64 * MiB, 8, 'multipart', false),
-  make('d', 32 * MiB, 64 * KiB, 8, 'multipart', true),
-];
+interface Sizes {
+  big: number;
+  small: number;
+}
 
-const QUICK: Scenario[] = [
-  make('a', 64 * MiB, 8 * MiB, 4, 'multipart', false),
-  make('b', 64 * MiB, 8 * MiB, 4, 'raw', false),
-  make('c', 128 * MiB, 32 * MiB, 8, 'multipart', false),
-  make('d', 4 * MiB, 64 * KiB, 8, 'multipart', true),
-];
+/** Every scenario at the given sizes (`big`: the 8/64 MiB-chunk files, `small`: the 64 KiB-chunk ones). */
+function scenarios({ big, small }: Sizes, bigChunk64: number): Scenario[] {
+  const label = (id: string, fileSize: number, chunkSize: number, what: string): string =>
+    `(${id}) ${formatBytes(fileSize)} / ${formatBytes(chunkSize)} ${what}`;
+  const vsBaseline = (metrics: Array<[MetricKey, TargetSpec | null]>): Comparison[] =>
+    metrics.map(([metric, target]) => ({ metric, of: 'app', vs: 'baseline', target }));
+  const rss: [MetricKey, TargetSpec | null] = ['peakRssMB', at('absMax', RSS_LIMIT_MB)];
+  return [
+    {
+      id: 'a',
+      label: label('a', big, 8 * MiB, 'multipart ×4'),
+      fileSize: big,
+      chunkSize: 8 * MiB,
+      contestants: [frago('app', 'app', 'multipart', 4), frago('baseline', 'baseline', 'multipart', 4)],
+      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', at('max', 0.1)], rss]),
+      dbs: null,
+    },
+    {
+      id: 'b',
+      label: label('b', big, 8 * MiB, 'raw ×4'),
+      fileSize: big,
+      chunkSize: 8 * MiB,
+      contestants: [frago('app', 'app', 'raw', 4), frago('baseline', 'baseline', 'raw', 4)],
+      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', at('max', 0.1)], rss]),
+      dbs: null,
+    },
+    {
+      id: 'c',
+      label: label('c', big, bigChunk64, 'multipart ×8'),
+      fileSize: big,
+      chunkSize: bigChunk64,
+      contestants: [frago('app', 'app', 'multipart', 8), frago('baseline', 'baseline', 'multipart', 8)],
+      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', null], ['finalizeSeconds', null], rss]),
+      dbs: null,
+    },
+    {
+      id: 'd',
+      label: label('d', small, 64 * KiB, 'multipart ×8'),
+      fileSize: small,
+      chunkSize: 64 * KiB,
+      contestants: [frago('app', 'app', 'multipart', 8), frago('baseline', 'baseline', 'multipart', 8)],
+      comparisons: vsBaseline([['chunksPerSecond', at('min', 0.5)], rss]),
+      dbs: ['sqlite', 'postgres', 'mysql'],
+    },
+    {
+      // What tus-js-client and most mobile clients do: one chunk at a time, so nothing hides a flush.
+      id: 'e',
+      label: label('e', big, 8 * MiB, 'raw ×1 (sequential)'),
+      fileSize: big,
+      chunkSize: 8 * MiB,
+      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1)],
+      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', null], rss]),
+      dbs: null,
+    },
+    {
+      id: 'f',
+      label: label('f', small, 64 * KiB, 'raw ×1'),
+      fileSize: small,
+      chunkSize: 64 * KiB,
+      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1), frago('tusd', 'tus-server', 'tus', 1)],
+      comparisons: [
+        { metric: 'chunksPerSecond', of: 'app', vs: 'tusd', target: at('min', 1.0) },
+        { metric: 'chunksPerSecond', of: 'app', vs: 'baseline', target: null },
+        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
+      ],
+      dbs: null,
+    },
+    {
+      // The app's tus endpoint, sequential and parallel (concatenation), beside @tus/server (which cannot do parallel).
+      id: 'g',
+      label: label('g', big, 8 * MiB, 'tus'),
+      fileSize: big,
+      chunkSize: 8 * MiB,
+      contestants: [frago('app', 'app', 'tus', 1), frago('app4', 'app', 'tus', 4), frago('tusd', 'tus-server', 'tus', 1)],
+      comparisons: [
+        { metric: 'endToEndMBps', of: 'app', vs: 'tusd', target: at('min', 1.0, 'issue 11') },
+        { metric: 'endToEndMBps', of: 'app4', vs: 'app', target: at('min', 1.5, 'issue 11') },
+        { metric: 'endToEndMBps', of: 'app4', vs: 'tusd', target: null },
+        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
+      ],
+      dbs: null,
+    },
+    {
+      id: 'h',
+      label: label('h', small, 64 * KiB, 'tus ×1'),
+      fileSize: small,
+      chunkSize: 64 * KiB,
+      contestants: [frago('app', 'app', 'tus', 1), frago('tusd', 'tus-server', 'tus', 1)],
+      comparisons: [
+        { metric: 'chunksPerSecond', of: 'app', vs: 'tusd', target: null },
+        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
+      ],
+      dbs: null,
+    },
+  ];
+}
+
+export const SCENARIO_LETTERS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+const FULL = scenarios({ big: 1 * GiB, small: 32 * MiB }, 64 * MiB);
+const QUICK = scenarios({ big: 32 * MiB, small: 2 * MiB }, 16 * MiB);
 
 export function selectScenarios(letters: string[], quick: boolean): Scenario[] {
   const all = quick ? QUICK : FULL;
   return all.filter((s) => letters.includes(s.id));
 }
 
+/** Chunks the app receives for one upload of the scenario. */
+export function chunkCount(scenario: Scenario): number {
+  return Math.ceil(scenario.fileSize / scenario.chunkSize);
+}
+
+/** Whether a scenario is about the per-chunk cost (small chunks: chunks/s is its figure). */
+export function isChunkRateScenario(scenario: Scenario): boolean {
+  return scenario.chunkSize < MiB;
+}
+
 export interface Warmup {
-  /** The scenario's geometry with the warm-up file's size. */
-  scenario: Scenario;
+  fileSize: number;
+  chunkSize: number;
   uploads: number;
 }
 
 /**
  * Unmeasured uploads that bring a fresh server (and the uploader) to a steady state
  * before the measured runs: JIT tiers, connection pools, page cache. Small chunks
- * need thousands of requests for that; big ones a few hundred MiB.
+ * need thousands of requests for that; big ones a few hundred MiB. `--quick` warms
+ * up with a fraction of that.
  */
-export function warmupOf(scenario: Scenario): Warmup {
-  if (scenario.chunkSize < MiB) {
+export function warmupOf(scenario: Scenario, quick: boolean): Warmup {
+  if (isChunkRateScenario(scenario)) {
     const fileSize = Math.min(scenario.fileSize, 32 * MiB);
-    const uploads = Math.max(1, Math.min(8, Math.ceil((2048 * scenario.chunkSize) / fileSize)));
-    return { scenario: { ...scenario, fileSize, label: 'warm-up' }, uploads };
+    const requests = quick ? 256 : 2048;
+    const uploads = Math.max(1, Math.min(8, Math.ceil((requests * scenario.chunkSize) / fileSize)));
+    return { fileSize, chunkSize: scenario.chunkSize, uploads };
   }
-  const fileSize = Math.min(scenario.fileSize, 256 * MiB);
-  return { scenario: { ...scenario, fileSize, chunkSize: Math.min(scenario.chunkSize, 8 * MiB), label: 'warm-up' }, uploads: 1 };
+  const fileSize = Math.min(scenario.fileSize, quick ? 16 * MiB : 256 * MiB);
+  return { fileSize, chunkSize: Math.min(scenario.chunkSize, 8 * MiB), uploads: 1 };
 }

@@ -1,12 +1,14 @@
-/** The two kinds of server under test: the built example app and the baseline. */
+/** The servers under test: the built example app, the baseline and @tus/server. */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { freePort, ManagedProcess } from './managed-process';
+import type { ServerKind } from './scenarios';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const APP_MAIN = join(REPO_ROOT, 'apps', 'example', 'dist', 'main.js');
 const BASELINE_MAIN = join(__dirname, 'baseline-server.js');
+const TUS_SERVER_MAIN = join(__dirname, 'tus-server.mjs');
 const EXIT_ON_SIGNAL = join(__dirname, 'exit-on-signal.js');
 
 const APP_READY_TIMEOUT_MS = 90_000;
@@ -15,10 +17,13 @@ const BASELINE_READY_TIMEOUT_MS = 15_000;
 const APP_MAX_CHUNK_SIZE = 512 * 1024 * 1024;
 
 export interface Target {
-  role: 'app' | 'baseline';
+  role: ServerKind;
   /** Row label, e.g. "app (sqlite)". */
   name: string;
+  /** frago API root (e.g. http://127.0.0.1:3000/api); empty for @tus/server. */
   apiBase: string;
+  /** tus creation URL (the collection), when the server speaks tus. */
+  tusEndpoint: string | null;
   process: ManagedProcess;
   /** Path of the assembled file of a finished upload. */
   assembledFile(filename: string, uploadId: string): Promise<string>;
@@ -68,6 +73,7 @@ export async function startBaseline(name: string, dir: string, fsync = false): P
     role: 'baseline',
     name,
     apiBase: match[1],
+    tusEndpoint: null,
     process: proc,
     cpuProfileDir: null,
     assembledFile: (_filename, uploadId) => Promise.resolve(join(dir, `${uploadId}.bin`)),
@@ -109,6 +115,7 @@ export async function startApp(options: AppStartOptions): Promise<Target> {
       FRAGO_DATA_DIR: options.dataDir,
       FRAGO_MAX_CHUNK_SIZE: String(APP_MAX_CHUNK_SIZE),
       FRAGO_CLEANUP_INTERVAL_MS: '0',
+      FRAGO_TUS_PATH: 'files',
       ...options.env,
     },
   });
@@ -119,6 +126,8 @@ export async function startApp(options: AppStartOptions): Promise<Target> {
     role: 'app',
     name: options.name,
     apiBase: `http://127.0.0.1:${port}/api`,
+    // The example app's tus endpoint (FRAGO_TUS_PATH, default `files`).
+    tusEndpoint: `http://127.0.0.1:${port}/api/files/`,
     process: proc,
     cpuProfileDir: options.cpuProfDir,
     assembledFile: async (filename, uploadId) => {
@@ -134,6 +143,33 @@ export async function startApp(options: AppStartOptions): Promise<Target> {
       await emptyDir(assembledDir);
       await emptyDir(chunkDir);
       return leftover;
+    },
+  };
+}
+
+/** @tus/server with @tus/file-store in `dir` (tus-server.mts), the tus competitor. */
+export async function startTusServer(name: string, dir: string): Promise<Target> {
+  await mkdir(dir, { recursive: true });
+  const proc = new ManagedProcess(name, process.execPath, [TUS_SERVER_MAIN, '--port', '0', '--dir', dir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const pattern = /listening on (http:\/\/\S+\/files\/)/;
+  const line = await proc.waitForLine(pattern, BASELINE_READY_TIMEOUT_MS);
+  const match = pattern.exec(line);
+  if (match === null) throw new Error(`${name}: unexpected ready line ${line}`);
+  return {
+    role: 'tus-server',
+    name,
+    apiBase: '',
+    tusEndpoint: match[1],
+    process: proc,
+    cpuProfileDir: null,
+    // @tus/file-store keeps an upload's bytes in a file named by its id (beside `<id>.json`).
+    assembledFile: (_filename, uploadId) => Promise.resolve(join(dir, uploadId)),
+    clearFiles: async () => {
+      await emptyDir(dir);
+      return 0;
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Smoke test of `npm run bench`: the quick benchmark of scenarios (b) and (d) runs to
- * completion against the built example app and prints its table with a ratio column.
+ * Smoke test of `npm run bench`: the quick benchmark of scenarios (b), (d) and (f) runs to
+ * completion against the built example app, the baseline and @tus/server, and prints its
+ * table with a ratio column and the targets.
  * No timing assertion: figures on a shared machine are not a test verdict.
  */
 import { spawn } from 'node:child_process';
@@ -31,17 +32,37 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-test('npm run bench -- --quick --scenario b,d prints the table with ratios', { timeout: TIMEOUT_MS + 30_000 }, async () => {
+test('npm run bench -- --quick --scenario b,d,f prints the table with ratios', { timeout: TIMEOUT_MS + 30_000 }, async () => {
   assert.ok(existsSync(BENCH), `${BENCH} is missing: build with npx tsc -b bench`);
-  const { code, stdout, stderr } = await runBench(['--quick', '--scenario', 'b,d']);
+  const { code, stdout, stderr } = await runBench(['--quick', '--scenario', 'b,d,f']);
   assert.equal(code, 0, `bench exited with ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`);
   const lines = stdout.split('\n');
-  const header = lines.find((l) => /\bmetric\b/.test(l) && /\bbaseline\b/.test(l));
+  const header = lines.find((l) => /\bmetric\b/.test(l) && /\bagainst\b/.test(l));
   assert.ok(header !== undefined, `no table header in:\n${stdout}`);
   assert.match(header, /\bratio\b/);
-  assert.ok(lines.some((l) => l.startsWith('(b) ')), `no row for scenario (b) in:\n${stdout}`);
-  assert.ok(lines.some((l) => l.startsWith('(d) ')), `no row for scenario (d) in:\n${stdout}`);
-  assert.ok(lines.some((l) => /chunks\/s/.test(l)), 'no chunks/s figure for scenario (d)');
+  assert.match(header, /\btarget\b/);
+  assert.ok(
+    lines.some((l) => l.startsWith('(b) ')),
+    `no row for scenario (b) in:\n${stdout}`,
+  );
+  assert.ok(
+    lines.some((l) => l.startsWith('(d) ')),
+    `no row for scenario (d) in:\n${stdout}`,
+  );
+  assert.ok(
+    lines.some((l) => /chunks\/s/.test(l)),
+    'no chunks/s figure for scenario (d)',
+  );
+  // (f) is measured against the baseline and against @tus/server, started by the bench and driven by tus-js-client.
+  assert.ok(
+    lines.some((l) => /chunks\/s/.test(l) && /@tus\/server tus ×1/.test(l)),
+    `no @tus/server figure in:\n${stdout}`,
+  );
+  assert.ok(
+    lines.some((l) => /\bbaseline\b/.test(l) && /\d\.\d\d×/.test(l)),
+    `no ratio against the baseline in:\n${stdout}`,
+  );
+  assert.match(stdout, /^targets: /m, 'no targets summary line');
   // Every measured figure row has a ratio such as "0.93×".
   const ratios = lines.filter((l) => /\d\.\d\d×/.test(l));
   assert.ok(ratios.length >= 6, `expected ratio figures in:\n${stdout}`);
