@@ -106,8 +106,9 @@ async function main() {
     status = result.status ?? 1;
   }
   if (long.length > 0) {
-    console.log(`Running ${long.length} packed-package spec file(s) (timeout 40 min)`);
-    const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=2400000', ...long], { cwd: root, stdio: 'inherit', env });
+    // Their tests set their own timeouts (a step's process group is killed first; the spec prints the limit).
+    console.log(`Running ${long.length} packed-package spec file(s)`);
+    const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...long], { cwd: root, stdio: 'inherit', env });
     status = status || (result.status ?? 1);
   }
   process.exit(status);

@@ -27,7 +27,13 @@ import { after, before, describe, it } from 'node:test';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 const TEMPLATE = join(REPO_ROOT, 'test', 'pack', 'app-template');
-const STEP_TIMEOUT = 15 * 60_000;
+/**
+ * How long one step (an `npm install`, a build, the upload) may take before its process group is
+ * killed: generous, as installs on a loaded 2-core CI machine take many minutes; minutes in
+ * FRAGO_PACK_STEP_TIMEOUT_MIN (default 45).
+ */
+const STEP_TIMEOUT_MIN = Number(process.env.FRAGO_PACK_STEP_TIMEOUT_MIN ?? '') || 45;
+const STEP_TIMEOUT = STEP_TIMEOUT_MIN * 60_000;
 
 /** The README's install lines for one section, marked `<!-- install:NAME -->` before a ```bash block. */
 export function readmeInstallLines(readme: string, name: string): string[] {
@@ -59,22 +65,43 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `command` through sh (the README's lines are shell lines), output kept for the assertion message. */
+/**
+ * Runs `command` through sh (the README's lines are shell lines), output kept for the assertion
+ * message. sh leads its own process group, so a step over its time kills npm and everything npm
+ * started (node-gyp, install scripts), not just the shell above them.
+ */
 function sh(command: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = STEP_TIMEOUT): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn('sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const keep = (data: Buffer): void => {
       output = (output + data.toString()).slice(-20_000);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      done({ code, output });
+      // Whatever the group left behind (a daemonised grandchild) goes with it.
+      killGroup(child.pid, 'SIGKILL');
+      const note = timedOut ? `\n[killed: the step took over ${Math.round(timeoutMs / 60_000)} min (FRAGO_PACK_STEP_TIMEOUT_MIN)]` : '';
+      done({ code, output: output + note });
     });
   });
+}
+
+/** Signals every process of the group `pid` leads; a group already gone is no error. */
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 async function shOk(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -165,6 +192,29 @@ function bootApp(node: string, appDir: string, env: NodeJS.ProcessEnv): Promise<
   });
 }
 
+/** Whether process `pid` still exists (signal 0 probes without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('packed-package test steps', () => {
+  it('a step over its time is killed with everything it started, and says so', { timeout: 30_000 }, async () => {
+    // sh starts a long-lived node and waits on it, as `npm install` waits on node-gyp.
+    const run = await sh(`"${process.execPath}" -e "setInterval(() => {}, 1000)" & echo "pid $!"; wait`, tmpdir(), process.env, 1500);
+    assert.match(run.output, /\[killed: the step took over/);
+    const pid = Number(/pid (\d+)/.exec(run.output)?.[1]);
+    assert.ok(pid > 0, run.output);
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((next) => setImmediate(next));
+    assert.equal(alive(pid), false, `the grandchild ${pid} outlived its step`);
+  });
+});
+
 const enabled = process.env.FRAGO_PACK_TEST === '1';
 const SKIP_MESSAGE =
   'packed-package test SKIPPED: it installs from the npm registry and takes minutes; run it with FRAGO_PACK_TEST=1 npm test -- pack/ (.ci/run does)';
@@ -178,22 +228,27 @@ if (!enabled) {
     });
   });
 } else {
-  describe('packed packages in fresh NestJS apps', { timeout: 3 * STEP_TIMEOUT }, () => {
+  // Timeouts nest: a step's own (its process group killed) well inside its test's.
+  describe('packed packages in fresh NestJS apps', { timeout: 10 * STEP_TIMEOUT }, () => {
+    console.log(`# packed-package test: each step (npm install, build, upload) is killed after ${STEP_TIMEOUT_MIN} min (FRAGO_PACK_STEP_TIMEOUT_MIN)`);
     const work = mkdtempSync(join(tmpdir(), 'frago-pack-'));
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     let shim: { server: Server; url: string };
     let packages: Packed[] = [];
 
-    before(async () => {
-      const tarballs = join(work, 'tarballs');
-      mkdirSync(tarballs);
-      const upstream = (await shOk('npm config get registry', work, cleanEnv())).trim();
-      packages = [
-        await pack(join(REPO_ROOT, 'libs', 'chunked-upload'), tarballs, cleanEnv()),
-        await pack(join(REPO_ROOT, 'libs', 'client'), tarballs, cleanEnv()),
-      ];
-      shim = await startRegistryShim(packages, upstream.endsWith('/') ? upstream : `${upstream}/`);
-    });
+    before(
+      async () => {
+        const tarballs = join(work, 'tarballs');
+        mkdirSync(tarballs);
+        const upstream = (await shOk('npm config get registry', work, cleanEnv())).trim();
+        packages = [
+          await pack(join(REPO_ROOT, 'libs', 'chunked-upload'), tarballs, cleanEnv()),
+          await pack(join(REPO_ROOT, 'libs', 'client'), tarballs, cleanEnv()),
+        ];
+        shim = await startRegistryShim(packages, upstream.endsWith('/') ? upstream : `${upstream}/`);
+      },
+      { timeout: 3 * STEP_TIMEOUT },
+    );
 
     after(async () => {
       await new Promise((closed) => shim?.server.close(closed));
@@ -206,7 +261,11 @@ if (!enabled) {
         for (const required of ['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts']) {
           assert.ok(files.includes(required), `${pkg.name} lacks ${required}`);
         }
-        assert.deepEqual(files.filter((file) => /tsbuildinfo|\.spec\./.test(file)), [], `${pkg.name} ships build or test files`);
+        assert.deepEqual(
+          files.filter((file) => /tsbuildinfo|\.spec\./.test(file)),
+          [],
+          `${pkg.name} ships build or test files`,
+        );
         for (const map of files.filter((file) => file.endsWith('.js.map'))) {
           const source = map.replace(/^package\/dist\//, 'package/src/').replace(/\.js\.map$/, '.ts');
           assert.ok(files.includes(source), `${pkg.name}: ${map} points at ${source}, which is not shipped`);
@@ -215,58 +274,62 @@ if (!enabled) {
     });
 
     for (const major of ['nest12', 'nest11'] as const) {
-      it(`a fresh ${major === 'nest12' ? 'NestJS 12' : 'NestJS 11'} app installs them with the README's lines, boots on SQLite and takes an upload from frago-upload`, { timeout: STEP_TIMEOUT * 2 }, async () => {
-        const node = major === 'nest11' && process.env.FRAGO_COMPAT_NODE ? process.env.FRAGO_COMPAT_NODE : process.execPath;
-        const env: NodeJS.ProcessEnv = {
-          ...cleanEnv(),
-          PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}`,
-          npm_config_registry: shim.url,
-          npm_config_audit: 'false',
-          npm_config_fund: 'false',
-          npm_config_update_notifier: 'false',
-        };
-        // A node that is not the one CI gave headers for builds native modules with its own.
-        if (node !== process.execPath) delete env.npm_config_nodedir;
-        const appDir = join(work, major);
-        mkdirSync(appDir);
-        copyFileSync(join(TEMPLATE, `package.${major}.json`), join(appDir, 'package.json'));
-        copyFileSync(join(TEMPLATE, 'tsconfig.json'), join(appDir, 'tsconfig.json'));
-        cpSync(join(TEMPLATE, 'src'), join(appDir, 'src'), { recursive: true });
+      it(
+        `a fresh ${major === 'nest12' ? 'NestJS 12' : 'NestJS 11'} app installs them with the README's lines, boots on SQLite and takes an upload from frago-upload`,
+        { timeout: STEP_TIMEOUT * 4 },
+        async () => {
+          const node = major === 'nest11' && process.env.FRAGO_COMPAT_NODE ? process.env.FRAGO_COMPAT_NODE : process.execPath;
+          const env: NodeJS.ProcessEnv = {
+            ...cleanEnv(),
+            PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}`,
+            npm_config_registry: shim.url,
+            npm_config_audit: 'false',
+            npm_config_fund: 'false',
+            npm_config_update_notifier: 'false',
+          };
+          // A node that is not the one CI gave headers for builds native modules with its own.
+          if (node !== process.execPath) delete env.npm_config_nodedir;
+          const appDir = join(work, major);
+          mkdirSync(appDir);
+          copyFileSync(join(TEMPLATE, `package.${major}.json`), join(appDir, 'package.json'));
+          copyFileSync(join(TEMPLATE, 'tsconfig.json'), join(appDir, 'tsconfig.json'));
+          cpSync(join(TEMPLATE, 'src'), join(appDir, 'src'), { recursive: true });
 
-        await shOk('npm install', appDir, env); // what `nest new` leaves installed
-        const lines = [...readmeInstallLines(readme, major), ...readmeInstallLines(readme, 'client')];
-        for (const line of lines) await shOk(line, appDir, env);
-        const installed = (name: string): string =>
-          (JSON.parse(readFileSync(join(appDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-        const expectedMajor = major === 'nest12' ? '12' : '11';
-        assert.equal(installed('@nestjs/core').split('.')[0], expectedMajor);
-        assert.equal(installed('typeorm').split('.')[0], major === 'nest12' ? '1' : '0');
-        assert.equal(installed('nestjs-frago'), packages[0].version);
-        console.log(
-          `# ${major} on Node ${(await shOk(`"${node}" -v`, appDir, env)).trim()}: @nestjs/core ${installed('@nestjs/core')}, typeorm ${installed('typeorm')}, ` +
-            `@nestjs/typeorm ${installed('@nestjs/typeorm')}, @nestjs/event-emitter ${installed('@nestjs/event-emitter')}, fastify ${installed('fastify')}`,
-        );
+          await shOk('npm install', appDir, env); // what `nest new` leaves installed
+          const lines = [...readmeInstallLines(readme, major), ...readmeInstallLines(readme, 'client')];
+          for (const line of lines) await shOk(line, appDir, env);
+          const installed = (name: string): string =>
+            (JSON.parse(readFileSync(join(appDir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+          const expectedMajor = major === 'nest12' ? '12' : '11';
+          assert.equal(installed('@nestjs/core').split('.')[0], expectedMajor);
+          assert.equal(installed('typeorm').split('.')[0], major === 'nest12' ? '1' : '0');
+          assert.equal(installed('nestjs-frago'), packages[0].version);
+          console.log(
+            `# ${major} on Node ${(await shOk(`"${node}" -v`, appDir, env)).trim()}: @nestjs/core ${installed('@nestjs/core')}, typeorm ${installed('typeorm')}, ` +
+              `@nestjs/typeorm ${installed('@nestjs/typeorm')}, @nestjs/event-emitter ${installed('@nestjs/event-emitter')}, fastify ${installed('fastify')}`,
+          );
 
-        await shOk(`"${node}" node_modules/typescript/bin/tsc -p tsconfig.json`, appDir, env);
-        const dataDir = join(appDir, 'data');
-        const app = await bootApp(node, appDir, { ...env, DATA_DIR: dataDir });
-        try {
-          const source = join(work, `${major}-upload.bin`);
-          const bytes = randomBytes(3 * 1024 * 1024 + 123);
-          writeFileSync(source, bytes);
-          const cli = join(appDir, 'node_modules', '.bin', 'frago-upload');
-          assert.ok(existsSync(cli), 'the client package links its frago-upload bin');
-          const upload = await sh(`"${cli}" "${source}" --url ${app.url} --chunk-size 1M --parallel 3 --algo sha256 --no-state`, appDir, env, 120_000);
-          assert.equal(upload.code, 0, `frago-upload exited ${upload.code}:\n${upload.output}\napp:\n${app.output()}`);
-          const published = readdirSync(join(dataDir, 'uploads'));
-          assert.deepEqual(published, [`${major}-upload.bin`]);
-          const stored = readFileSync(join(dataDir, 'uploads', published[0]));
-          assert.equal(stored.length, bytes.length);
-          assert.ok(stored.equals(bytes), 'the published file equals the source byte for byte');
-        } finally {
-          await app.stop();
-        }
-      });
+          await shOk(`"${node}" node_modules/typescript/bin/tsc -p tsconfig.json`, appDir, env);
+          const dataDir = join(appDir, 'data');
+          const app = await bootApp(node, appDir, { ...env, DATA_DIR: dataDir });
+          try {
+            const source = join(work, `${major}-upload.bin`);
+            const bytes = randomBytes(3 * 1024 * 1024 + 123);
+            writeFileSync(source, bytes);
+            const cli = join(appDir, 'node_modules', '.bin', 'frago-upload');
+            assert.ok(existsSync(cli), 'the client package links its frago-upload bin');
+            const upload = await sh(`"${cli}" "${source}" --url ${app.url} --chunk-size 1M --parallel 3 --algo sha256 --no-state`, appDir, env, 120_000);
+            assert.equal(upload.code, 0, `frago-upload exited ${upload.code}:\n${upload.output}\napp:\n${app.output()}`);
+            const published = readdirSync(join(dataDir, 'uploads'));
+            assert.deepEqual(published, [`${major}-upload.bin`]);
+            const stored = readFileSync(join(dataDir, 'uploads', published[0]));
+            assert.equal(stored.length, bytes.length);
+            assert.ok(stored.equals(bytes), 'the published file equals the source byte for byte');
+          } finally {
+            await app.stop();
+          }
+        },
+      );
     }
   });
 }
