@@ -1,10 +1,12 @@
 /**
  * The example app's demo page (served at `/`): drop or pick files, upload
- * each with nestjs-frago-client, show progress, speed and the checksum the
- * server confirmed; in `user` mode, a bearer-token field and the caller's
- * upload list. Bundled by esbuild into public/assets/demo.js
+ * each with nestjs-frago-client (frago protocol) or tus-js-client (tus 1.0
+ * at /api/files/, when the server has it on), show progress, speed and the
+ * checksum the server confirmed; in `user` mode, a bearer-token field and the
+ * caller's upload list. Bundled by esbuild into public/assets/demo.js
  * (scripts/ensure-built.js); no framework.
  */
+import { Upload as TusUpload } from 'tus-js-client';
 import { formatBytes, upload, UploadAbortedError, UploadError, type ChecksumAlgorithm, type UploadProgress, type UploadResult, type UploadStatusResponse } from 'nestjs-frago-client';
 
 /** One entry of `GET /api/upload/`. */
@@ -17,10 +19,13 @@ type ListAnswer =
   | { kind: 'unauthorized'; message: string }
   | { kind: 'error'; message: string };
 
+type Protocol = 'frago' | 'tus';
+
 type RowState = 'queued' | 'uploading' | 'verifying' | 'complete' | 'failed' | 'cancelled';
 
 /** Options captured when a file is added, so changing them later does not affect files already queued. */
 interface UploadSettings {
+  protocol: Protocol;
   chunkSize: number;
   parallel: number;
   checksum: ChecksumAlgorithm;
@@ -28,6 +33,8 @@ interface UploadSettings {
 }
 
 const API_URL = new URL('/api', location.href).href;
+/** The example app's tus endpoint (FRAGO_TUS_PATH, `files` by default). */
+const TUS_URL = new URL('/api/files/', location.href).href;
 const TOKEN_KEY = 'nestjs-frago-demo.token';
 const LIST_LIMIT = 20;
 const ALGORITHM_LABEL: Record<ChecksumAlgorithm, string> = { md5: 'MD5', sha256: 'SHA-256' };
@@ -60,6 +67,8 @@ const ui = {
   mode: byId('mode', HTMLElement),
   dropZone: byId('drop-zone', HTMLElement),
   fileInput: byId('file-input', HTMLInputElement),
+  protocolField: byId('protocol-field', HTMLElement),
+  protocol: byId('protocol', HTMLSelectElement),
   chunkSize: byId('chunk-size', HTMLSelectElement),
   parallel: byId('parallel', HTMLInputElement),
   algorithm: byId('algorithm', HTMLSelectElement),
@@ -94,7 +103,8 @@ function readSettings(): UploadSettings {
   const parallel = Math.min(16, Math.max(1, Math.round(Number(ui.parallel.value) || 4)));
   ui.parallel.value = String(parallel);
   const checksum: ChecksumAlgorithm = ui.algorithm.value === 'sha256' ? 'sha256' : 'md5';
-  return { chunkSize: Number(ui.chunkSize.value), parallel, checksum, token: currentToken() };
+  const protocol: Protocol = ui.protocol.value === 'tus' && !ui.protocolField.hidden ? 'tus' : 'frago';
+  return { protocol, chunkSize: Number(ui.chunkSize.value), parallel, checksum, token: currentToken() };
 }
 
 /** One file: its row in the list and its upload. */
@@ -110,6 +120,8 @@ class FileRow {
   private controller = new AbortController();
   /** The server's id once the upload started, to resume after a failure. */
   private uploadId: string | undefined;
+  /** The tus-js-client upload, kept so that Resume continues it (it asks the server for the offset). */
+  private tus: TusUpload | undefined;
 
   constructor(
     readonly file: File,
@@ -171,6 +183,7 @@ class FileRow {
     this.setDetail();
     this.actions.replaceChildren(this.cancelButton);
     announce(`${this.file.name}: uploading`);
+    if (this.settings.protocol === 'tus') return this.runTus();
     try {
       const result = await upload(this.file, {
         url: API_URL,
@@ -193,6 +206,81 @@ class FileRow {
       if (error instanceof UploadAbortedError) this.finishCancelled(true);
       else this.finishFailed(error);
     }
+  }
+
+  /**
+   * The tus way: tus-js-client against /api/files/. `parallel` > 1 becomes
+   * `parallelUploads` (partial uploads the server concatenates); Cancel
+   * terminates the upload on the server (DELETE). The upload's UUID is the
+   * last segment of its URL, the same id `GET /api/upload/<id>/` knows.
+   */
+  private async runTus(): Promise<void> {
+    const started = performance.now();
+    const signal = this.controller.signal;
+    const headers: Record<string, string> = this.settings.token === undefined ? {} : { Authorization: `Bearer ${this.settings.token}` };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.tus ??= new TusUpload(this.file, {
+          endpoint: TUS_URL,
+          chunkSize: this.settings.chunkSize,
+          parallelUploads: this.settings.parallel,
+          metadata: { filename: this.file.name, filetype: this.file.type || 'application/octet-stream' },
+          retryDelays: [0, 1000, 3000],
+          storeFingerprintForResuming: false,
+        });
+        const tus = this.tus;
+        tus.options.headers = headers;
+        tus.options.onUploadUrlAvailable = () => this.rememberTusUrl(tus.url);
+        tus.options.onProgress = (sent, total) => {
+          this.tusProgress(sent, total, started);
+        };
+        tus.options.onSuccess = () => {
+          resolve();
+        };
+        tus.options.onError = (error) => {
+          reject(error);
+        };
+        signal.addEventListener('abort', () => reject(new UploadAbortedError(this.uploadId)), { once: true });
+        tus.start();
+      });
+      this.rememberTusUrl(this.tus?.url ?? null);
+      this.finishTusComplete(performance.now() - started);
+    } catch (error) {
+      if (error instanceof UploadAbortedError) {
+        // tus §Termination: abort(true) sends DELETE, which removes the upload as frago's DELETE does.
+        const deleted = await this.tus?.abort(true).then(() => true, () => false);
+        this.finishCancelled(deleted === true);
+      } else {
+        this.finishFailed(error);
+      }
+    }
+  }
+
+  private rememberTusUrl(url: string | null): void {
+    const id = url?.split('/').pop();
+    if (id === undefined || id === '') return;
+    this.uploadId = id;
+    this.element.dataset.uploadId = id;
+  }
+
+  private tusProgress(sent: number, total: number, started: number): void {
+    const seconds = (performance.now() - started) / 1000;
+    this.progress.value = sent;
+    this.percent.textContent = `${Math.floor((sent / Math.max(total, 1)) * 100)}%`;
+    this.speed.textContent = seconds > 0 ? formatRate(sent / seconds) : '–';
+    this.setState('uploading', 'Uploading (tus)');
+  }
+
+  private finishTusComplete(durationMs: number): void {
+    this.progress.value = this.progress.max;
+    this.percent.textContent = '100%';
+    this.speed.textContent = durationMs > 0 ? `${formatRate(this.file.size / (durationMs / 1000))} avg` : '–';
+    this.setState('complete', 'Complete');
+    this.element.dataset.protocol = 'tus';
+    const parallel = this.settings.parallel > 1 ? `, in ${this.settings.parallel} partial uploads concatenated by the server` : '';
+    this.setDetail(`Stored through tus${parallel}: `, el('code', 'checksum', `/api/files/${this.uploadId ?? ''}`));
+    this.actions.replaceChildren();
+    announce(`${this.file.name}: complete (tus)`);
   }
 
   private finishComplete(result: UploadResult): void {
@@ -396,5 +484,12 @@ function wireEvents(): void {
   ui.refreshList.addEventListener('click', () => void refreshList());
 }
 
+/** Offers tus only when the server speaks it (an OPTIONS answer with Tus-Version, tus §OPTIONS). */
+async function detectTus(): Promise<void> {
+  const answer = await fetch(TUS_URL, { method: 'OPTIONS' }).catch(() => null);
+  ui.protocolField.hidden = answer?.headers.get('tus-version')?.split(',').includes('1.0.0') !== true;
+  document.body.dataset.tus = ui.protocolField.hidden ? 'off' : 'on';
+}
+
 wireEvents();
-void refreshList().finally(() => document.body.setAttribute('data-ready', ''));
+void Promise.all([refreshList(), detectTus()]).finally(() => document.body.setAttribute('data-ready', ''));

@@ -23,6 +23,7 @@ import { UploadService } from './services/upload.service';
 import { ChunkService } from './services/chunk.service';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
+import { UploadRemoval } from './services/upload-removal';
 import { IncrementalHasher } from './services/incremental-hash';
 import { FragoTusUpload } from './tus/tus-upload.entity';
 import { createTusController } from './tus/create-tus-controller';
@@ -95,6 +96,7 @@ function assemble(base: DynamicModule, extras: ChunkedUploadModuleExtras): Dynam
       ChunkService,
       FinalizeService,
       ExpiryService,
+      UploadRemoval,
       IncrementalHasher,
       FragoSetupChecks,
       FragoHealth,

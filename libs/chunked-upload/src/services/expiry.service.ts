@@ -8,6 +8,7 @@ import { FragoEvents } from '../events/frago-events';
 import { UploadExpiredEvent } from '../events/upload.events';
 import { UploadStore } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';
+import { UploadRemoval } from './upload-removal';
 
 const SWEEP_BATCH = 100;
 
@@ -30,6 +31,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly storage: ChunkStorage,
     private readonly events: FragoEventPublisher,
     private readonly hasher: IncrementalHasher,
+    private readonly removal: UploadRemoval,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -56,6 +58,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async sweep(): Promise<number> {
     const expired = await this.expireDue();
+    await this.removal.sweep().catch((error: unknown) => this.logger.warn(`Sweep of removed uploads failed: ${(error as Error)?.message}`));
     await this.storage.sweep(new Date(Date.now() - this.options.expiration)).catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${(error as Error)?.message}`));
     return expired;
   }
@@ -71,6 +74,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
         await this.storage.remove(upload.id);
         this.hasher.forget(upload.id);
         await this.store.deleteChunks(upload.id);
+        await this.removal.removed(upload.id);
         upload.status = UploadStatus.Expired;
         expired++;
         this.events.emit(FragoEvents.UploadExpired, new UploadExpiredEvent(upload));

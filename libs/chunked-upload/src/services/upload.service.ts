@@ -21,6 +21,7 @@ import { computeCoverage, type Coverage } from '../domain/coverage';
 import { filenameProblem } from '../domain/safe-filename';
 import { UploadStore, type ActiveUsage } from './upload-store';
 import { IncrementalHasher } from './incremental-hash';
+import { UploadRemoval } from './upload-removal';
 import type { ChunkRange } from '../protocol/wire.types';
 
 /** An upload with the chunk facts a status answer needs. */
@@ -57,6 +58,7 @@ export class UploadService {
     private readonly strategy: IdentifierStrategy,
     private readonly events: FragoEventPublisher,
     private readonly hasher: IncrementalHasher,
+    private readonly removal: UploadRemoval,
   ) {}
 
   /** Creates an upload owned by `identifier`. */
@@ -179,6 +181,7 @@ export class UploadService {
     if (outcome === 'finalizing') throw new FinalizeInProgressError();
     await this.storage.remove(id);
     this.hasher.forget(id);
+    await this.removal.removed(id);
     this.events.emit(FragoEvents.UploadDeleted, new UploadDeletedEvent(upload));
   }
 }

@@ -83,21 +83,23 @@ export abstract class ChunkStorage {
   abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number>;
 
   /**
-   * For a tus PATCH (tus 1.0.0 core: the server keeps the bytes it received): write the bytes of `source` at `offset` and keep
-   * whatever arrived, even when the source ends early (the client's
-   * connection was cut mid-body). Resolves with the number of bytes from
-   * `offset` on that are durable (0 when nothing can be vouched for), and
-   * with the source's failure, if any, as `error`; rejects only when the
-   * storage itself fails (then nothing counts).
+   * For a tus PATCH (tus 1.0.0 core: the server keeps the bytes it
+   * received): write the bytes of `source` at `offset` and keep whatever
+   * arrived, even when the source ends early (the client's connection was cut
+   * mid-body). Resolves with the number of bytes from `offset` on that are
+   * durable (0 when nothing can be vouched for), and with the source's
+   * failure, if any, as `error`; rejects only when the storage itself fails
+   * or the `fence` refuses the write (`WriteFencedError`); then nothing
+   * counts. A `fence` is honoured as by `writeChunk()`.
    *
    * Optional for backends: this default delegates to `writeChunk()` and
    * counts nothing when the source fails, which is correct (the client
    * re-sends from the old offset) but keeps no partial data. Override it to
    * keep the durable prefix of a cut body.
    */
-  async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<AvailableWrite> {
+  async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<AvailableWrite> {
     try {
-      return { bytes: await this.writeChunk(uploadId, offset, source, signal) };
+      return { bytes: await this.writeChunk(uploadId, offset, source, signal, fence) };
     } catch (error) {
       if (isStorageFault(error)) throw error;
       return { bytes: 0, error };
@@ -149,7 +151,7 @@ export abstract class ChunkStorage {
  * the backend raised (full disk, upload data gone) or a file system error.
  */
 function isStorageFault(error: unknown): boolean {
-  if (error instanceof FragoError) return true;
+  if (error instanceof FragoError || error instanceof WriteFencedError) return true;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EBADF', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EFBIG'].includes(code);
 }

@@ -100,11 +100,18 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     if (!(await fence.stillReserved())) throw new WriteFencedError('reservation-lost');
   }
 
-  /** Keeps the durable prefix of a source that ends early (a tus PATCH keeps what arrived). */
-  override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<AvailableWrite> {
+  /**
+   * Keeps the durable prefix of a source that ends early (a tus PATCH keeps
+   * what arrived). With a `fence`, fenced exactly as `writeChunk()` is (the
+   * shared lock held for the whole write, see `fenceWriter`), so a stalled
+   * tus writer can neither write after a takeover nor into a published file.
+   */
+  override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<AvailableWrite> {
     const handle = await this.openData(uploadId);
+    let sink: PositionalWriter | undefined;
     try {
-      const sink = new PositionalWriter(handle, offset);
+      if (fence) await this.fenceWriter(uploadId, handle, fence);
+      sink = new PositionalWriter(handle, offset);
       // Not pipeline(): it would destroy the sink and drop the bytes it still buffers.
       // A source that fails ends the sink instead, which writes out what arrived.
       const failure = await drainInto(source, sink, signal);
@@ -113,6 +120,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       if (this.fsync && sink.bytesWritten > 0) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
       return failure === undefined ? { bytes: sink.bytesWritten } : { bytes: sink.bytesWritten, error: failure };
     } finally {
+      // Settle only once no write of ours is in flight (the lock then goes with the handle).
+      await sink?.idle();
+      unlockFile(handle);
       await handle.close().catch(() => undefined);
     }
   }

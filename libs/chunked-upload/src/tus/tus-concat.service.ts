@@ -36,14 +36,14 @@ export class TusConcatService {
     private readonly ledger: TusLedger,
   ) {}
 
-  async createFinal(identifier: UploadIdentifier | null, parts: string[], metadata: TusMetadata): Promise<AbstractChunkUpload> {
+  async createFinal(identifier: UploadIdentifier, parts: string[], metadata: TusMetadata): Promise<AbstractChunkUpload> {
     const unique = [...new Set(parts)];
     const sizes = await this.partSizes(identifier, unique);
     // tus §Concatenation: "The length of the final upload MUST be the sum of the length of all partial uploads."
     const total = parts.reduce((sum, id) => sum + (sizes.get(id) as number), 0);
     if (total > this.options.maxUploadSize) throw new UploadTooLargeError(this.options.maxUploadSize);
     const finalId = randomUUID();
-    const upload = await this.uploads.start(identifier, tusFilename(metadata, finalId), total, { id: finalId });
+    await this.uploads.start(identifier, tusFilename(metadata, finalId), total, { id: finalId });
     await this.ledger.insert({ uploadId: finalId, metadata: metadata.raw, lengthDeferred: false, concat: 'final', parts: parts.join(' '), finalId: null });
     if ((await this.ledger.claimParts(finalId, unique)) !== unique.length) {
       await this.ledger.releaseParts(finalId);
@@ -58,14 +58,14 @@ export class TusConcatService {
   }
 
   /** Each partial must be the caller's (else 404), a partial upload, unclaimed and complete. */
-  private async partSizes(identifier: UploadIdentifier | null, ids: string[]): Promise<Map<string, number>> {
+  private async partSizes(identifier: UploadIdentifier, ids: string[]): Promise<Map<string, number>> {
     const rows = new Map((await this.ledger.findMany(ids)).map((row) => [row.uploadId, row]));
     const sizes = new Map<string, number>();
     for (const id of ids) {
       const upload = await this.uploads.get(identifier, id);
+      if (upload.effectiveStatus() === UploadStatus.Expired) throw new UploadExpiredError();
       const row = rows.get(id);
       if (row?.concat !== 'partial' || row.finalId) throw new InvalidInputError(`Upload ${id} is not an unused partial upload (Upload-Concat: partial)`);
-      if (upload.effectiveStatus() === UploadStatus.Expired) throw new UploadExpiredError();
       const offset = contiguousOffset(await this.store.committedChunks(id));
       if (row.lengthDeferred || offset !== upload.totalSize) throw new InvalidInputError(`Partial upload ${id} is not complete (${offset} of ${row.lengthDeferred ? '?' : upload.totalSize} bytes)`);
       sizes.set(id, upload.totalSize);
@@ -93,7 +93,7 @@ export class TusConcatService {
         await this.storage.remove(id);
         await this.ledger.remove(id);
       } catch (error) {
-        this.logger.warn(`Could not remove partial upload ${id}: ${(error as Error)?.message}`);
+        this.logger.warn(`Could not remove partial upload ${id}: ${(error as Error).message}`);
       }
     }
   }

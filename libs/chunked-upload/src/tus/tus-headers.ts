@@ -107,7 +107,7 @@ export function parseUploadMetadata(value: Header): TusMetadata {
   if (Buffer.byteLength(raw) > MAX_METADATA_BYTES) throw new InvalidInputError(`Upload-Metadata must not exceed ${MAX_METADATA_BYTES} bytes`);
   const values = new Map<string, string>();
   for (const pair of raw.split(',')) {
-    const [key, encoded, ...rest] = pair.trim().split(' ');
+    const [key, encoded, ...rest] = pair.trim().split(' ') as [string, string | undefined, ...string[]];
     if (!key || rest.length > 0) throw new InvalidInputError('Upload-Metadata must be comma-separated "key base64value" pairs');
     if (values.has(key)) throw new InvalidInputError(`Upload-Metadata key "${key.slice(0, 40)}" appears twice`);
     if (encoded !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) throw new InvalidInputError(`Upload-Metadata value of "${key.slice(0, 40)}" is not Base64`);
@@ -149,7 +149,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The upload UUID in a tus URL: its last non-empty path segment. Null when it is not a UUID. */
 export function uploadIdFromUrl(url: string): string | null {
-  let path = url;
+  let path: string;
   try {
     path = new URL(url, 'http://placeholder.invalid').pathname;
   } catch {

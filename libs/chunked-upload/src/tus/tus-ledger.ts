@@ -1,20 +1,49 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { In, IsNull, type Repository } from 'typeorm';
+import { UploadStatus } from '../entities/upload-status';
 import { UploadStore } from '../services/upload-store';
+import { UploadRemoval, type UploadRemovalListener } from '../services/upload-removal';
 import { FragoTusUpload } from './tus-upload.entity';
 
 /** Injection token of the tus table's repository (internal). */
 export const FRAGO_TUS_REPOSITORY = Symbol('FRAGO:TUS_REPOSITORY');
 
+/** The values of a new `frago_tus_upload` row. */
+export type TusRowValues = { [K in keyof FragoTusUpload]: FragoTusUpload[K] };
+
 /** Database access to `frago_tus_upload`, serialised with the ledger on SQLite (internal). */
 @Injectable()
-export class TusLedger {
+export class TusLedger implements UploadRemovalListener {
   constructor(
     @Inject(FRAGO_TUS_REPOSITORY) private readonly rows: Repository<FragoTusUpload>,
     private readonly store: UploadStore,
-  ) {}
+    removal: UploadRemoval,
+  ) {
+    // SPEC §11, one ledger: an upload deleted or expired through either protocol loses its tus row too.
+    removal.listen(this);
+  }
 
-  insert(row: FragoTusUpload): Promise<void> {
+  uploadRemoved(uploadId: string): Promise<void> {
+    return this.remove(uploadId);
+  }
+
+  /** Rows whose upload is gone or expired (left by a crash between the two deletes). */
+  sweepRemoved(): Promise<void> {
+    return this.store.exclusively(async () => {
+      const live = this.store.uploads
+        .createQueryBuilder('upload')
+        .select('upload.id')
+        .where('upload.status IN (:...frago_live)', { frago_live: [UploadStatus.InProgress, UploadStatus.Complete] });
+      await this.rows
+        .createQueryBuilder()
+        .delete()
+        .where(`upload_id NOT IN (${live.getQuery()})`)
+        .setParameters(live.getParameters())
+        .execute();
+    });
+  }
+
+  insert(row: TusRowValues): Promise<void> {
     return this.store.exclusively(async () => {
       await this.rows.insert(row);
     });

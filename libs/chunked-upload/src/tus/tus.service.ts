@@ -6,7 +6,7 @@ import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-opt
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { UploadIdentifier } from '../identifier/identifier-strategy';
-import { ChunkStorage } from '../storage/chunk-storage';
+import { ChunkStorage, WriteFencedError, type WriteFence } from '../storage/chunk-storage';
 import { FragoEventPublisher } from '../events/frago-event-publisher';
 import { FragoEvents } from '../events/frago-events';
 import { ChunkReceivedEvent } from '../events/upload.events';
@@ -86,7 +86,7 @@ export class TusService {
   ) {}
 
   /** Creation: a new upload row (plus its tus row); `upload.started` fires. */
-  async create(identifier: UploadIdentifier | null, request: TusCreation): Promise<AbstractChunkUpload> {
+  async create(identifier: UploadIdentifier, request: TusCreation): Promise<AbstractChunkUpload> {
     // tus §Creation: "The request MUST include one of the following headers: a) Upload-Length […] b) Upload-Defer-Length: 1".
     if (request.length === undefined && !request.deferLength) throw new InvalidInputError('Upload-Length or Upload-Defer-Length: 1 header required');
     if (request.length !== undefined && request.deferLength) throw new InvalidInputError('Send either Upload-Length or Upload-Defer-Length, not both');
@@ -101,7 +101,7 @@ export class TusService {
   }
 
   /** HEAD: offset and length; an upload whose bytes are all stored but not yet published is completed now. */
-  async info(identifier: UploadIdentifier | null, id: string): Promise<TusInfo> {
+  async info(identifier: UploadIdentifier, id: string): Promise<TusInfo> {
     const upload = await this.uploads.get(identifier, id);
     const tus = await this.ledger.find(id);
     if (tus?.finalId) throw new UploadNotFoundError(); // a partial consumed by its final upload
@@ -114,7 +114,7 @@ export class TusService {
   }
 
   /** PATCH: stores the body at `offset`, counts what is durable, completes the upload at its last byte. */
-  async patch(identifier: UploadIdentifier | null, id: string, request: TusPatch, body: TusBody): Promise<{ upload: AbstractChunkUpload; offset: number }> {
+  async patch(identifier: UploadIdentifier, id: string, request: TusPatch, body: TusBody): Promise<{ upload: AbstractChunkUpload; offset: number }> {
     const upload = await this.uploads.get(identifier, id);
     const tus = await this.ledger.find(id);
     // tus §Concatenation: "The Server MUST respond with the 403 Forbidden status to PATCH requests against a final upload URL".
@@ -140,7 +140,7 @@ export class TusService {
   }
 
   /** Termination: the upload and its data are removed; `upload.deleted` fires. */
-  async terminate(identifier: UploadIdentifier | null, id: string): Promise<void> {
+  async terminate(identifier: UploadIdentifier, id: string): Promise<void> {
     await this.uploads.abort(identifier, id);
     await this.ledger.remove(id);
   }
@@ -166,6 +166,11 @@ export class TusService {
    * Reserves `[offset, offset + size)` in the database (so two PATCHes at one
    * offset never both succeed, on any instance), streams the body into
    * storage, and commits the durable part. Returns the new offset.
+   *
+   * The write is fenced as a frago chunk's is (`WriteFence`): the storage
+   * checks the reservation once it has shut publishers and takeovers out, so
+   * a PATCH whose writer stalled past its lease never writes after the range
+   * was taken over, nor into the published file.
    */
   private async write(upload: AbstractChunkUpload, offset: number, size: number, checksum: TusChecksum | undefined, body: TusBody): Promise<number> {
     const reservation = await this.store.reserveChunk(upload.id, offset, offset + size - 1, this.options.chunkLeaseTimeout);
@@ -174,45 +179,68 @@ export class TusService {
       if (reservation.kind === 'not-writable') throw notWritable(reservation.status);
       throw new OffsetMismatchError(null);
     }
+    const reservationId = reservation.id;
+    const fence: WriteFence = {
+      tookOver: reservation.tookOver,
+      stillReserved: () => this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout),
+    };
     const renew = setInterval(() => {
-      this.store.renewLease(reservation.id, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
+      this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
     }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
     let counted = 0;
     try {
       const meter = new HashingMeter(size, checksum ? [checksum.algorithm] : []);
       const measured = Readable.from(meter.measure(body.stream), { objectMode: false });
-      const result = await this.storage.writeAvailable(upload.id, offset, measured);
+      const result = await this.storage.writeAvailable(upload.id, offset, measured, undefined, fence).catch(async (error: unknown) => {
+        // The data vanished (a DELETE, expiry) or the range was taken over / published meanwhile: say why, as HEAD would.
+        if (error instanceof UploadNotFoundError || error instanceof WriteFencedError) throw await this.lostReservation(upload.id);
+        throw error;
+      });
       if (result.error instanceof FragoError) throw new UploadLengthExceededError(offset + size);
       // tus §Checksum: "In the first two cases the uploaded chunk MUST be discarded, and the upload and its offset MUST NOT be updated."
       // A cut body cannot be verified, so with a checksum it counts nothing.
-      const failure = result.error ?? (body.signal.aborted ? body.signal.reason : undefined);
+      const failure = result.error ?? (body.signal.aborted ? (body.signal.reason as unknown) : undefined);
       if (checksum && (failure !== undefined || !meter.digest(checksum.algorithm).equals(checksum.digest))) {
-        if (failure !== undefined) throw failure;
-        throw new ChunkChecksumMismatchError();
+        throw failure === undefined ? new ChunkChecksumMismatchError() : asError(failure);
       }
+      clearInterval(renew);
+      if (result.bytes > 0 && !(await this.store.commitChunkUpTo(reservationId, offset, offset + result.bytes - 1))) throw await this.lostReservation(upload.id);
       counted = result.bytes;
-      if (counted > 0 && !(await this.store.commitChunkUpTo(reservation.id, offset, offset + counted - 1))) throw new UploadNotFoundError();
       if (counted > 0) this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, offset, offset + counted - 1, counted));
       // tus §PATCH: "The Server SHOULD always attempt to store as much of the received data as possible." A cut
       // body keeps its durable prefix (counted above); the request itself failed, so its error goes on.
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw asError(failure);
       return offset + counted;
     } catch (error) {
       body.discard();
-      if (counted === 0) await this.store.releaseChunk(reservation.id).catch(() => undefined);
+      if (counted === 0) await this.store.releaseChunk(reservationId).catch(() => undefined);
       throw error;
     } finally {
       clearInterval(renew);
     }
   }
 
+  /**
+   * Why a reservation vanished before it counted: the upload is gone (404),
+   * expired (410) or complete, or another PATCH took the range over; the
+   * last two are a conflict on the offset (409, tus §PATCH), with the
+   * current one.
+   */
+  private async lostReservation(id: string): Promise<FragoError> {
+    const upload = await this.store.findUpload(id, {});
+    if (!upload) return new UploadNotFoundError();
+    if (upload.effectiveStatus() === UploadStatus.Expired) return new UploadExpiredError();
+    if (upload.status === UploadStatus.Complete) return new OffsetMismatchError(upload.totalSize);
+    return new OffsetMismatchError(contiguousOffset(await this.store.committedChunks(id)));
+  }
+
   /** Publishes through frago's finalize (same claim, same atomic no-overwrite publish, `upload.completed` once). */
-  private async complete(identifier: UploadIdentifier | null, upload: AbstractChunkUpload): Promise<AbstractChunkUpload> {
+  private async complete(identifier: UploadIdentifier, upload: AbstractChunkUpload): Promise<AbstractChunkUpload> {
     try {
       return await this.finalizer.complete(identifier, upload.id);
     } catch (error) {
       // The bytes are stored; a later HEAD or PATCH completes it. The client is told the offset it reached.
-      this.logger.warn(`tus upload ${upload.id} is fully stored but not completed yet: ${(error as Error)?.message}`);
+      this.logger.warn(`tus upload ${upload.id} is fully stored but not completed yet: ${(error as Error).message}`);
       return upload;
     }
   }
@@ -222,6 +250,11 @@ export class TusService {
 export function tusFilename(metadata: TusMetadata, id: string): string {
   const name = metadata.values.get('filename') ?? metadata.values.get('name');
   return name && name.length > 0 ? name : id;
+}
+
+/** A failure of the body (a cut, an abort) as the Error the filter answers. */
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error(String(failure));
 }
 
 function notWritable(status: UploadStatus | 'finalizing' | 'gone'): FragoError {

@@ -6,8 +6,15 @@ import type { ChecksumAlgorithm } from '../checksum';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_PARALLEL } from '../options';
 import { parseSize } from './units';
 
+/** The wire protocol of a run. */
+export type CliProtocol = 'frago' | 'tus';
+
 /** The validated command line. */
 export interface CliArgs {
+  /** frago (the default) or tus 1.0 (`--protocol tus`). */
+  protocol: CliProtocol;
+  /** Path of the tus endpoint under the API base (the server's `tusPath`). */
+  tusPath: string;
   /** Path of the file to upload. */
   file: string;
   /** API base URL, e.g. http://127.0.0.1:3000/api. */
@@ -22,7 +29,7 @@ export interface CliArgs {
   parallel: number;
   /** Bytes per chunk. */
   chunkSize: number;
-  /** Whole-file checksum algorithm. */
+  /** Whole-file checksum algorithm (frago). */
   algo: ChecksumAlgorithm;
   /** Upload id to resume. */
   resume?: string;
@@ -39,10 +46,13 @@ export const USAGE = `Usage: frago-upload FILE --url URL [options]
 
 Uploads FILE to a frago / nestjs-frago server in parallel chunks, resuming an
 interrupted upload of the same file, and exits 0 once the server has confirmed
-the whole-file checksum.
+the whole-file checksum (frago) or holds every byte (tus).
 
 Options:
   --url URL            API base, e.g. http://127.0.0.1:3000/api (required)
+  --protocol P         frago (default) or tus: tus 1.0 with tus-js-client to URL/TUS-PATH;
+                       --parallel N > 1 sends N partial uploads the server concatenates
+  --tus-path P         path of the tus endpoint under --url, the server's tusPath (default files)
   --token T            bearer token (Authorization: Bearer T)
   --header 'N: V'      extra request header, e.g. --header 'x-device-key: K' (repeatable)
   --upload-path P      path of the operations under --url, the server's routePrefix (default upload)
@@ -78,6 +88,8 @@ export function parseCliArgs(argv: string[]): CliArgs | 'help' {
       allowPositionals: true,
       options: {
         url: { type: 'string' },
+        protocol: { type: 'string' },
+        'tus-path': { type: 'string' },
         token: { type: 'string' },
         header: { type: 'string', multiple: true },
         'upload-path': { type: 'string' },
@@ -119,7 +131,20 @@ export function parseCliArgs(argv: string[]): CliArgs | 'help' {
   if (uploadPath !== undefined && (uploadPath === '' || /[?#\s]/.test(uploadPath))) {
     throw new UsageError(`--upload-path must be a path such as files or v1/upload, got "${values['upload-path']}"`);
   }
+  const protocol = values.protocol ?? 'frago';
+  if (protocol !== 'frago' && protocol !== 'tus') throw new UsageError(`--protocol must be frago or tus, got "${protocol}"`);
+  if (protocol === 'tus') {
+    // Frago-only options: tus has no whole-file checksum confirmation nor per-chunk Content-Digest.
+    for (const name of ['algo', 'digest', 'upload-path'] as const) {
+      if (values[name] !== undefined) throw new UsageError(`--${name} applies to the frago protocol only, not to --protocol tus`);
+    }
+  }
+  const tusPath = (values['tus-path'] ?? 'files').replace(/^\/+|\/+$/g, '');
+  if (tusPath === '' || /[?#\s]/.test(tusPath)) throw new UsageError(`--tus-path must be a path such as files, got "${values['tus-path']}"`);
+  if (values['tus-path'] !== undefined && protocol !== 'tus') throw new UsageError('--tus-path applies to --protocol tus only');
   return {
+    protocol,
+    tusPath,
     file: positionals[0],
     url: values.url,
     token: values.token,

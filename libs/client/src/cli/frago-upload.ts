@@ -2,8 +2,9 @@
 /**
  * `frago-upload FILE --url URL …`: uploads one file with a progress bar,
  * resuming an interrupted upload of the same file. Exit status 0 only when the
- * server confirmed the upload (201 on finalize); 1 with a one-line error on
- * stderr otherwise; 130 when interrupted.
+ * server confirmed the upload (201 on finalize; with `--protocol tus`, the
+ * last PATCH answered the full offset); 1 with a one-line error on stderr
+ * otherwise; 130 when interrupted.
  */
 import { UploadError } from '../errors';
 import { fileSource, upload, type NodeFileSource, type UploadResult } from '../node';
@@ -11,6 +12,7 @@ import { parseCliArgs, USAGE, UsageError, type CliArgs } from './args';
 import { createProgressDisplay } from './progress-display';
 import { readState, removeState, stateMatches, writeState } from './state-file';
 import { formatBytes } from '../format-bytes';
+import { tusUpload, type TusRunResult } from './tus-upload';
 
 const PROGRAM = 'frago-upload';
 
@@ -62,32 +64,83 @@ async function runUpload(args: CliArgs, source: NodeFileSource, uploadId: string
   }
 }
 
+/** One tus attempt (`--protocol tus`) with the display and the state file wired in. */
+async function runTusUpload(args: CliArgs, source: NodeFileSource, uploadId: string | undefined, signal: AbortSignal): Promise<TusRunResult> {
+  const display = createProgressDisplay(process.stderr);
+  let stateWritten: Promise<void> = Promise.resolve();
+  const headers = { ...args.headers, ...(args.token === undefined ? {} : { authorization: `Bearer ${args.token}` }) };
+  try {
+    return await tusUpload({
+      endpoint: `${args.url}/${args.tusPath}`,
+      path: source.path,
+      name: source.name,
+      size: source.size,
+      chunkSize: args.chunkSize,
+      parallel: args.parallel,
+      headers,
+      retries: args.retries,
+      resumeId: uploadId,
+      signal,
+      onProgress: (progress) => display.update(progress),
+      onStart: (id) => {
+        if (args.noState || id === uploadId) return;
+        const state = { version: 1 as const, url: `${args.url}/${args.tusPath}`, uploadId: id, size: source.size, mtimeMs: source.mtimeMs };
+        stateWritten = writeState(args.file, state).catch((error: Error) => {
+          process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error.message}); resume with --resume ${id}\n`);
+        });
+      },
+    });
+  } finally {
+    display.stop();
+    await stateWritten;
+  }
+}
+
 /** Uploads, resuming when possible; a stale state file is dropped and the upload restarted once. */
-async function main(args: CliArgs, signal: AbortSignal): Promise<UploadResult> {
+async function main(args: CliArgs, signal: AbortSignal): Promise<UploadResult | TusRunResult> {
   const source = await fileSource(args.file).catch((error: NodeJS.ErrnoException) => {
     throw new Error(`cannot read ${args.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
-  const resume = await resumeIdFor(args, source);
-  let result: UploadResult;
   try {
-    result = await runUpload(args, source, resume.id, signal);
-  } catch (error) {
-    if (!resume.fromState || !isGone(error)) throw error;
-    process.stderr.write(`${PROGRAM}: previous upload ${resume.id} is no longer resumable (${(error as Error).message}); starting a new one\n`);
-    await removeState(args.file);
-    result = await runUpload(args, source, undefined, signal);
+    // A tus state file names the tus endpoint, a frago one the API base: neither resumes the other.
+    const stateUrl = args.protocol === 'tus' ? `${args.url}/${args.tusPath}` : args.url;
+    const resume = await resumeIdFor({ ...args, url: stateUrl }, source);
+    const run = (id: string | undefined): Promise<UploadResult | TusRunResult> =>
+      args.protocol === 'tus' ? runTusUpload(args, source, id, signal) : runUpload(args, source, id, signal);
+    let result: UploadResult | TusRunResult;
+    try {
+      result = await run(resume.id);
+    } catch (error) {
+      if (!resume.fromState || !isGone(error)) throw error;
+      process.stderr.write(`${PROGRAM}: previous upload ${resume.id} is no longer resumable (${(error as Error).message}); starting a new one\n`);
+      await removeState(args.file);
+      result = await run(undefined);
+    }
+    if (!args.noState) await removeState(args.file);
+    return result;
+  } finally {
+    await source.close?.();
   }
-  if (!args.noState) await removeState(args.file);
-  return result;
 }
 
 /** One line describing success, for stdout. */
-function successLine(file: string, result: UploadResult): string {
+function successLine(file: string, result: UploadResult | TusRunResult): string {
+  if ('partialUploads' in result) return tusSuccessLine(file, result);
   const seconds = result.durationMs / 1000;
   const rate = seconds > 0 ? `, ${formatBytes(result.sentBytes / seconds)}/s` : '';
   const resumed = result.resumed ? `, resumed with ${formatBytes(result.resumedBytes)} already on the server` : '';
   return `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
     `upload_id ${result.uploadId}; ${result.algorithm} ${result.checksum} confirmed by the server\n`;
+}
+
+/** The success line of a tus run: tus confirms the bytes (the final offset), not a whole-file checksum. */
+function tusSuccessLine(file: string, result: TusRunResult): string {
+  const seconds = result.durationMs / 1000;
+  const rate = seconds > 0 ? `, ${formatBytes((result.size - result.resumedBytes) / seconds)}/s` : '';
+  const resumed = result.resumedBytes > 0 ? `, resumed with ${formatBytes(result.resumedBytes)} already on the server` : '';
+  const parts = result.partialUploads > 0 ? ` from ${result.partialUploads} partial uploads concatenated by the server` : '';
+  return `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
+    `upload_id ${result.uploadId}; stored through tus at ${result.url}${parts}\n`;
 }
 
 /** One line describing a failure, for stderr. */

@@ -1,0 +1,120 @@
+/**
+ * `frago-upload --protocol tus` as a child process against the real example
+ * app (tus at /api/files/, SPEC §11): sequential, parallel (partial uploads
+ * the server concatenates), resumed from the state file after SIGKILL, and
+ * frago-only options refused. frago stays the default (test/client/cli.spec).
+ */
+import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { startExampleApp, type ExampleApp } from './support/example-app';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
+import { tempFiles, uniqueName, type TempFiles } from './support/files';
+import { killAll, runCli } from './support/run-cli';
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const KiB = 1024;
+
+describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
+  let app: ExampleApp;
+  let files: TempFiles;
+  let proxy: FaultProxy | undefined;
+
+  before(async () => {
+    [app, files] = await Promise.all([startExampleApp(), tempFiles()]);
+  });
+  after(async () => {
+    killAll();
+    await proxy?.close();
+    await Promise.all([app?.stop(), files?.remove()]);
+  });
+
+  /** The upload's state in the ledger, through the frago API. */
+  async function ledgerStatus(id: string): Promise<{ status: string; total_size: number }> {
+    const answer = await fetch(`${app.apiUrl}/upload/${id}/`);
+    assert.equal(answer.status, 200);
+    return (await answer.json()) as { status: string; total_size: number };
+  }
+
+  it('uploads sequentially through tus, exits 0, names the tus URL and leaves no state file', async () => {
+    const name = uniqueName('cli-tus-seq');
+    const { path, bytes } = await files.create(name, 1024 * KiB + 7);
+    const run = await runCli([path, '--url', app.apiUrl, '--protocol', 'tus', '--chunk-size', '128K', '--parallel', '1']).done;
+    assert.equal(run.code, 0, run.stderr);
+    const match = /upload_id ([0-9a-f-]{36}); stored through tus at (\S+)\n$/.exec(run.stdout);
+    assert.ok(match, run.stdout);
+    assert.equal(match[2], `${app.apiUrl}/files/${match[1]}`);
+    assert.deepEqual(await app.readAssembled(name), bytes);
+    const status = await ledgerStatus(match[1]);
+    assert.equal(status.status, 'complete');
+    assert.equal(status.total_size, bytes.length);
+    assert.equal(await exists(`${path}.frago-upload.json`), false);
+  });
+
+  it('uploads with --parallel 4 as four partial uploads the server concatenates', async () => {
+    const name = uniqueName('cli-tus-par');
+    const { path, bytes } = await files.create(name, 3 * 1024 * KiB + 5);
+    const creations: string[] = [];
+    proxy = await startFaultProxy(app.port, {}, (method, status) => {
+      if (method === 'POST') creations.push(String(status));
+    });
+    const run = await runCli([path, '--url', proxy.apiUrl, '--protocol', 'tus', '--chunk-size', '256K', '--parallel', '4']).done;
+    await proxy.close();
+    proxy = undefined;
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /from 4 partial uploads concatenated by the server\n$/);
+    assert.deepEqual(creations, ['201', '201', '201', '201', '201'], 'four partial uploads and one final');
+    assert.deepEqual(await app.readAssembled(name), bytes);
+    const id = /upload_id ([0-9a-f-]{36})/.exec(run.stdout)![1];
+    assert.equal((await ledgerStatus(id)).status, 'complete');
+  });
+
+  it('resumes from its state file after being killed with SIGKILL, sending only what is missing', async () => {
+    const name = uniqueName('cli-tus-kill');
+    const size = 2 * 1024 * KiB + 13;
+    const chunk = 64 * KiB;
+    const totalPatches = Math.ceil(size / chunk);
+    const { path, bytes } = await files.create(name, size);
+    let patches = 0;
+    let killAt = Infinity;
+    let first: ReturnType<typeof runCli> | undefined;
+    proxy = await startFaultProxy(app.port, {}, (method, status) => {
+      if (method !== 'PATCH' || status !== 204) return;
+      patches++;
+      if (patches >= killAt) first?.child.kill('SIGKILL');
+    });
+    const args = [path, '--url', proxy.apiUrl, '--protocol', 'tus', '--chunk-size', '64K', '--parallel', '1'];
+
+    killAt = 5;
+    first = runCli(args);
+    const killed = await first.done;
+    assert.equal(killed.signal, 'SIGKILL');
+    const state = JSON.parse(await readFile(`${path}.frago-upload.json`, 'utf8')) as { uploadId: string; url: string; size: number };
+    assert.equal(state.size, size);
+    assert.equal(state.url, `${proxy.apiUrl}/files`, 'the state names the tus endpoint');
+
+    killAt = Infinity;
+    const before = patches;
+    const resumed = await runCli(args).done;
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resumed with .* already on the server; upload_id ${state.uploadId}; stored through tus`));
+    const resent = patches - before;
+    assert.ok(resent < totalPatches && resent >= totalPatches - before, `second run sent ${resent} of ${totalPatches} PATCHes`);
+    assert.equal(await exists(`${path}.frago-upload.json`), false, 'state file removed on success');
+    assert.deepEqual(await app.readAssembled(name), bytes);
+  });
+
+  it('refuses frago-only options and an unknown protocol with exit code 1 and a usage line', async () => {
+    const { path } = await files.create(uniqueName('cli-tus-usage'), 100);
+    for (const [extra, message] of [
+      [['--protocol', 'tus', '--algo', 'sha256'], /--algo applies to the frago protocol only/],
+      [['--protocol', 'tus', '--digest'], /--digest applies to the frago protocol only/],
+      [['--protocol', 'ftp'], /--protocol must be frago or tus, got "ftp"/],
+      [['--tus-path', 'files'], /--tus-path applies to --protocol tus only/],
+    ] as const) {
+      const run = await runCli([path, '--url', app.apiUrl, ...extra]).done;
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, message);
+    }
+  });
+});
