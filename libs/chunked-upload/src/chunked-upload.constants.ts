@@ -29,3 +29,6 @@ export const DEFAULT_FINALIZE_WAIT_MS = 10 * 1000;
 export const DEFAULT_REFUSED_BODY_DRAIN_LIMIT = 64 * MiB;
 export const DEFAULT_REFUSED_BODY_DRAIN_MS = 30 * 1000;
 export const DEFAULT_FINALIZE_LEASE_MS = 10 * 1000;
+
+/** Token of the options as the host gave them (the module builder's options token), before {@link FRAGO_OPTIONS} resolves them. */
+export const FRAGO_RAW_OPTIONS = Symbol('FRAGO:RAW_OPTIONS');

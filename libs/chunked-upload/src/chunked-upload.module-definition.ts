@@ -1,20 +1,18 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ChunkedUploadModuleExtras, ChunkedUploadOptions } from './options/chunked-upload-options.interface';
+import { FRAGO_RAW_OPTIONS } from './chunked-upload.constants';
+import { FRAGO_MODULE_EXTRAS } from './options/module-extras';
+import { assembleChunkedUploadModule } from './chunked-upload.module-assembly';
 
-/** Builder output: the base class with forRoot/forRootAsync, the raw-options token and types. */
+/** Builder output: the base class with forRoot/forRootAsync and the types of their arguments. */
 export const {
   ConfigurableModuleClass: ConfigurableChunkedUploadModule,
-  MODULE_OPTIONS_TOKEN: FRAGO_RAW_OPTIONS,
   OPTIONS_TYPE: CHUNKED_UPLOAD_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: CHUNKED_UPLOAD_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<ChunkedUploadOptions>({ moduleName: 'ChunkedUpload' })
+} = new ConfigurableModuleBuilder<ChunkedUploadOptions>({ moduleName: 'ChunkedUpload', optionsInjectionToken: FRAGO_RAW_OPTIONS })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createChunkedUploadOptions')
-  // Every extra is listed (undefined) so that forRoot() keeps them out of the
-  // module options: extras found there came from a forRootAsync() factory,
-  // where they are too late to take effect, and the options check refuses them.
-  .setExtras<ChunkedUploadModuleExtras>(
-    { uploadEntity: undefined, chunkEntity: undefined, routePrefix: undefined, tusPath: undefined, isGlobal: undefined },
-    (definition) => definition,
-  )
+  // The extras' keys stay out of forRoot()'s module options (extras found there came from a
+  // forRootAsync() factory, too late to take effect, and the options check refuses them); the
+  // builder hands them, over their defaults, to the assembly of the module's providers and routes.
+  .setExtras<ChunkedUploadModuleExtras>(FRAGO_MODULE_EXTRAS, assembleChunkedUploadModule)
   .build();

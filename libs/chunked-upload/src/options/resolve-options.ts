@@ -17,6 +17,7 @@ import { isSupportedHash } from '../domain/hash-algorithms';
 import { ChunkStorage } from '../storage/chunk-storage';
 import { IdentifierStrategy } from '../identifier/identifier-strategy';
 import type { ChunkedUploadOptions, FragoMetricsRegistry, ResolvedChunkedUploadOptions } from './chunked-upload-options.interface';
+import { FRAGO_MODULE_EXTRA_KEYS } from './module-extras';
 
 /** Thrown at boot when an option is invalid; the message names the option and the value. @publicApi */
 export class InvalidFragoOptionError extends Error {
@@ -109,8 +110,6 @@ const KNOWN_KEYS = new Set<string>([
   'refusedBodyDrainLimit', 'refusedBodyDrainTimeout', 'metrics',
 ]);
 
-/** Settings read while the module graph is built: `forRoot()` takes them beside the options, `forRootAsync()` only at its top level. */
-const DEFINITION_TIME_EXTRAS = new Set<string>(['uploadEntity', 'chunkEntity', 'routePrefix', 'tusPath', 'isGlobal']);
 
 /**
  * The one place where defaults are applied and options validated; a bad value fails the boot naming the option.
@@ -119,7 +118,9 @@ const DEFINITION_TIME_EXTRAS = new Set<string>(['uploadEntity', 'chunkEntity', '
 export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefined): ResolvedChunkedUploadOptions {
   const input: ChunkedUploadOptions = raw ?? {};
   for (const key of Object.keys(input)) {
-    if (DEFINITION_TIME_EXTRAS.has(key)) {
+    // Settings read while the module graph is built: `forRoot()` takes them beside the
+    // options, `forRootAsync()` only at its top level.
+    if (FRAGO_MODULE_EXTRA_KEYS.has(key)) {
       throw new InvalidFragoOptionError(
         key,
         (input as Record<string, unknown>)[key],
