@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type CanActivate, type DynamicModule, type ExecutionContext, Injectable, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { type CanActivate, type DynamicModule, type ExecutionContext, Injectable, type LoggerService, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -63,6 +63,8 @@ export interface TestAppOptions {
   ignoreTrailingSlash?: boolean;
   /** Host set-up run before `listen()` (e.g. `app.register(plugin)`), as a host's `main.ts` would. */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
+  /** The app's logger (e.g. one that records every level); keep RecordingLogger's error recording by extending it. @default a RecordingLogger */
+  logger?: LoggerService;
   /** Errors the test provokes on purpose (an injected failure): matching entries do not fail `close()`. @default [] */
   expectedErrors?: RegExp[];
 }
@@ -115,7 +117,7 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
   }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: config.ignoreTrailingSlash ?? true } }),
-    { logger: new RecordingLogger() },
+    { logger: config.logger ?? new RecordingLogger() },
   );
   app.setGlobalPrefix(config.prefix ?? 'api');
   try {

@@ -90,6 +90,8 @@ export class FragoBodyParsers implements OnModuleInit {
   }
 }
 
+const refusalLogger = new Logger('nestjs-frago');
+
 /** The code of the Fastify error a request failed with before the controller ran. */
 const fastifyCodes = new WeakMap<FastifyRequest, string>();
 
@@ -107,6 +109,8 @@ function fragoShaped(request: FastifyRequest, reply: FastifyReply, payload: unkn
   const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${reply.statusCode}`;
   const key = request.method === 'PUT' ? 'error' : 'message';
   noteRejection(request, code);
+  // SPEC §12: a refused request is one line, and a client's mistake is not an error.
+  if (reply.statusCode < 500) refusalLogger.debug(`${request.method} ${request.url.slice(0, 200)} refused: ${reply.statusCode} ${code}`);
   reply.header('content-type', 'application/json; charset=utf-8');
   return JSON.stringify({ status: false, code, [key]: fastifyErrorText(reply.statusCode, code, request) });
 }

@@ -67,6 +67,11 @@ export class FragoExceptionFilter implements ExceptionFilter {
     const key = request.method === 'PUT' ? 'error' : 'message';
     const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
     noteRejection(request, code);
+    // SPEC §12: one line per refused or failed request, at a level that fits. A client's mistake (4xx) is
+    // not an error and has no stack; a dependency's (503 storage, 507) is a warning; unexpected
+    // failures were logged with their stack by describe().
+    if (status < 500) this.logger.debug(`${requestLine(request)} refused: ${status} ${code}: ${text}`);
+    else if (exception instanceof FragoError) this.logger.warn(`${requestLine(request)} failed: ${status} ${code}: ${text}`);
     if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) return;
     const retryAfter = RETRY_AFTER_SECONDS[status];
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
@@ -98,6 +103,12 @@ export class FragoExceptionFilter implements ExceptionFilter {
     this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };
   }
+}
+
+/** `METHOD /path` of a request for a log line (bounded: a client chooses the URL). */
+export function requestLine(request: FastifyRequest): string {
+  const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
+  return `${request.method} ${url}`;
 }
 
 /** True when the request failed because its connection closed: an abort error with the socket gone. */
