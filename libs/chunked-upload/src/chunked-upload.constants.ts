@@ -29,6 +29,12 @@ export const DEFAULT_FINALIZE_WAIT_MS = 10 * 1000;
 export const DEFAULT_REFUSED_BODY_DRAIN_LIMIT = 64 * MiB;
 export const DEFAULT_REFUSED_BODY_DRAIN_MS = 30 * 1000;
 export const DEFAULT_FINALIZE_LEASE_MS = 10 * 1000;
+export const DEFAULT_MAX_WAITING_TWINS = 100;
+export const DEFAULT_MIN_CHUNK_BODY_RATE = 1024;
+export const DEFAULT_CHUNK_BODY_RATE_WINDOW_MS = 30 * 1000;
+export const DEFAULT_REFUSED_BODY_DRAIN_SOCKETS = 64;
+export const DEFAULT_TWIN_WAIT_MS = 90 * 1000;
+export const DEFAULT_TWIN_POLL_MS = 1000;
 
 /** Token of the options as the host gave them (the module builder's options token), before {@link FRAGO_OPTIONS} resolves them. */
 export const FRAGO_RAW_OPTIONS = Symbol('FRAGO:RAW_OPTIONS');

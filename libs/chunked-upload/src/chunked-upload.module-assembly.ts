@@ -15,6 +15,7 @@ import { FragoEventPublisher } from './events/frago-event-publisher';
 import { UploadStore } from './services/upload-store';
 import { UploadService } from './services/upload.service';
 import { ChunkService } from './services/chunk.service';
+import { TwinWaits } from './services/twin-waits';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
 import { UploadRemoval } from './services/upload-removal';
@@ -72,6 +73,7 @@ export function assembleChunkedUploadModule(base: DynamicModule, given: ChunkedU
       UploadStore,
       UploadService,
       ChunkService,
+      TwinWaits,
       FinalizeService,
       ExpiryService,
       UploadRemoval,

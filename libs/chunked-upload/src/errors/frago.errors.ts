@@ -53,7 +53,10 @@ export type FragoErrorCode =
   | 'UPLOAD_LENGTH_EXCEEDED'
   | 'CHUNK_CHECKSUM_MISMATCH'
   | 'FINAL_UPLOAD_IMMUTABLE'
-  | 'DATABASE_UNAVAILABLE';
+  | 'DATABASE_UNAVAILABLE'
+  | 'TWIN_WAIT_LIMIT'
+  | 'TWIN_WAIT_TIMEOUT'
+  | 'BODY_TOO_SLOW';
 
 /** A request field, header or body is malformed (400). */
 export class InvalidInputError extends FragoError {
@@ -274,5 +277,26 @@ export class FinalUploadImmutableError extends FragoError {
 export class DatabaseUnavailableError extends FragoError {
   constructor() {
     super('DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry');
+  }
+}
+
+/** Too many identical chunk requests already wait in this process for the one writing their range (`maxWaitingTwins`); retry (503). */
+export class TwinWaitLimitError extends FragoError {
+  constructor() {
+    super('TWIN_WAIT_LIMIT', 'Too many identical requests for this chunk are waiting; retry');
+  }
+}
+
+/** An identical chunk request waited `twinWaitTimeout` for the one writing its range; retry (503). */
+export class TwinWaitTimeoutError extends FragoError {
+  constructor() {
+    super('TWIN_WAIT_TIMEOUT', 'The same chunk is still being uploaded by another request; retry');
+  }
+}
+
+/** The chunk body arrived slower than `minChunkBodyRate` over a whole `chunkBodyRateWindow`; nothing was stored (408). */
+export class BodyTooSlowError extends FragoError {
+  constructor(minBytesPerSecond: number, windowMs: number) {
+    super('BODY_TOO_SLOW', `The body arrived slower than ${minBytesPerSecond} bytes/s over ${windowMs} ms; nothing was stored, send the chunk again`);
   }
 }

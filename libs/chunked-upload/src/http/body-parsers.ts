@@ -6,7 +6,7 @@ import { FragoSetupError } from '../errors/frago-setup.error';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 
 import { useStreamingMultipart } from './multipart-setup';
-import { drainThenClose } from './refused-body-drain';
+import { RefusedBodyDrains } from './refused-body-drain';
 import { answerOddIdsAsNotFound } from './odd-ids';
 import { noteRejection } from './request-outcome';
 
@@ -64,12 +64,16 @@ export class FragoBodyParsers implements OnModuleInit {
   private installEdgeHooks(instance: FastifyInstance): void {
     const prefix = this.routePrefix.replace(/^\/+|\/+$/g, '');
     const ours = (url: string | undefined): boolean => !!url && (url.endsWith(`/${prefix}`) || url.endsWith(`/${prefix}/:id`));
-    const bounds = { maxBytes: this.options.refusedBodyDrainLimit, timeoutMs: this.options.refusedBodyDrainTimeout };
+    const drains = new RefusedBodyDrains({
+      maxBytes: this.options.refusedBodyDrainLimit,
+      timeoutMs: this.options.refusedBodyDrainTimeout,
+      maxSockets: this.options.refusedBodyDrainSockets,
+    });
     const isUploadIdPath = (method: string, path: string): boolean => {
       const match = /^(.*)\/([^/]+)\/?$/.exec(path);
       return !!match && match[1].endsWith(`/${prefix}`) && instance.hasRoute({ method: method as 'GET', url: `${match[1]}/:id` });
     };
-    if (!answerOddIdsAsNotFound(instance, isUploadIdPath, bounds)) {
+    if (!answerOddIdsAsNotFound(instance, isUploadIdPath, drains)) {
       this.logger.warn('Ids with a malformed percent-encoding or over maxParamLength will get Fastify\'s 400/414 instead of 404 (this Fastify hides its options)');
     }
     // onError runs before the error handler shapes the body (Nest's drops Fastify's code): keep the code.
@@ -83,7 +87,7 @@ export class FragoBodyParsers implements OnModuleInit {
       if (!request.raw.complete) {
         // Answered before the body was read: read the rest, then close (never reset a sending client).
         reply.header('connection', 'close');
-        drainThenClose(request.raw, bounds);
+        drains.drainThenClose(request.raw);
       }
       done(null, reply.statusCode >= 400 ? fragoShaped(request, reply, payload) : payload);
     });

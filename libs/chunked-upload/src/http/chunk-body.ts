@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { Readable } from 'node:stream';
 import {
+  BodyTooSlowError,
   ChunkSizeMismatchError,
   FragoError,
   InvalidInputError,
@@ -12,6 +13,8 @@ import {
 } from '../errors/frago.errors';
 import type { ChunkSource } from '../services/chunk.service';
 import { assertStreamingMultipart } from './multipart-setup';
+import { watchBodyRate, type BodyRate } from './body-rate';
+import { closeWithoutDraining } from './refused-body-drain';
 
 const MULTIPART = /^multipart\/form-data/i;
 const RAW = /^application\/octet-stream/i;
@@ -29,9 +32,11 @@ const CHUNK_FORM_LIMITS = { files: 4, fields: 32, fieldSize: 64 * 1024, parts: 6
  * never buffered. The iterable ends only once the whole body has arrived and
  * parsed (a multipart body up to its closing boundary), so a chunk is never
  * recorded from a truncated or malformed body; its errors are domain errors
- * (4xx) or, when the client went away, an abort.
+ * (4xx) or, when the client went away, an abort. A body that arrives slower
+ * than `rate` once it is being read aborts with a 408 (`BodyTooSlowError`)
+ * and its connection closes after the answer without being drained.
  */
-export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: number): ChunkSource {
+export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: number, rate: BodyRate): ChunkSource {
   const raw = request.raw;
   const contentType = request.headers['content-type'] ?? '';
   const controller = new AbortController();
@@ -52,6 +57,11 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
     else socket.once('end', onSocketEnd);
     raw.once('close', () => socket.off('end', onSocketEnd));
   }
+  const watch = (): void =>
+    watchBodyRate(raw, rate, () => {
+      closeWithoutDraining(raw);
+      controller.abort(new BodyTooSlowError(rate.minBytesPerSecond, rate.windowMs));
+    });
   const discard = (): void => {
     if (raw.complete || raw.destroyed) return;
     raw.unpipe();
@@ -62,10 +72,24 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
     if (length !== undefined && Number(length) !== expectedSize) {
       throw new InvalidInputError(`Body has ${Number(length)} bytes but Content-Range announces ${expectedSize}`);
     }
-    return { signal: controller.signal, discard, open: async () => readWithoutDestroying(raw, controller.signal) };
+    return {
+      signal: controller.signal,
+      discard,
+      open: async () => {
+        watch();
+        return readWithoutDestroying(raw, controller.signal);
+      },
+    };
   }
   if (MULTIPART.test(contentType)) {
-    return { signal: controller.signal, discard, open: () => multipartChunk(request, expectedSize, controller.signal) };
+    return {
+      signal: controller.signal,
+      discard,
+      open: () => {
+        watch();
+        return multipartChunk(request, expectedSize, controller.signal);
+      },
+    };
   }
   throw new NoChunkError();
 }

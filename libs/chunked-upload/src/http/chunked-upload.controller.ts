@@ -1,4 +1,6 @@
-import { Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseFilters, UseGuards } from '@nestjs/common';
+import { Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, UseFilters, UseGuards } from '@nestjs/common';
+import { FRAGO_OPTIONS } from '../chunked-upload.constants';
+import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import type { FastifyRequest } from 'fastify';
 import { UploadIdentifierGuard } from '../identifier/upload-identifier.guard';
 import { UploadIdentifier } from '../identifier/upload-identifier.decorator';
@@ -42,6 +44,7 @@ export class ChunkedUploadController {
     private readonly uploads: UploadService,
     private readonly chunks: ChunkService,
     private readonly finalizer: FinalizeService,
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
   ) {}
 
   @Post()
@@ -72,7 +75,7 @@ export class ChunkedUploadController {
     const checkedId = uploadId(id);
     const range = parseContentRange(request.headers['content-range']);
     const digests = parseChunkDigests(request.headers['content-digest'], request.headers['content-md5']);
-    const source = chunkSourceFromRequest(request, range.size);
+    const source = chunkSourceFromRequest(request, range.size, { minBytesPerSecond: this.options.minChunkBodyRate, windowMs: this.options.chunkBodyRateWindow });
     const { duplicate } = await this.chunks.put(identifier, checkedId, range, digests, source);
     const reply: ChunkUploadedResponse = { status: true, message: 'Chunk uploaded', start: range.start, end: range.end, size: range.size };
     return duplicate ? { ...reply, message: 'Duplicate chunk already uploaded; skipped', duplicate: true } : reply;

@@ -39,6 +39,9 @@ export const FRAGO_ERROR_STATUS: Record<FragoErrorCode, number> = {
   CHUNK_CHECKSUM_MISMATCH: 460,
   FINAL_UPLOAD_IMMUTABLE: 403,
   DATABASE_UNAVAILABLE: 503,
+  TWIN_WAIT_LIMIT: 503,
+  TWIN_WAIT_TIMEOUT: 503,
+  BODY_TOO_SLOW: 408,
 };
 
 /** Statuses a client should retry after a pause. */

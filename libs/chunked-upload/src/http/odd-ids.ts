@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { UploadNotFoundError } from '../errors/frago.errors';
-import { drainThenClose, type DrainBounds } from './refused-body-drain';
+import type { RefusedBodyDrains } from './refused-body-drain';
 
 type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
 
@@ -15,7 +15,7 @@ type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
  * any, for every other URL). Returns false when this Fastify keeps its
  * options where this cannot reach them.
  */
-export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath: (method: string, path: string) => boolean, bounds: DrainBounds): boolean {
+export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath: (method: string, path: string) => boolean, drains: RefusedBodyDrains): boolean {
   const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.options');
   const options = key ? (instance as unknown as Record<symbol, { frameworkErrors?: FrameworkErrors } | undefined>)[key] : undefined;
   if (!options || typeof options !== 'object') return false;
@@ -23,7 +23,7 @@ export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath
   const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const routerRefusal = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
     const path = (request.raw.url ?? '').split('?')[0];
-    if (routerRefusal && isUploadIdPath(request.raw.method ?? 'GET', path)) return notFound(request, reply, bounds);
+    if (routerRefusal && isUploadIdPath(request.raw.method ?? 'GET', path)) return notFound(request, reply, drains);
     if (hosts) return hosts(error, request, reply);
     fastifyDefault(error, reply);
   };
@@ -31,7 +31,7 @@ export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath
   return true;
 }
 
-function notFound(request: FastifyRequest, reply: FastifyReply, bounds: DrainBounds): void {
+function notFound(request: FastifyRequest, reply: FastifyReply, drains: RefusedBodyDrains): void {
   const failure = new UploadNotFoundError();
   const key = request.raw.method === 'PUT' ? 'error' : 'message';
   const body = JSON.stringify({ status: false, code: failure.wireCode, [key]: failure.message });
@@ -42,7 +42,7 @@ function notFound(request: FastifyRequest, reply: FastifyReply, bounds: DrainBou
   };
   if (!request.raw.complete) {
     headers.connection = 'close';
-    drainThenClose(request.raw, bounds);
+    drains.drainThenClose(request.raw);
   }
   reply.raw.writeHead(404, headers);
   reply.raw.end(body);

@@ -79,6 +79,52 @@ export interface ChunkedUploadOptions {
   /** The most milliseconds spent reading the rest of a refused body (see `refusedBodyDrainLimit`). @default 30000 */
   refusedBodyDrainTimeout?: number;
   /**
+   * Most connections reading the rest of a refused body at once (see
+   * `refusedBodyDrainLimit`), so that many refused requests together cannot
+   * make the server read unbounded amounts. Past it, a refused connection
+   * closes right after its answer without reading on.
+   * @default 64
+   */
+  refusedBodyDrainSockets?: number;
+  /**
+   * Most identical chunk requests (twins: same upload, same range) that wait,
+   * in this process, for the request writing their range. A waiting twin
+   * holds no database connection; past this many, a new twin answers 503
+   * `TWIN_WAIT_LIMIT` with `Retry-After` instead of waiting.
+   * @default 100
+   */
+  maxWaitingTwins?: number;
+  /**
+   * Slowest a chunk body may arrive (bytes/s), measured over every
+   * `chunkBodyRateWindow` once the body is being read; 0 turns it off. A
+   * body slower than this over a whole window answers 408 `BODY_TOO_SLOW`
+   * (the connection closes, nothing is stored, the range is free at once),
+   * so a client trickling a byte at a time cannot hold a socket and a
+   * reservation. A rate, not a deadline per chunk, so a large chunk on a
+   * slow but steady link still finishes. (tus PATCHes read their body on
+   * their own path and are not subject to it.)
+   * @default 1024
+   */
+  minChunkBodyRate?: number;
+  /** Window (ms) over which `minChunkBodyRate` is measured. @default 30000 */
+  chunkBodyRateWindow?: number;
+  /**
+   * The most milliseconds a twin waits for the request writing its range
+   * before it answers 503 `TWIN_WAIT_TIMEOUT` with `Retry-After`. Longer than
+   * `chunkLeaseTimeout` by default, so the twin of a writer that crashed gets
+   * the range once that writer's lease runs out.
+   * @default 90000
+   */
+  twinWaitTimeout?: number;
+  /**
+   * How often (ms) waiting twins look, with one non-locking read per range
+   * however many wait on it, whether the range is still held: the writer may
+   * be another instance, or dead. A writer in this process wakes its twins
+   * the moment it finishes, without waiting for this.
+   * @default 1000
+   */
+  twinPollInterval?: number;
+  /**
    * Prometheus metrics (SPEC §12): `true` registers them on a prom-client
    * Registry of the module's own (serve it with the exported `FragoMetrics`),
    * `{ registry, prefix }` on yours. Needs the optional peer `prom-client`.

@@ -12,6 +12,12 @@ import {
   DEFAULT_MAX_UPLOAD_SIZE,
   DEFAULT_REFUSED_BODY_DRAIN_LIMIT,
   DEFAULT_REFUSED_BODY_DRAIN_MS,
+  DEFAULT_MAX_WAITING_TWINS,
+  DEFAULT_MIN_CHUNK_BODY_RATE,
+  DEFAULT_CHUNK_BODY_RATE_WINDOW_MS,
+  DEFAULT_REFUSED_BODY_DRAIN_SOCKETS,
+  DEFAULT_TWIN_POLL_MS,
+  DEFAULT_TWIN_WAIT_MS,
 } from '../chunked-upload.constants';
 import { isSupportedHash } from '../domain/hash-algorithms';
 import { ChunkStorage } from '../storage/chunk-storage';
@@ -107,7 +113,7 @@ const KNOWN_KEYS = new Set<string>([
   'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
   'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
   'finalizeWaitTimeout', 'finalizeLeaseTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
-  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout', 'metrics',
+  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout', 'refusedBodyDrainSockets', 'maxWaitingTwins', 'minChunkBodyRate', 'chunkBodyRateWindow', 'twinWaitTimeout', 'twinPollInterval', 'metrics',
 ]);
 
 
@@ -155,6 +161,12 @@ export function resolveChunkedUploadOptions(raw: ChunkedUploadOptions | undefine
     maxActiveBytesPerIdentifier: optionalCap('maxActiveBytesPerIdentifier', input.maxActiveBytesPerIdentifier),
     refusedBodyDrainLimit: nonNegativeInteger('refusedBodyDrainLimit', input.refusedBodyDrainLimit, DEFAULT_REFUSED_BODY_DRAIN_LIMIT),
     refusedBodyDrainTimeout: nonNegativeInteger('refusedBodyDrainTimeout', input.refusedBodyDrainTimeout, DEFAULT_REFUSED_BODY_DRAIN_MS),
+    refusedBodyDrainSockets: nonNegativeInteger('refusedBodyDrainSockets', input.refusedBodyDrainSockets, DEFAULT_REFUSED_BODY_DRAIN_SOCKETS),
+    minChunkBodyRate: nonNegativeInteger('minChunkBodyRate', input.minChunkBodyRate, DEFAULT_MIN_CHUNK_BODY_RATE),
+    chunkBodyRateWindow: positiveInteger('chunkBodyRateWindow', input.chunkBodyRateWindow, DEFAULT_CHUNK_BODY_RATE_WINDOW_MS),
+    maxWaitingTwins: positiveInteger('maxWaitingTwins', input.maxWaitingTwins, DEFAULT_MAX_WAITING_TWINS),
+    twinWaitTimeout: positiveInteger('twinWaitTimeout', input.twinWaitTimeout, DEFAULT_TWIN_WAIT_MS),
+    twinPollInterval: positiveInteger('twinPollInterval', input.twinPollInterval, DEFAULT_TWIN_POLL_MS),
     metrics: metrics(input.metrics),
   };
   if (resolved.identifierMode === 'anonymous') {

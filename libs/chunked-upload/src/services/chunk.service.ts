@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import { UploadStatus } from '../entities/upload-status';
@@ -29,6 +28,7 @@ import { HashingMeter } from './hashing-meter';
 import { IncrementalHasher } from './incremental-hash';
 import { UploadService } from './upload.service';
 import { UploadStore, type Reservation } from './upload-store';
+import { TwinWaits } from './twin-waits';
 
 /** Where the chunk bytes come from; opened only once the range is reserved. */
 export interface ChunkSource {
@@ -50,8 +50,6 @@ export interface ChunkResult {
   duplicate: boolean;
 }
 
-const TWIN_POLL_MS = 25;
-
 /** Verify, store, record and de-duplicate a chunk: frago's `PUT /upload/:id/` with a Content-Range. */
 @Injectable()
 export class ChunkService {
@@ -62,6 +60,7 @@ export class ChunkService {
     private readonly storage: ChunkStorage,
     private readonly events: FragoEventPublisher,
     private readonly hasher: IncrementalHasher,
+    private readonly twins: TwinWaits,
   ) {}
 
   async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
@@ -85,25 +84,38 @@ export class ChunkService {
     return { range, duplicate: false };
   }
 
-  /** Reserves the range; an identical chunk in flight elsewhere is waited for, never refused. */
+  /**
+   * Reserves the range. An identical chunk in flight elsewhere (a twin) is waited for, never
+   * refused with 409 (SPEC §3: twins get the duplicate answer): cheaply (no database work while
+   * it waits, see TwinWaits) and within bounds, past which it answers 503 with Retry-After.
+   */
   private async reserve(id: string, range: ContentRange, signal: AbortSignal): Promise<Extract<Reservation, { kind: 'reserved' | 'duplicate' }>> {
-    for (;;) {
-      const reservation = await this.store.reserveChunk(id, range.start, range.end, this.options.chunkLeaseTimeout);
-      switch (reservation.kind) {
-        case 'reserved':
-        case 'duplicate':
-          return reservation;
-        case 'overlap':
-          throw new ChunkOverlapError(reservation.conflicting);
-        case 'not-writable':
-          if (reservation.status === 'finalizing') throw new FinalizeInProgressError();
-          if (reservation.status === 'gone') throw new UploadNotFoundError();
-          assertWritable(reservation.status);
-          throw new ChunkBusyError();
-        case 'twin':
-          if (signal.aborted) throw new ChunkBusyError();
-          await sleep(TWIN_POLL_MS);
+    let leave: (() => void) | null = null;
+    let deadline = 0;
+    try {
+      for (;;) {
+        const reservation = await this.store.reserveChunk(id, range.start, range.end, this.options.chunkLeaseTimeout);
+        switch (reservation.kind) {
+          case 'reserved':
+          case 'duplicate':
+            return reservation;
+          case 'overlap':
+            throw new ChunkOverlapError(reservation.conflicting);
+          case 'not-writable':
+            if (reservation.status === 'finalizing') throw new FinalizeInProgressError();
+            if (reservation.status === 'gone') throw new UploadNotFoundError();
+            assertWritable(reservation.status);
+            throw new ChunkBusyError();
+          case 'twin':
+            if (leave === null) {
+              leave = this.twins.enter();
+              deadline = Date.now() + this.options.twinWaitTimeout;
+            }
+            await this.twins.wait(id, range.start, range.end, signal, deadline);
+        }
       }
+    } finally {
+      leave?.();
     }
   }
 
@@ -142,7 +154,13 @@ export class ChunkService {
       clearInterval(renew);
       source.discard();
       await this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId));
-      throw error;
+      // The source aborted for a reason the client is told (a body too slow, a half-close): that
+      // reason, not the storage's abort error it caused.
+      const reason: unknown = source.signal.aborted ? source.signal.reason : undefined;
+      throw reason instanceof FragoError ? reason : error;
+    } finally {
+      // Committed (the twins answer duplicate) or released (one of them writes it): they try now.
+      this.twins.finished(upload.id, range.start, range.end);
     }
   }
 

@@ -219,6 +219,18 @@ export class UploadStore implements OnModuleInit {
     return this.hotPathSql;
   }
 
+  /**
+   * Whether a live, uncommitted reservation of exactly `[start, end]` holds
+   * the range: one read by the (upload, start) index, without a lock or a
+   * transaction (waiting twins ask this, see `TwinWaits`).
+   */
+  rangeHeld(uploadId: string, start: number, end: number, now: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      const row = await this.chunks.findOne({ where: { uploadId, start }, select: { id: true, end: true, committed: true, leaseUntil: true } });
+      return row !== null && !row.committed && row.end === end && (row.leaseUntil ?? 0) > now;
+    });
+  }
+
   /** Makes a reservation count. False when it is gone (upload deleted, or its lease was taken over). */
   commitChunk(reservationId: string): Promise<boolean> {
     return this.exclusive(async () => {
