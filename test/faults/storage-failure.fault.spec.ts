@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { LocalDiskChunkStorage } from 'nestjs-frago';
+import { Readable } from 'node:stream';
+import { LocalDiskChunkStorage, type WriteFence } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
@@ -28,20 +28,23 @@ class FlakyDiskStorage extends LocalDiskChunkStorage {
     super(chunkDir, assembledDir);
   }
 
-  override writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+  override writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
     this.writes++;
-    if (this.writes % this.every !== 0) return super.writeChunk(uploadId, offset, source, signal);
+    if (this.writes % this.every !== 0) return super.writeChunk(uploadId, offset, source, signal, fence);
     this.failures++;
-    let passed = 0;
-    const breaking = new Transform({
-      transform(data: Buffer, _encoding, callback) {
+    // The write fails inside the storage's own pipeline, as a disk error does: the pipeline
+    // rejects and destroys the body. (A Transform piped in front with .pipe() would emit its
+    // error with nobody listening once the pipeline let go of it: an uncaught exception on
+    // Node 26, which is the test's fault, not the server's.)
+    async function* failingHalfWay(): AsyncGenerator<Buffer> {
+      let passed = 0;
+      for await (const data of source as AsyncIterable<Buffer>) {
         passed += data.length;
-        if (passed > CHUNK / 2) callback(Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
-        else callback(null, data);
-      },
-    });
-    source.once('error', (error) => breaking.destroy(error));
-    return super.writeChunk(uploadId, offset, source.pipe(breaking), signal);
+        if (passed > CHUNK / 2) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+        yield data;
+      }
+    }
+    return super.writeChunk(uploadId, offset, Readable.from(failingHalfWay(), { objectMode: false }), signal, fence);
   }
 }
 
