@@ -10,6 +10,7 @@ import { deleteUpload, digest, finalize, getStatus, type JsonResponse, putChunk,
 import { Device } from '../fixtures/device/device.entity';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { deviceMigrations, deviceUploadModule } from '../fixtures/device/device-registration';
+import { DeviceUploads } from '../fixtures/device/device-uploads.service';
 
 const KEY_A = { 'x-device-key': 'key-of-camera-a' };
 const KEY_B = { 'x-device-key': 'key-of-camera-b' };
@@ -37,6 +38,7 @@ for (const kind of databaseKinds()) {
         dataDir,
         uploadModule: deviceUploadModule({ chunkUploadPath: join(dataDir, 'chunks'), assembledPath: join(dataDir, 'assembled') }),
         migrations: deviceMigrations,
+        providers: [DeviceUploads],
       });
       cleanup = () => rmSync(dataDir, { recursive: true, force: true });
       const devices = t.app.get(DataSource).getRepository(Device);
@@ -60,6 +62,26 @@ for (const kind of databaseKinds()) {
       const row = await t.app.get(DataSource).getRepository(DeviceUpload).findOneOrFail({ where: { id }, relations: { device: true } });
       assert.equal(row.device?.id, deviceA.id);
       assert.equal(row.deviceId, deviceA.id);
+    });
+
+    it('the host\'s own service and listener, typed by DeviceUpload and Device (the README\'s DeviceUploads), list, cancel and see completions of a device\'s uploads', async () => {
+      const host = t.app.get(DeviceUploads);
+      const deviceB = await t.app.get(DataSource).getRepository(Device).findOneByOrFail({ apiKey: KEY_B['x-device-key'] });
+      const open = await startOk(t.uploadUrl, 'pending.bin', 10, KEY_A);
+      const ofB = await startOk(t.uploadUrl, 'other-device.bin', 10, KEY_B);
+      const pending = await host.inProgress(deviceA);
+      assert.ok(pending.some((upload) => upload.id === open), 'the device\'s upload is listed');
+      assert.ok(pending.every((upload) => upload.deviceId === deviceA.id), 'and only that device\'s');
+      assert.ok(!(await host.inProgress(deviceB)).some((upload) => upload.id === open));
+      await assert.rejects(host.cancel(deviceB, open), /not found/i, 'another device cannot cancel it');
+      await host.cancel(deviceA, open);
+      await host.cancel(deviceB, ofB);
+      assert.equal((await getStatus(t.uploadUrl, open, KEY_A)).status, 404);
+      assert.equal((await getStatus(t.uploadUrl, ofB, KEY_B)).status, 404);
+      const before = host.published.length;
+      const data = testBytes(1000, 9);
+      await uploadAll(t.uploadUrl, 'done.bin', data, 400, { headers: KEY_A });
+      assert.deepEqual(host.published.slice(before), [{ deviceId: deviceA.id, location: join(t.assembledDir, 'devices', String(deviceA.id), 'done.bin') }]);
     });
 
     it('answers 403 to an unknown or missing device key on every route', async () => {

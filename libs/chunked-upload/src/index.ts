@@ -22,7 +22,7 @@ export * from './storage/local-disk.storage';
 export * from './events/frago-events';
 export * from './events/upload.events';
 export * from './errors/frago.errors';
-export { UploadService } from './services/upload.service';
+export { UploadService, type UploadState } from './services/upload.service';
 export { ExpiryService } from './services/expiry.service';
 export {
   CreateFragoTables1732400000000,

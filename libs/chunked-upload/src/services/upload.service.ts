@@ -24,9 +24,9 @@ import { IncrementalHasher } from './incremental-hash';
 import { UploadRemoval } from './upload-removal';
 import type { ChunkRange } from '../protocol/wire.types';
 
-/** An upload with the chunk facts a status answer needs. */
-export interface UploadState {
-  upload: AbstractChunkUpload;
+/** An upload with the chunk facts a status answer needs. @publicApi */
+export interface UploadState<U extends AbstractChunkUpload = AbstractChunkUpload> {
+  upload: U;
   chunks: ChunkRange[];
   coverage: Coverage;
 }
@@ -47,8 +47,15 @@ export interface StartOptions {
 const RECENT_TTL_MS = 5_000;
 const RECENT_MAX = 10_000;
 
+/**
+ * The operations as a service, for a host's own code (an admin page, a job).
+ * Typed by the host's upload entity and identifier, e.g.
+ * `UploadService<DeviceUpload, Device>` (Nest injects the one instance; the
+ * type arguments only say what your `uploadEntity` and strategy are).
+ * @publicApi
+ */
 @Injectable()
-export class UploadService {
+export class UploadService<U extends AbstractChunkUpload = AbstractChunkUpload, TIdentifier = UploadIdentifier> {
   private readonly recent = new Map<string, { upload: AbstractChunkUpload; until: number }>();
 
   constructor(
@@ -62,7 +69,7 @@ export class UploadService {
   ) {}
 
   /** Creates an upload owned by `identifier`. */
-  async start(identifier: UploadIdentifier | null, filename: string, totalSize: number, startOptions: StartOptions = {}): Promise<AbstractChunkUpload> {
+  async start(identifier: TIdentifier | null, filename: string, totalSize: number, startOptions: StartOptions = {}): Promise<U> {
     const problem = filenameProblem(filename);
     if (problem) throw new InvalidInputError(problem);
     if (!Number.isSafeInteger(totalSize) || totalSize <= 0) throw new InvalidInputError('total_size must be a positive integer');
@@ -94,7 +101,8 @@ export class UploadService {
       throw error;
     }
     this.events.emit(FragoEvents.UploadStarted, new UploadStartedEvent(upload));
-    return upload;
+    // The store builds the configured uploadEntity, which U names.
+    return upload as U;
   }
 
   private quotaApplies(identifier: UploadIdentifier | null): boolean {
@@ -135,7 +143,7 @@ export class UploadService {
     const now = Date.now();
     const hit = key ? this.recent.get(key) : undefined;
     if (hit && hit.until > now) return hit.upload;
-    const upload = await this.get(identifier, id);
+    const upload = await this.get(identifier as TIdentifier | null, id);
     if (key && upload.effectiveStatus(now) === UploadStatus.InProgress) {
       if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value as string);
       this.recent.set(key, { upload, until: now + RECENT_TTL_MS });
@@ -144,14 +152,14 @@ export class UploadService {
   }
 
   /** The caller's upload, or `UploadNotFoundError` (also for another caller's upload). */
-  async get(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+  async get(identifier: TIdentifier | null, id: string): Promise<U> {
     const upload = await this.store.findUpload(id, this.strategy.ownerWhere(identifier));
     if (!upload) throw new UploadNotFoundError();
-    return upload;
+    return upload as U;
   }
 
   /** Status with stored chunks and missing ranges, as frago's `GET /upload/:id/` reports them. */
-  async status(identifier: UploadIdentifier | null, id: string): Promise<UploadState> {
+  async status(identifier: TIdentifier | null, id: string): Promise<UploadState<U>> {
     const upload = await this.get(identifier, id);
     if (upload.status === UploadStatus.Complete) {
       return { upload, chunks: [], coverage: { receivedBytes: upload.totalSize, missing: [] } };
@@ -162,9 +170,9 @@ export class UploadService {
   }
 
   /** The caller's uploads, newest first. Anonymous callers may not list (403). */
-  list(identifier: UploadIdentifier | null, status: UploadStatus | undefined, limit: number, offset: number): Promise<AbstractChunkUpload[]> {
+  async list(identifier: TIdentifier | null, status: UploadStatus | undefined, limit: number, offset: number): Promise<U[]> {
     if (!this.strategy.canList(identifier)) throw new ListForbiddenError();
-    return this.store.listUploads(this.strategy.ownerWhere(identifier), status, limit, offset);
+    return (await this.store.listUploads(this.strategy.ownerWhere(identifier), status, limit, offset)) as U[];
   }
 
   /** Bytes received so far by each upload in progress (for list entries); others are absent. */
@@ -174,7 +182,7 @@ export class UploadService {
   }
 
   /** Deletes the upload's records and stored data (frago's `DELETE /upload/:id/`). */
-  async abort(identifier: UploadIdentifier | null, id: string): Promise<void> {
+  async abort(identifier: TIdentifier | null, id: string): Promise<void> {
     const upload = await this.get(identifier, id);
     const outcome = await this.store.deleteUpload(id);
     if (outcome === 'gone') throw new UploadNotFoundError();
