@@ -5,7 +5,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { DataSourceOptions } from 'typeorm';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
-import { startOk, startUpload, getStatus } from '../helpers/upload-client';
+import { ChunkedUploadChunk } from 'nestjs-frago';
+import { DataSource } from 'typeorm';
+import { parseAnswer } from '../helpers/raw-http';
+import { putChunk, startOk, startUpload, getStatus, testBytes, type JsonResponse } from '../helpers/upload-client';
 
 /** A TCP proxy in front of the database server that can be cut (every connection dropped, new ones refused) and restored. */
 class CuttableProxy {
@@ -52,7 +55,8 @@ for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
       proxy = new CuttableProxy({ host: url.hostname, port: Number(url.port) });
       await proxy.open();
       url.port = String(proxy.port);
-      t = await createTestApp({ db: { ...db, options: { ...db.options, url: url.toString() } as DataSourceOptions } });
+      // A lease far longer than the test: a reservation left behind by a failed commit would make the retry wait for it.
+      t = await createTestApp({ db: { ...db, options: { ...db.options, url: url.toString() } as DataSourceOptions }, options: { chunkLeaseTimeout: 600_000, twinPollInterval: 100 } });
     });
     after(async () => {
       await proxy?.cut();
@@ -73,6 +77,40 @@ for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
       let status = await getStatus(t.uploadUrl, id);
       for (let attempt = 0; status.status === 503 && attempt < 50; attempt++) status = await getStatus(t.uploadUrl, id);
       assert.equal(status.status, 200, JSON.stringify(status.body));
+    });
+    it('a chunk whose commit failed in the outage does not keep its range: its retry once the database is back is stored at once (200, not duplicate)', async () => {
+      const CHUNK = 64 * 1024;
+      const data = testBytes(CHUNK, 91);
+      const id = await startOk(t.uploadUrl, 'commit-failed.bin', CHUNK);
+      const target = new URL(`${t.uploadUrl}/${id}/`);
+      const socket = connect(Number(target.port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      const received: Buffer[] = [];
+      socket.on('data', (bytes: Buffer) => received.push(bytes));
+      const closed = once(socket, 'close');
+      await once(socket, 'connect');
+      socket.write(`PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK}\r\nConnection: close\r\n\r\n`);
+      socket.write(data.subarray(0, CHUNK / 2));
+      const reservations = t.app.get(DataSource).getRepository(ChunkedUploadChunk);
+      for (let attempt = 0; (await reservations.countBy({ uploadId: id, committed: false })) === 0; attempt++) {
+        assert.ok(attempt < 2000, 'the chunk got its reservation');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The database goes away mid-chunk: the bytes are stored, the commit (and the release) fail.
+      await proxy.cut();
+      socket.write(data.subarray(CHUNK / 2));
+      await closed;
+      const answer = parseAnswer(Buffer.concat(received));
+      assert.equal(answer?.kind === 'answer' ? answer.status : answer, 503, JSON.stringify(answer));
+      assert.equal(answer?.kind === 'answer' ? answer.json?.code : null, 'DATABASE_UNAVAILABLE');
+
+      await proxy.open();
+      let retry: JsonResponse = await putChunk(t.uploadUrl, id, data, 0, CHUNK);
+      for (let attempt = 0; retry.status === 503 && attempt < 50; attempt++) retry = await putChunk(t.uploadUrl, id, data, 0, CHUNK);
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      assert.equal(retry.body.duplicate, undefined, 'the failed commit counted nothing: the retry stores the chunk');
+      const status = await getStatus(t.uploadUrl, id);
+      assert.deepEqual(status.body.chunks, [{ start: 0, end: CHUNK - 1, size: CHUNK }]);
     });
   });
 }

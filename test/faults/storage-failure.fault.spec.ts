@@ -8,14 +8,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LocalDiskChunkStorage, type WriteFence } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
-import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
+import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, startUpload, testBytes, type JsonResponse } from '../helpers/upload-client';
 
 const CHUNK = 128 * 1024;
 
@@ -165,5 +165,76 @@ describe('full disk (2 MiB tmpfs)', () => {
     const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
     assert.equal(done.status, 201, JSON.stringify(done.body));
     assert.deepEqual(readFileSync(join(t.assembledDir, 'full.bin')), data);
+  });
+});
+
+/** Fills the file system of `path` to the last byte (writes until ENOSPC, in ever smaller pieces). */
+function fillUp(path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (let piece = 64 * 1024; piece >= 1; piece = Math.floor(piece / 4)) {
+      const bytes = Buffer.alloc(piece, 7);
+      for (;;) {
+        try {
+          writeSync(fd, bytes);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+          break;
+        }
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('a full disk shared with SQLite (a 4 MiB tmpfs holding the database file and the data folders)', () => {
+  let t: TestApp | undefined;
+  let mountPoint: string;
+  let mounted = false;
+
+  before(() => {
+    mountPoint = mkdtempSync(join(tmpdir(), 'frago-sqlite-full-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      mounted = false;
+    }
+  });
+  after(async () => {
+    await t?.close();
+    if (mounted) execFileSync('umount', ['-l', mountPoint], { stdio: 'ignore' });
+    rmSync(mountPoint, { recursive: true, force: true });
+  });
+
+  it('a write the database file has no room for answers 507 STORAGE_FULL with Retry-After (never 500), and everything works again once space is freed', async (context) => {
+    if (!mounted) {
+      context.skip('tmpfs mount not permitted');
+      return;
+    }
+    const file = join(mountPoint, 'frago.sqlite');
+    const db: TestDatabase = { kind: 'sqlite', url: `sqlite:${file}`, options: { type: 'better-sqlite3', database: file, enableWAL: true, timeout: 15_000 }, drop: async () => undefined };
+    t = await createTestApp({ db, dataDir: join(mountPoint, 'data') });
+    const id = await startOk(t.uploadUrl, 'before.bin', 4096);
+    const ballast = join(mountPoint, 'ballast');
+    fillUp(ballast);
+
+    // Every start is a database write; the first one that needs the file (or its WAL) to grow has no room.
+    let answer = await startUpload(t.uploadUrl, { filename: 'full-0.bin', total_size: 10 });
+    for (let attempt = 1; answer.status === 201 && attempt < 500; attempt++) answer = await startUpload(t.uploadUrl, { filename: `full-${attempt}.bin`, total_size: 10 });
+    assert.equal(answer.status, 507, JSON.stringify(answer.body));
+    assert.equal(answer.body.status, false);
+    assert.equal(answer.body.code, 'STORAGE_FULL');
+    assert.ok(Number(answer.headers.get('retry-after')) > 0, 'Retry-After says when to retry');
+    const chunk = await putChunk(t.uploadUrl, id, testBytes(4096, 5), 0, 4096);
+    assert.equal(chunk.status, 507, JSON.stringify(chunk.body));
+    assert.equal(chunk.body.code, 'STORAGE_FULL');
+
+    rmSync(ballast);
+    const retry = await putChunk(t.uploadUrl, id, testBytes(4096, 5), 0, 4096);
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.equal(retry.body.duplicate, undefined, 'the refused chunk counted nothing');
+    assert.equal((await startUpload(t.uploadUrl, { filename: 'after.bin', total_size: 10 })).status, 201);
   });
 });

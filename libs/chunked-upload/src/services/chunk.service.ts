@@ -129,9 +129,15 @@ export class ChunkService {
   ): Promise<void> {
     const reservationId = reservation.id;
     // Checked by the storage once it has fenced off publishers and takeovers (see WriteFence).
+    // A database failure while the storage checks the fence is the database's (503 DATABASE_UNAVAILABLE), not the storage's.
+    let fenceFailure: { error: unknown } | null = null;
     const fence: WriteFence = {
       tookOver: reservation.tookOver,
-      stillReserved: () => this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout),
+      stillReserved: () =>
+        this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch((error: unknown) => {
+          fenceFailure = { error };
+          throw error;
+        }),
     };
     const renew = setInterval(() => {
       this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
@@ -143,6 +149,7 @@ export class ChunkService {
       await this.storage.writeChunk(upload.id, range.start, body, source.signal, fence).catch(async (error: unknown) => {
         // The data can vanish under a reserved write (a DELETE, or the sweeper expired it): answer why, as GET would.
         if (error instanceof UploadNotFoundError || error instanceof WriteFencedError) throw await this.lostReservation(upload.id);
+        if (fenceFailure) throw fenceFailure.error;
         throw storageFailure(error, source.signal);
       });
       if (meter.bytes !== range.size) throw new ChunkSizeMismatchError(range.size, meter.bytes);
