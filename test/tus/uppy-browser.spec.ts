@@ -1,5 +1,6 @@
 /**
- * Uppy (`@uppy/core` + `@uppy/tus`, bundled for the browser by esbuild)
+ * Uppy (`@uppy/core` + `@uppy/tus`), through the README's snippet
+ * (test/fixtures/uppy/uppy-tus.ts, bundled for the browser by esbuild),
  * drives real uploads to the example app's tus endpoint (/api/files/) in
  * Debian's Chromium, sequentially and in parallel, and the bytes published
  * under FRAGO_DATA_DIR/assembled_uploads must equal the source (SPEC §11).
@@ -16,7 +17,9 @@
  * request.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import type { Browser, Page, Request } from 'playwright-core';
@@ -29,13 +32,16 @@ const NO_BROWSER = browserSkipReason('Uppy in Chromium');
 const MiB = 1024 * 1024;
 const WAIT_MS = 90_000;
 
-/** Uppy and its Tus plugin as one browser script, defining `window.FragoUppyTest`. */
+/** The README's Uppy snippet (a page's code, DOM types, ES modules). */
+const SNIPPET = join(REPO_ROOT, 'test', 'fixtures', 'uppy', 'uppy-tus.ts');
+
+/** The README's Uppy snippet, with Uppy and its Tus plugin, as one browser script defining `window.FragoUppyTest`. */
 function uppyBundle(): string {
   const result = buildSync({
     stdin: {
-      contents: "import Uppy from '@uppy/core'; import Tus from '@uppy/tus'; window.FragoUppyTest = { Uppy, Tus };",
+      contents: `import { uploadWithUppy } from ${JSON.stringify(SNIPPET)}; window.FragoUppyTest = { uploadWithUppy };`,
       resolveDir: REPO_ROOT,
-      loader: 'js',
+      loader: 'ts',
     },
     bundle: true,
     format: 'iife',
@@ -49,9 +55,8 @@ function uppyBundle(): string {
 
 /** What the page reports of one Uppy upload. */
 interface UppyOutcome {
-  successful: number;
-  failed: string[];
-  uploadUrl: string;
+  urls: string[];
+  error: string;
 }
 
 /** Options of one Uppy run in the page. */
@@ -63,34 +68,16 @@ interface UppyRun {
   parallelUploads: number;
 }
 
-/** Uploads one file with Uppy inside the page and returns its result (runs in the browser). */
+/** Uploads one file with the README's `uploadWithUppy()` inside the page (runs in the browser). */
 async function uploadWithUppy(page: Page, run: UppyRun): Promise<UppyOutcome> {
   return page.evaluate(async ({ endpoint, name, base64, chunkSize, parallelUploads }) => {
-    interface UppyFileResult {
-      uploadURL?: string;
-      error?: string;
-      response?: { uploadURL?: string };
-    }
-    interface UppyInstance {
-      use(plugin: unknown, options: Record<string, unknown>): UppyInstance;
-      addFile(file: { name: string; type: string; data: Blob }): string;
-      upload(): Promise<{ successful?: UppyFileResult[]; failed?: UppyFileResult[] } | undefined>;
-      destroy(): void;
-    }
-    const { Uppy, Tus } = (window as unknown as { FragoUppyTest: { Uppy: new (options: Record<string, unknown>) => UppyInstance; Tus: unknown } }).FragoUppyTest;
+    type Upload = (files: File[], options: { endpoint?: string; chunkSize?: number; parallelUploads?: number }) => Promise<string[]>;
+    const { uploadWithUppy: upload } = (window as unknown as { FragoUppyTest: { uploadWithUppy: Upload } }).FragoUppyTest;
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const uppy = new Uppy({ autoProceed: false }).use(Tus, { endpoint, chunkSize, parallelUploads, retryDelays: [] });
     try {
-      uppy.addFile({ name, type: 'application/octet-stream', data: new Blob([bytes]) });
-      const result = await uppy.upload();
-      const done = result?.successful ?? [];
-      return {
-        successful: done.length,
-        failed: (result?.failed ?? []).map((file) => String(file.error)),
-        uploadUrl: done[0]?.uploadURL ?? done[0]?.response?.uploadURL ?? '',
-      };
-    } finally {
-      uppy.destroy();
+      return { urls: await upload([new File([bytes], name, { type: 'application/octet-stream' })], { endpoint, chunkSize, parallelUploads }), error: '' };
+    } catch (error) {
+      return { urls: [], error: String(error) };
     }
   }, run);
 }
@@ -151,11 +138,11 @@ describe('Uppy (@uppy/core + @uppy/tus) in Chromium against the tus endpoint', {
     const name = uniqueName('uppy-seq');
     const bytes = randomBytes(3 * MiB + 4321);
     const outcome = await uploadWithUppy(page, { endpoint, name, base64: bytes.toString('base64'), chunkSize: MiB, parallelUploads: 1 });
-    assert.deepEqual(outcome.failed, []);
-    assert.equal(outcome.successful, 1);
-    assert.match(outcome.uploadUrl, /\/api\/files\/[0-9a-f-]{36}$/);
+    assert.equal(outcome.error, '');
+    assert.equal(outcome.urls.length, 1);
+    assert.match(outcome.urls[0], /\/api\/files\/[0-9a-f-]{36}$/);
     assert.ok((await app!.readAssembled(name)).equals(bytes), 'the published file equals the uploaded bytes');
-    const id = outcome.uploadUrl.split('/').pop() as string;
+    const id = outcome.urls[0].split('/').pop() as string;
     const status = await getStatus(app!.apiUrl + '/upload', id);
     assert.equal(status.body.status, 'complete');
     assert.equal(status.body.total_size, bytes.length);
@@ -169,18 +156,26 @@ describe('Uppy (@uppy/core + @uppy/tus) in Chromium against the tus endpoint', {
     const name = uniqueName('uppy-par');
     const bytes = randomBytes(6 * MiB + 999);
     const outcome = await uploadWithUppy(page, { endpoint, name, base64: bytes.toString('base64'), chunkSize: 512 * 1024, parallelUploads: 4 });
-    assert.deepEqual(outcome.failed, []);
-    assert.equal(outcome.successful, 1);
+    assert.equal(outcome.error, '');
+    assert.equal(outcome.urls.length, 1);
     assert.ok((await app!.readAssembled(name)).equals(bytes), 'the published file equals the uploaded bytes');
     const creations = requests.of('POST');
     assert.equal(creations.filter((post) => post.concat === 'partial').length, 4, 'four partial uploads');
     const finals = creations.filter((post) => post.concat?.startsWith('final;'));
     assert.equal(finals.length, 1, 'one final upload');
     assert.equal(finals[0].concat!.slice('final;'.length).trim().split(/\s+/).length, 4, 'the final lists the four partials');
-    const id = outcome.uploadUrl.split('/').pop() as string;
+    const id = outcome.urls[0].split('/').pop() as string;
     const status = await getStatus(app!.apiUrl + '/upload', id);
     assert.equal(status.body.status, 'complete');
     assert.equal(status.body.total_size, bytes.length);
     assert.deepEqual(errors, []);
+  });
+});
+
+describe("the README's Uppy snippet", () => {
+  it('type-checks as page code (strict, DOM, the Uppy packages\' own types)', () => {
+    const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO_ROOT] });
+    const check = spawnSync(process.execPath, [tsc, '-p', join(REPO_ROOT, 'test', 'fixtures', 'uppy', 'tsconfig.json')], { encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
   });
 });

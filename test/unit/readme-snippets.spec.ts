@@ -18,7 +18,7 @@ function fileBlocks(): Array<{ path: string; body: string }> {
 describe('README examples are the tested fixtures', () => {
   const blocks = fileBlocks();
 
-  it('shows the whole device example (entity, upload entity, strategy, migration, registration, the host\'s typed service) and the example app\'s health, metrics and OpenAPI controllers', () => {
+  it('shows the whole device example (entity, upload entity, strategy, migration, registration, the host\'s typed service), the example app\'s health, metrics and OpenAPI controllers, and the Uppy example', () => {
     assert.deepEqual(
       blocks.map((block) => block.path).sort(),
       [
@@ -31,6 +31,7 @@ describe('README examples are the tested fixtures', () => {
         'test/fixtures/device/device.entity.ts',
         'test/fixtures/device/device-uploads.service.ts',
         'test/fixtures/device/device.migration.ts',
+        'test/fixtures/uppy/uppy-tus.ts',
       ].sort(),
     );
   });

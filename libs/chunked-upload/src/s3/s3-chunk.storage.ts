@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -15,7 +16,7 @@ import {
 import { ChunkStorage, type PublishedFile } from '../storage/chunk-storage';
 import { UploadNotFoundError } from '../errors/frago.errors';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
-import { coveringChain, S3KeyLayout, type Segment } from './s3-keys';
+import { copySource, coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
 import { spool, sweepSpool } from './spool';
 import { SpoolCache } from './spool-cache';
@@ -118,6 +119,44 @@ export class S3ChunkStorage extends ChunkStorage {
     } finally {
       if (!kept) await body.dispose();
     }
+  }
+
+  /**
+   * tus concatenation, server-side: each stored chunk of the partial upload
+   * `sourceId` is copied inside the bucket (CopyObject, no byte through the
+   * app) to a chunk of `targetId` shifted by `offset`; publishing the final
+   * upload then composes those with UploadPartCopy where they reach the part
+   * minimum (5 MiB), like any chunks. Only the piece of a lingering chunk
+   * object that sticks out of `[0, size)` (a lost commit) is read and
+   * written through the app.
+   */
+  override async copyUpload(sourceId: string, size: number, targetId: string, offset: number): Promise<number> {
+    await this.assertCreated(targetId);
+    const chain = coveringChain(await this.listSegments(sourceId), 0, size - 1);
+    const copied: Segment[] = [];
+    for (const segment of chain) {
+      const from = Math.max(0, segment.start);
+      const to = Math.min(size - 1, segment.end);
+      const target: Segment = { key: this.keys.chunk(targetId, offset + from, offset + to), start: offset + from, end: offset + to };
+      if (from === segment.start && to === segment.end) {
+        await retrying(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target.key, CopySource: copySource(this.bucket, segment.key) })));
+      } else {
+        const body = await spool(await this.openRange(segment.key, from - segment.start, to - segment.start), this.spoolDir);
+        try {
+          await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: target.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
+        } finally {
+          await body.dispose();
+        }
+      }
+      copied.push(target);
+    }
+    // As in writeChunk: remove() deletes the marker before listing, so either it sees these copies or this check sees it gone.
+    if (!(await this.exists(this.keys.uploadMarker(targetId)))) {
+      await Promise.all(copied.map((segment) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined)));
+      throw new UploadNotFoundError();
+    }
+    for (const segment of copied) this.remember(targetId, segment);
+    return size;
   }
 
   read(uploadId: string, start: number, end: number): Readable {

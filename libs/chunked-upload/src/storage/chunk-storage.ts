@@ -106,6 +106,22 @@ export abstract class ChunkStorage {
     }
   }
 
+  /**
+   * tus concatenation (SPEC §11): make the first `size` bytes of upload
+   * `sourceId` (a complete partial upload) bytes `[offset, offset + size)`
+   * of upload `targetId` (its final upload), as a chunk written there.
+   * Resolves with the number of bytes stored, once they are durable; the
+   * source stays until `remove(sourceId)`.
+   *
+   * Optional for backends: this default streams the bytes through the app
+   * (`read()` into `writeChunk()`). A backend that can copy inside the
+   * storage overrides it (`S3ChunkStorage`: one server-side CopyObject per
+   * stored chunk).
+   */
+  async copyUpload(sourceId: string, size: number, targetId: string, offset: number, readSize?: number): Promise<number> {
+    return this.writeChunk(targetId, offset, this.read(sourceId, 0, size - 1, readSize));
+  }
+
   /** Finalize: stream the stored bytes `[start, end]` (inclusive) back. */
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
 

@@ -19,7 +19,8 @@ import { tusFilename } from './tus.service';
  * The concatenation extension (SPEC §11): a final upload over complete
  * partial uploads, created complete. The partials are claimed in the
  * database (one final per partial, whichever instance asks), their bytes
- * written into the final upload as its chunks, and the final upload is
+ * copied into the final upload as its chunks (`ChunkStorage.copyUpload`:
+ * inside the storage where it can, e.g. server-side on S3), and the final upload is
  * published by frago's finalize; then the partials are removed (they are
  * never published, and go with their final upload).
  */
@@ -73,14 +74,15 @@ export class TusConcatService {
     return sizes;
   }
 
-  /** Writes each partial's bytes into the final upload at its place, as a recorded chunk. */
+  /** Copies each partial's bytes into the final upload at its place, as a recorded chunk. */
   private async copyParts(finalId: string, parts: string[], sizes: Map<string, number>): Promise<void> {
     let offset = 0;
     for (const id of parts) {
       const size = sizes.get(id) as number;
       const reservation = await this.store.reserveChunk(finalId, offset, offset + size - 1, this.options.chunkLeaseTimeout);
       if (reservation.kind !== 'reserved') throw new InvalidInputError('The final upload is being written by another request');
-      const written = await this.storage.writeChunk(finalId, offset, this.storage.read(id, 0, size - 1, this.options.assembleReadSize));
+      // Inside the storage where it can (S3: server-side copies), else through the app.
+      const written = await this.storage.copyUpload(id, size, finalId, offset, this.options.assembleReadSize);
       if (written !== size || !(await this.store.commitChunk(reservation.id))) throw new Error(`Copying partial upload ${id} into ${finalId} failed`);
       offset += size;
     }

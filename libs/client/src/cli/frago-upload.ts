@@ -85,8 +85,8 @@ async function runTusUpload(args: CliArgs, source: NodeFileSource, uploadId: str
       onStart: (id) => {
         if (args.noState || id === uploadId) return;
         const state = { version: 1 as const, url: `${args.url}/${args.tusPath}`, uploadId: id, size: source.size, mtimeMs: source.mtimeMs };
-        stateWritten = writeState(args.file, state).catch((error: Error) => {
-          process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error.message}); resume with --resume ${id}\n`);
+        stateWritten = writeState(args.file, state).catch((error: unknown) => {
+          process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`);
         });
       },
     });
