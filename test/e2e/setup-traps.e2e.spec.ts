@@ -107,7 +107,7 @@ for (const kind of databaseKinds()) {
 
     for (const [key, value] of [['uploadEntity', DeviceUpload], ['chunkEntity', DeviceUpload], ['routePrefix', 'files'], ['isGlobal', true]] as const) {
       it(`${key} returned by the forRootAsync factory instead of the top level`, async () => {
-        const error = await bootError(db, { uploadModule: ChunkedUploadModule.forRootAsync({ useFactory: () => ({ ...paths(), [key]: value }) as ChunkedUploadOptions }) });
+        const error = await bootError(db, { uploadModule: ChunkedUploadModule.forRootAsync({ useFactory: () => ({ ...paths(), [key]: value }) }) });
         assert.ok(error, 'the boot must fail');
         assert.match(error.message, new RegExp(`"${key}"`));
         assert.match(error.message, /forRootAsync\(\) factory/);

@@ -35,8 +35,8 @@ for (const kind of databaseKinds()) {
       assert.match(response.body.upload_id as string, UPLOAD_ID_PATTERN);
       assert.equal(response.body.upload_id, (response.body.upload_id as string).toLowerCase());
       assert.equal(response.body.message, 'Upload started for report.pdf');
-      assert.equal(events.count(events.started, response.body.upload_id as string), 1, 'upload.started once');
-      const status = await getStatus(t.uploadUrl, response.body.upload_id as string);
+      assert.equal(events.count(events.started, response.body.upload_id), 1, 'upload.started once');
+      const status = await getStatus(t.uploadUrl, response.body.upload_id);
       assert.equal(status.body.filename, 'report.pdf');
       assert.equal(status.body.total_size, 1234);
       assert.equal(status.body.status, 'in_progress');

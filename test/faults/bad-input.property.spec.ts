@@ -143,7 +143,7 @@ describe('generated bad input never breaks the server', () => {
     const id = fc.oneof(
       fc.constant('__upload__'),
       fc.uuid().map(String),
-      fc.constantFrom('..%2f..%2fetc', '%00', 'not-a-uuid', '00000000-0000-0000-0000-00000000000g', `${'a'.repeat(300)}`),
+      fc.constantFrom('..%2f..%2fetc', '%00', 'not-a-uuid', '00000000-0000-0000-0000-00000000000g', 'a'.repeat(300)),
     );
     const contentType = fc.option(
       fc.constantFrom('application/octet-stream', 'multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=zz', 'text/plain', 'application/json', 'application/x-www-form-urlencoded', '*/*'),

@@ -162,7 +162,7 @@ export function sendRequest(port: number, request: RawRequest): Promise<RawOutco
       void (async () => {
         const write = (bytes: Buffer): Promise<boolean> =>
           new Promise((done) => {
-            if (socket.destroyed || !socket.writable) return done(false);
+            if (socket.destroyed || !socket.writable) { done(false); return; }
             socket.write(bytes, (error) => done(!error));
           });
         if (!(await write(requestHead(port, request)))) return;

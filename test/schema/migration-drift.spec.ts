@@ -10,7 +10,7 @@ import { CreateDevices1733000000000 } from '../fixtures/device/device.migration'
 
 /** Runs the migrations on a fresh database, then returns what TypeORM would still change to match the entities. */
 async function pendingAfterMigrations(db: TestDatabase, entities: MixedList<Function>, migrations: MixedList<Function>): Promise<{ pending: string[]; dataSource: DataSource }> {
-  const dataSource = new DataSource({ ...db.options, entities, migrations, migrationsRun: false, synchronize: false, logging: false } as DataSourceOptions);
+  const dataSource = new DataSource({ ...db.options, entities, migrations, migrationsRun: false, synchronize: false, logging: false });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   const log = await dataSource.driver.createSchemaBuilder().log();

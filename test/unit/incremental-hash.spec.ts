@@ -37,7 +37,7 @@ describe('IncrementalHasher', () => {
   }
 
   function hasher(options: Parameters<typeof resolveChunkedUploadOptions>[0] = {}): IncrementalHasher {
-    return new IncrementalHasher(resolveChunkedUploadOptions(options) as ResolvedChunkedUploadOptions, storage);
+    return new IncrementalHasher(resolveChunkedUploadOptions(options), storage);
   }
 
   it('in-order chunks are hashed as they arrive, so the digest reads nothing more', async () => {

@@ -8,7 +8,7 @@ import { ChunkStorage, IdentifierStrategy, InvalidFragoOptionError, LocalDiskChu
 /** Asserts that resolving `options` fails with a message naming `option`. */
 function refused(options: Record<string, unknown>, option: string): void {
   assert.throws(
-    () => resolveChunkedUploadOptions(options as ChunkedUploadOptions),
+    () => resolveChunkedUploadOptions(options),
     (error: unknown) => {
       assert.ok(error instanceof InvalidFragoOptionError, `an InvalidFragoOptionError, got ${String(error)}`);
       assert.ok(error.message.includes(`"${option}"`), `"${error.message}" names ${option}`);
@@ -122,7 +122,7 @@ describe('resolveChunkedUploadOptions', () => {
   it('refuses quota options that are not positive integers, naming them', () => {
     for (const option of ['maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier']) {
       for (const value of [0, -1, 2.5, 'ten']) refused({ [option]: value }, option);
-      assert.equal(resolveChunkedUploadOptions({ [option]: null } as ChunkedUploadOptions)[option as 'maxActiveUploadsPerIdentifier'], null);
+      assert.equal(resolveChunkedUploadOptions({ [option]: null })[option as 'maxActiveUploadsPerIdentifier'], null);
     }
   });
 
@@ -130,7 +130,7 @@ describe('resolveChunkedUploadOptions', () => {
     for (const option of ['maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier']) {
       refused({ [option]: 5 }, option);
       refused({ identifierMode: 'anonymous', [option]: 5 }, option);
-      assert.equal(resolveChunkedUploadOptions({ identifierMode: 'user', [option]: 5 } as ChunkedUploadOptions)[option as 'maxActiveUploadsPerIdentifier'], 5);
+      assert.equal(resolveChunkedUploadOptions({ identifierMode: 'user', [option]: 5 })[option as 'maxActiveUploadsPerIdentifier'], 5);
     }
     assert.throws(() => resolveChunkedUploadOptions({ maxActiveUploadsPerIdentifier: 5 }), /anonymous callers have none/);
   });
@@ -155,7 +155,7 @@ describe('resolveChunkedUploadOptions', () => {
   it('refuses the definition-time extras among the options (where a forRootAsync factory would put them), saying to move them to the top level', () => {
     for (const key of ['uploadEntity', 'chunkEntity', 'routePrefix', 'isGlobal']) {
       assert.throws(
-        () => resolveChunkedUploadOptions({ [key]: 'x' } as ChunkedUploadOptions),
+        () => resolveChunkedUploadOptions({ [key]: 'x' }),
         (error: Error) => error.message.includes(`"${key}"`) && error.message.includes('forRootAsync') && error.message.includes('top level'),
       );
     }

@@ -31,8 +31,8 @@ export function runCli(args: string[]): CliRun {
   alive.add(child);
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const done = new Promise<CliOutcome>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => {

@@ -23,7 +23,7 @@ export class DbProbe {
   static async open(db: TestDatabase): Promise<DbProbe> {
     // One connection, opened now and kept: a probe must not compete with the apps for connection slots later.
     const pool = db.kind === 'postgres' ? { max: 1, idleTimeoutMillis: 0 } : { connectionLimit: 1 };
-    const dataSource = new DataSource({ ...db.options, entities: [], migrations: [], logging: false, extra: pool } as typeof db.options);
+    const dataSource = new DataSource({ ...db.options, entities: [], migrations: [], logging: false, extra: pool });
     await dataSource.initialize();
     await dataSource.query('SELECT 1');
     return new DbProbe(dataSource, db.kind === 'postgres');
@@ -38,7 +38,7 @@ export class DbProbe {
 
   /** Every chunk row of one upload, by start. */
   async chunks(uploadId: string): Promise<ChunkRow[]> {
-    const rows = await this.query<Record<string, unknown>>(
+    const rows = await this.query(
       'SELECT range_start, range_end, size, committed FROM frago_chunk WHERE upload_id = ? ORDER BY range_start',
       [uploadId],
     );
