@@ -45,24 +45,35 @@ describe('early refusals reach clients that keep sending', () => {
   });
 
   const MiB = 1024 * 1024;
-  const refusals: Array<{ what: string; status: number; size: number; url: () => string; range: string }> = [
+  const MULTIPART_HEAD = Buffer.from('--frago-over\r\nContent-Disposition: form-data; name="file"; filename="chunk"\r\nContent-Type: application/octet-stream\r\n\r\n');
+  const refusals: Array<{ what: string; status: number; size: number; url: () => string; range: string; multipart?: boolean }> = [
     { what: '404 for an unknown upload', status: 404, size: 4 * MiB, url: () => `${t.uploadUrl}/${randomUUID()}/`, range: `bytes 0-${4 * MiB - 1}/${TOTAL}` },
     { what: '413 for a chunk above maxChunkSize', status: 413, size: 9 * MiB, url: () => `${t.uploadUrl}/${openId}/`, range: `bytes 0-${9 * MiB - 1}/${TOTAL}` },
+    { what: '413 for a raw chunk one byte over maxChunkSize', status: 413, size: MAX_CHUNK + 1, url: () => `${t.uploadUrl}/${openId}/`, range: `bytes 0-${MAX_CHUNK}/${TOTAL}` },
+    {
+      what: '413 for a multipart chunk one byte over maxChunkSize',
+      status: 413,
+      size: MULTIPART_HEAD.length + MAX_CHUNK + 1 + '\r\n--frago-over--\r\n'.length,
+      url: () => `${t.uploadUrl}/${openId}/`,
+      range: `bytes 0-${MAX_CHUNK}/${TOTAL}`,
+      multipart: true,
+    },
     { what: '409 for a complete upload', status: 409, size: 4 * MiB, url: () => `${t.uploadUrl}/${completeId}/`, range: `bytes 0-${4 * MiB - 1}/${TOTAL}` },
     { what: '400 for a Content-Range past the total', status: 400, size: 4 * MiB, url: () => `${t.uploadUrl}/${openId}/`, range: `bytes 0-${4 * MiB - 1}/100` },
   ];
 
-  const clients: Array<[string, (url: string, headers: Record<string, string>, size: number) => Promise<SendOutcome>]> = [
-    ['node:http', (url, headers, size) => sendWithNodeHttp(url, 'PUT', headers, size)],
-    ['fetch', (url, headers, size) => sendWithFetch(url, 'PUT', headers, size)],
+  const clients: Array<[string, (url: string, headers: Record<string, string>, size: number, head?: Buffer) => Promise<SendOutcome>]> = [
+    ['node:http', (url, headers, size, head) => sendWithNodeHttp(url, 'PUT', headers, size, undefined, head)],
+    ['fetch', (url, headers, size, head) => sendWithFetch(url, 'PUT', headers, size, head)],
   ];
 
   for (const refusal of refusals) {
     for (const [client, send] of clients) {
-      it(`the ${refusal.what} reaches a ${client} client that keeps sending a ${refusal.size / MiB} MiB body, ${TRIES} times out of ${TRIES}`, async () => {
+      it(`the ${refusal.what} reaches a ${client} client that keeps sending a ${(refusal.size / MiB).toFixed(2)} MiB body, ${TRIES} times out of ${TRIES}`, async () => {
         const outcomes: SendOutcome[] = [];
+        const contentType = refusal.multipart ? 'multipart/form-data; boundary=frago-over' : 'application/octet-stream';
         for (let attempt = 0; attempt < TRIES; attempt++) {
-          outcomes.push(await send(refusal.url(), { 'content-type': 'application/octet-stream', 'content-range': refusal.range }, refusal.size));
+          outcomes.push(await send(refusal.url(), { 'content-type': contentType, 'content-range': refusal.range }, refusal.size, refusal.multipart ? MULTIPART_HEAD : undefined));
         }
         const lost = outcomes.filter((outcome) => !('status' in outcome) || outcome.status !== refusal.status);
         assert.deepEqual(lost, [], `every try got the ${refusal.status} (lost ${lost.length} of ${TRIES})`);

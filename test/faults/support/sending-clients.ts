@@ -6,10 +6,11 @@ export type SendOutcome = { status: number; body: string } | { error: string };
 const PIECE = 64 * 1024;
 
 /**
- * A node:http client that streams `size` bytes as fast as the socket takes
- * them and does not stop when an answer arrives (as most clients do).
+ * A node:http client that streams `size` bytes (`head` first, then filler)
+ * as fast as the socket takes them and does not stop when an answer arrives
+ * (as most clients do).
  */
-export function sendWithNodeHttp(url: string, method: string, headers: Record<string, string>, size: number, agent?: Agent): Promise<SendOutcome> {
+export function sendWithNodeHttp(url: string, method: string, headers: Record<string, string>, size: number, agent?: Agent, head: Buffer = Buffer.alloc(0)): Promise<SendOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: SendOutcome): void => {
@@ -26,7 +27,8 @@ export function sendWithNodeHttp(url: string, method: string, headers: Record<st
     });
     request.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code ?? error.message }));
     const piece = Buffer.alloc(PIECE, 0x61);
-    let sent = 0;
+    let sent = head.length;
+    if (head.length > 0) request.write(head);
     const pump = (): void => {
       while (sent < size && !request.destroyed) {
         const length = Math.min(PIECE, size - sent);
@@ -42,11 +44,16 @@ export function sendWithNodeHttp(url: string, method: string, headers: Record<st
   });
 }
 
-/** fetch with a streamed body of `size` bytes that keeps producing while the answer arrives. */
-export async function sendWithFetch(url: string, method: string, headers: Record<string, string>, size: number): Promise<SendOutcome> {
+/** fetch with a streamed body of `size` bytes (`head` first, then filler) that keeps producing while the answer arrives. */
+export async function sendWithFetch(url: string, method: string, headers: Record<string, string>, size: number, head: Buffer = Buffer.alloc(0)): Promise<SendOutcome> {
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
+      if (sent === 0 && head.length > 0) {
+        sent = head.length;
+        controller.enqueue(new Uint8Array(head));
+        return;
+      }
       if (sent >= size) {
         controller.close();
         return;
