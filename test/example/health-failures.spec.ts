@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { startExampleApp, type ExampleApp } from '../client/support/example-app';
 import { postgresBinaries, startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 
 interface Report {
   status: string;
@@ -108,3 +111,89 @@ describe('readiness answers 503 while the chunk folder is not writable, liveness
     assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 });
+
+/** A TCP proxy in front of the S3 server that can be cut (its connections dropped, new ones refused) and opened again on its port. */
+class CuttableProxy {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => this.sockets.delete(socket));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    const address = server.address();
+    if (address && typeof address === 'object') this.port = address.port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const s3 = testS3Config();
+if (!s3) {
+  describe('readiness with S3 storage', () => reportS3Skipped('readiness with S3 storage'));
+} else {
+  describe('readiness answers 503 while the S3 bucket is unreachable (the S3 connection cut at a TCP proxy), liveness stays 200', () => {
+    let bucket: TestBucket;
+    let proxy: CuttableProxy;
+    let app: ExampleApp;
+    before(async () => {
+      bucket = await createTestBucket(s3);
+      const endpoint = new URL(String(s3.endpoint));
+      proxy = new CuttableProxy({ host: endpoint.hostname, port: Number(endpoint.port || 80) });
+      await proxy.open();
+      const credentials = s3.credentials as { accessKeyId: string; secretAccessKey: string };
+      app = await startExampleApp({
+        FRAGO_STORAGE: 's3',
+        FRAGO_S3_BUCKET: bucket.name,
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${proxy.port}`,
+        AWS_REGION: String(s3.region),
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      });
+    });
+    after(async () => {
+      try {
+        await (app as ExampleApp | undefined)?.stop();
+      } finally {
+        await (proxy as CuttableProxy | undefined)?.cut();
+        await (bucket as TestBucket | undefined)?.drop();
+      }
+    });
+
+    it('200 with the bucket taking writes (the probe object is gone again); 503 storage down once cut; 200 again once reachable', async () => {
+      const up = await ready(app);
+      assert.equal(up.status, 200, JSON.stringify(up.body));
+      assert.equal(up.body.storage.status, 'up');
+      assert.deepEqual((await bucket.keys()).filter((key) => key.includes('.frago-health/')), [], 'the probe leaves nothing behind');
+
+      await proxy.cut();
+      const down = await ready(app);
+      assert.equal(down.status, 503, JSON.stringify(down.body));
+      assert.equal(down.body.storage.status, 'down');
+      assert.match(down.body.storage.detail ?? '', /S3ChunkStorage does not take writes/);
+      assert.equal(down.body.database.status, 'up');
+      assert.equal(await live(app), 200);
+
+      await proxy.open();
+      const back = await readyUntil(app, (answer) => answer.status === 200);
+      assert.equal(back.status, 200, JSON.stringify(back.body));
+    });
+  });
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import {
@@ -89,6 +90,19 @@ export class S3ChunkStorage extends ChunkStorage {
         if (codeOf(created) !== 'BucketAlreadyOwnedByYou') throw created;
       });
     }
+  }
+
+  /**
+   * Readiness (SPEC §12, bucket reachable and writable): writes and deletes a
+   * tiny object under `<prefix>.frago-health/`, within 5 s. No retries: a
+   * probe reports the state now.
+   */
+  override async probe(): Promise<{ freeBytes?: number }> {
+    const key = `${this.keys.prefix}.frago-health/${randomUUID()}`;
+    const options = { abortSignal: AbortSignal.timeout(5_000) };
+    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: 'ok' }), options);
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), options);
+    return {};
   }
 
   async create(uploadId: string, totalSize: number): Promise<void> {

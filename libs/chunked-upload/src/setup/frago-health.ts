@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
+import type { ChunkStorage } from '../storage/chunk-storage';
 
 /** One dependency's state in a {@link FragoHealthReport}. @publicApi */
 export interface FragoHealthCheck {
@@ -26,7 +27,8 @@ export interface FragoHealthReport {
  * Readiness probe for orchestrators (SPEC §12): runs `SELECT 1` on the
  * DataSource and, with the default local-disk storage, writes and removes a
  * probe file in the chunk folder and reports the free space (below
- * `maxChunkSize` free bytes counts as down). Inject it in your health
+ * `maxChunkSize` free bytes counts as down); another storage runs its own
+ * `probe()` (S3: writes and deletes an object in the bucket). Inject it in your health
  * controller or a @nestjs/terminus indicator.
  * @publicApi
  */
@@ -51,8 +53,20 @@ export class FragoHealth {
     }
   }
 
+  /** A storage of the host's: its own probe (S3: write and delete an object), or `unchecked`. */
+  private async probe(storage: ChunkStorage): Promise<FragoHealthCheck> {
+    try {
+      const probed = await storage.probe();
+      if (probed === null) return { status: 'unchecked', detail: `${storage.constructor.name} is not probed` };
+      return { status: 'up', ...probed };
+    } catch (error) {
+      const reason = (error as { name?: unknown } | null)?.name === 'TimeoutError' ? 'no answer within 5 s' : ((error as Error | null)?.message ?? String(error));
+      return { status: 'down', detail: `${storage.constructor.name} does not take writes: ${reason}` };
+    }
+  }
+
   private async storage(): Promise<FragoHealthCheck> {
-    if (this.options.storage) return { status: 'unchecked', detail: `${this.options.storage.constructor.name} is not probed` };
+    if (this.options.storage) return this.probe(this.options.storage);
     const folder = resolve(this.options.chunkUploadPath);
     const probe = join(folder, `.frago-health-${randomUUID()}`);
     try {

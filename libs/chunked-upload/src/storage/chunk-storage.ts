@@ -160,6 +160,16 @@ export abstract class ChunkStorage {
   async sweep(staleBefore: Date): Promise<void> {
     void staleBefore;
   }
+
+  /**
+   * Readiness probe of `FragoHealth` (SPEC §12: the storage is writable, the
+   * bucket reachable): resolves when the storage takes a write now, rejects
+   * with the reason when it does not. `null`: this storage is not probed
+   * (reported `unchecked`).
+   */
+  async probe(): Promise<{ freeBytes?: number } | null> {
+    return null;
+  }
 }
 
 /**
