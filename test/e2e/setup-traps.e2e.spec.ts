@@ -12,7 +12,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { ChunkedUploadModule, type ChunkedUploadOptions, fragoMigrations, fragoMigrationsFor, IdentifierStrategy } from 'nestjs-frago';
+import { ChunkedUploadChunk, ChunkedUploadModule, type ChunkedUploadOptions, FragoNameClaim, fragoMigrations, fragoMigrationsFor, IdentifierStrategy } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { DeviceIdentifierStrategy } from '../fixtures/device/device-identifier.strategy';
@@ -28,6 +28,8 @@ interface Boot {
   /** Leave EventEmitterModule.forRoot() out. */
   withoutEvents?: boolean;
   adapter?: () => AbstractHttpAdapter;
+  /** An explicit entity list instead of autoLoadEntities (TypeOrmModule's retries off, as the README advises). */
+  entities?: Function[];
 }
 
 /** Boots a host app as a user would, returns the boot error (or null, closing the app). */
@@ -35,7 +37,8 @@ async function bootError(db: TestDatabase, boot: Boot): Promise<Error | null> {
   let dataSource: DataSource | undefined;
   let initializing: Promise<DataSource> | undefined;
   let app: INestApplication | undefined;
-  const dbOptions = { ...db.options, autoLoadEntities: true, migrationsRun: true, migrations: boot.migrations ?? fragoMigrations, logging: false } as DataSourceOptions & { autoLoadEntities: boolean };
+  const entityList = boot.entities ? { autoLoadEntities: false, entities: boot.entities, retryAttempts: 0 } : { autoLoadEntities: true };
+  const dbOptions = { ...db.options, ...entityList, migrationsRun: true, migrations: boot.migrations ?? fragoMigrations, logging: false } as DataSourceOptions & { autoLoadEntities: boolean };
   try {
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -180,6 +183,16 @@ for (const kind of databaseKinds()) {
       assert.ok(error, 'the boot must fail');
       // The device table is missing too, so the relation's table check or the column check names it.
       assert.match(error.message, /"device_upload" of uploadEntity DeviceUpload lacks the column\(s\) "device_id"/);
+    });
+
+    it('Device missing from an explicit entity list (autoLoadEntities off): TypeORM names the relation and the entity', async () => {
+      const error = await bootError(db, {
+        uploadModule: ChunkedUploadModule.forRootAsync({ uploadEntity: DeviceUpload, useFactory: () => ({ ...paths(), identifierMode: DeviceIdentifierStrategy }) }),
+        migrations: deviceMigrations(),
+        entities: [DeviceUpload, ChunkedUploadChunk, FragoNameClaim],
+      });
+      assert.ok(error, 'the boot must fail');
+      assert.match(error.message, /Entity metadata for DeviceUpload#device was not found/);
     });
 
     it('a strategy class with constructor arguments but no @Injectable()', async () => {
