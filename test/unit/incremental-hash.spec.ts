@@ -72,6 +72,58 @@ describe('IncrementalHasher', () => {
     assert.equal(storage.bytesRead, data.length, 'the prefix [0, 200000) before, the rest at the digest');
   });
 
+  /** Stores a chunk the way ChunkService does: its bytes fed to the inline hash, when it got one, as they stream in. */
+  async function storeInline(h: IncrementalHasher, id: string, start: number, end: number): Promise<void> {
+    const inline = h.beginInline(id, start);
+    inline?.hash.update(data.subarray(start, end + 1));
+    await store(id, start, end);
+    h.chunkCommitted(id, start, end, inline);
+  }
+
+  it('a sequential client is hashed inline: the digest is right and nothing is read back', async () => {
+    const id = 'inline-sequential';
+    const h = hasher();
+    storage.bytesRead = 0;
+    await storage.create(id, data.length);
+    for (let start = 0; start < data.length; start += chunk) await storeInline(h, id, start, Math.min(start + chunk, data.length) - 1);
+    assert.equal(await h.digest(id, data.length, 'md5'), digest(data, 'md5'));
+    assert.equal(storage.bytesRead, 0, 'no byte read back');
+  });
+
+  it('only the chunk continuing the prefix is hashed inline, one at a time; the rest is read back', async () => {
+    const id = 'inline-parallel';
+    const h = hasher();
+    storage.bytesRead = 0;
+    await storage.create(id, data.length);
+    const first = h.beginInline(id, 0);
+    assert.notEqual(first, null, 'the chunk at the prefix gets an inline hash');
+    assert.equal(h.beginInline(id, 0), null, 'a second one at the same offset does not');
+    assert.equal(h.beginInline(id, chunk), null, 'a chunk past the prefix does not');
+    // The chunk after it commits first (read back later), then the first one with its inline hash.
+    await store(id, chunk, 2 * chunk - 1);
+    h.chunkCommitted(id, chunk, 2 * chunk - 1);
+    first?.hash.update(data.subarray(0, chunk));
+    await store(id, 0, chunk - 1);
+    h.chunkCommitted(id, 0, chunk - 1, first);
+    // The rest is stored by another instance: read at the digest.
+    for (let start = 2 * chunk; start < data.length; start += chunk) await store(id, start, Math.min(start + chunk, data.length) - 1);
+    assert.equal(await h.digest(id, data.length, 'md5'), digest(data, 'md5'));
+    assert.equal(storage.bytesRead, data.length - chunk, 'all but the inline chunk read once');
+  });
+
+  it('an abandoned inline chunk leaves the hash as it was; its retry is hashed inline again', async () => {
+    const id = 'inline-abandoned';
+    const h = hasher();
+    storage.bytesRead = 0;
+    await storage.create(id, data.length);
+    const failed = h.beginInline(id, 0);
+    failed?.hash.update(Buffer.from('bytes of a chunk that never counted'));
+    h.abandonInline(id, failed);
+    for (let start = 0; start < data.length; start += chunk) await storeInline(h, id, start, Math.min(start + chunk, data.length) - 1);
+    assert.equal(await h.digest(id, data.length, 'md5'), digest(data, 'md5'));
+    assert.equal(storage.bytesRead, 0);
+  });
+
   it('answers null for another algorithm or an unknown upload, so finalize reads it all', async () => {
     const h = hasher();
     h.chunkCommitted('in-order-2', 0, 10);

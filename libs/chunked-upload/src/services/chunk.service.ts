@@ -25,7 +25,7 @@ import {
 } from '../errors/frago.errors';
 import type { ContentRange, ExpectedDigest } from '../domain/chunk-request.types';
 import { HashingMeter } from './hashing-meter';
-import { IncrementalHasher } from './incremental-hash';
+import { IncrementalHasher, type InlineHash } from './incremental-hash';
 import { UploadService } from './upload.service';
 import { UploadStore, type Reservation } from './upload-store';
 import { TwinWaits } from './twin-waits';
@@ -78,8 +78,8 @@ export class ChunkService {
       source.discard();
       return { range, duplicate: true };
     }
-    await this.write(upload, reservation, range, digests, source);
-    this.hasher.chunkCommitted(upload.id, range.start, range.end);
+    const inline = await this.write(upload, reservation, range, digests, source);
+    this.hasher.chunkCommitted(upload.id, range.start, range.end, inline);
     this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, range.start, range.end, range.size));
     return { range, duplicate: false };
   }
@@ -119,14 +119,18 @@ export class ChunkService {
     }
   }
 
-  /** Streams the body through size/hash checks into storage, then commits the reservation. */
+  /**
+   * Streams the body through size/hash checks into storage, then commits the reservation. A chunk
+   * that continues the upload's hashed prefix feeds the whole-file hash as it streams (returned, for
+   * `chunkCommitted`), so it is never read back.
+   */
   private async write(
     upload: AbstractChunkUpload,
     reservation: Extract<Reservation, { kind: 'reserved' }>,
     range: ContentRange,
     digests: ExpectedDigest[],
     source: ChunkSource,
-  ): Promise<void> {
+  ): Promise<InlineHash | null> {
     const reservationId = reservation.id;
     // Checked by the storage once it has fenced off publishers and takeovers (see WriteFence).
     // A database failure while the storage checks the fence is the database's (503 DATABASE_UNAVAILABLE), not the storage's.
@@ -142,8 +146,13 @@ export class ChunkService {
     const renew = setInterval(() => {
       this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
     }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
+    const inline = this.hasher.beginInline(upload.id, range.start);
     try {
-      const meter = new HashingMeter(range.size, digests.map((digest) => digest.algorithm));
+      const meter = new HashingMeter(
+        range.size,
+        digests.map((digest) => digest.algorithm),
+        inline?.hash,
+      );
       // One pipeline (the storage's) owns the body: its errors and aborts end the write, never the socket.
       const body = Readable.from(meter.measure(await source.open()), { objectMode: false });
       await this.storage.writeChunk(upload.id, range.start, body, source.signal, fence).catch(async (error: unknown) => {
@@ -157,8 +166,10 @@ export class ChunkService {
       if (wrong) throw new DigestMismatchError(wrong.header);
       clearInterval(renew);
       if (!(await this.store.commitChunk(reservationId))) throw await this.lostReservation(upload.id);
+      return inline;
     } catch (error) {
       clearInterval(renew);
+      this.hasher.abandonInline(upload.id, inline);
       source.discard();
       await this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId));
       // The source aborted for a reason the client is told (a body too slow, a half-close): that

@@ -4,13 +4,18 @@ import { ChunkSizeMismatchError } from '../errors/frago.errors';
 /**
  * Counts the bytes of a chunk body, refuses more than `limit` as soon as they
  * arrive, and feeds the hashes it was asked for, so a chunk is checked while
- * it streams to storage and never held in memory.
+ * it streams to storage and never held in memory. `running`, when given, is
+ * fed too (the upload's whole-file hash, for a chunk that extends its prefix).
  */
 export class HashingMeter {
   bytes = 0;
   private readonly hashes = new Map<string, Hash>();
 
-  constructor(private readonly limit: number, algorithms: Iterable<string>) {
+  constructor(
+    private readonly limit: number,
+    algorithms: Iterable<string>,
+    private readonly running?: Hash,
+  ) {
     for (const algorithm of algorithms) if (!this.hashes.has(algorithm)) this.hashes.set(algorithm, createHash(algorithm));
   }
 
@@ -20,6 +25,7 @@ export class HashingMeter {
       this.bytes += data.length;
       if (this.bytes > this.limit) throw new ChunkSizeMismatchError(this.limit, this.bytes);
       for (const hash of this.hashes.values()) hash.update(data);
+      this.running?.update(data);
       yield data;
     }
   }

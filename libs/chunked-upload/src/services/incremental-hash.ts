@@ -13,17 +13,30 @@ interface PrefixHash {
   pending: Map<number, number>;
   /** The chain of reads feeding the hash, in file order. */
   work: Promise<void>;
+  /** Read-backs queued or running on `work`. */
+  feeding: number;
+  /** A chunk at `offset` is being hashed as it arrives (see `beginInline`). */
+  inline: InlineHash | null;
   failed: boolean;
+}
+
+/** The upload's running hash, copied for one in-order chunk, fed its bytes as they arrive. */
+export interface InlineHash {
+  readonly hash: Hash;
+  readonly start: number;
 }
 
 const MAX_TRACKED_UPLOADS = 10_000;
 
 /**
  * Hashes each upload's data while it arrives, so that finalize need not read
- * the whole file again: when a chunk committed by this process
- * extends the contiguous prefix, the new bytes are read back (from the page
- * cache) and fed to a running hash of `checksumType`. At finalize only what
- * the prefix does not cover yet is read. Chunks committed by other instances
+ * the whole file again. A chunk that starts where the hashed prefix ends,
+ * while nothing is being read back, is hashed inline as its bytes stream in
+ * (a copy of the running hash, adopted once the chunk commits, dropped if it
+ * fails): a sequential client costs no read at all. Otherwise, when a chunk
+ * committed by this process extends the contiguous prefix, the new bytes are
+ * read back (from the page cache) and fed to the running hash of
+ * `checksumType`. At finalize only what the prefix does not cover yet is read. Chunks committed by other instances
  * are simply picked up by that final read, so the result is always the hash
  * of the stored bytes; after a restart the state is gone and finalize falls
  * back to one full pass.
@@ -38,18 +51,57 @@ export class IncrementalHasher {
     private readonly storage: ChunkStorage,
   ) {}
 
-  /** Called after a chunk `[start, end]` of `uploadId` was committed by this process. */
-  chunkCommitted(uploadId: string, start: number, end: number): void {
+  /**
+   * A hash to feed the bytes of the chunk at `start` to as they arrive, when
+   * that chunk is the next the prefix needs and no read-back is queued; null
+   * otherwise. Hand it to `chunkCommitted` (all of the chunk's bytes fed) or
+   * to `abandonInline` (the chunk failed).
+   */
+  beginInline(uploadId: string, start: number): InlineHash | null {
+    if (!this.options.doChecksum) return null;
+    const state = this.stateOf(uploadId);
+    if (state.failed || state.inline !== null || state.feeding > 0 || state.offset !== start) return null;
+    state.inline = { hash: state.hash.copy(), start };
+    return state.inline;
+  }
+
+  /** The chunk hashed inline did not count: its copy of the hash is dropped. */
+  abandonInline(uploadId: string, inline: InlineHash | null): void {
+    const state = this.states.get(uploadId);
+    if (inline !== null && state?.inline === inline) state.inline = null;
+  }
+
+  /** Called after a chunk `[start, end]` of `uploadId` was committed by this process (with its inline hash, if it had one). */
+  chunkCommitted(uploadId: string, start: number, end: number, inline: InlineHash | null = null): void {
     if (!this.options.doChecksum) return;
     const state = this.stateOf(uploadId);
+    if (inline !== null && state.inline === inline) {
+      state.inline = null;
+      if (!state.failed && state.offset === start) {
+        state.hash = inline.hash;
+        state.offset = end + 1;
+        this.feedPending(uploadId, state);
+        return;
+      }
+    }
     if (state.failed || start < state.offset) return;
     state.pending.set(start, end);
+    this.feedPending(uploadId, state);
+  }
+
+  /** Reads back the committed chunks that now continue the prefix. */
+  private feedPending(uploadId: string, state: PrefixHash): void {
     while (state.pending.has(state.offset)) {
       const from = state.offset;
       const to = state.pending.get(from) as number;
       state.pending.delete(from);
       state.offset = to + 1;
-      state.work = state.work.then(() => this.feed(uploadId, state, from, to));
+      state.feeding++;
+      state.work = state.work
+        .then(() => this.feed(uploadId, state, from, to))
+        .finally(() => {
+          state.feeding--;
+        });
     }
   }
 
@@ -81,7 +133,7 @@ export class IncrementalHasher {
     let state = this.states.get(uploadId);
     if (!state) {
       if (this.states.size >= MAX_TRACKED_UPLOADS) this.states.delete(this.states.keys().next().value as string);
-      state = { hash: createHash(this.options.checksumType), offset: 0, pending: new Map(), work: Promise.resolve(), failed: false };
+      state = { hash: createHash(this.options.checksumType), offset: 0, pending: new Map(), work: Promise.resolve(), feeding: 0, inline: null, failed: false };
       this.states.set(uploadId, state);
     }
     return state;

@@ -12,6 +12,7 @@ const LOCK_WAIT_MS = 10_000;
 const TAKEOVER_WAIT_MS = 30_000;
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
+import { FlushGate, WriteBehind } from './write-behind';
 import { StorageFullError, StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
 
 /**
@@ -27,6 +28,8 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private readonly assembledDir: string;
   private readonly fsync: boolean;
   private readonly syncs = new SyncBatcher();
+  /** Early (write-behind) flushes in flight across this storage's writers; the libuv pool has 4 threads by default. */
+  private readonly flushGate = new FlushGate(2);
 
   /**
    * @param chunkDir folder of the per-upload data files
@@ -63,15 +66,26 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
     const handle = await this.openData(uploadId);
     let sink: PositionalWriter | undefined;
+    const behind = this.writeBehind(handle);
     try {
       if (fence) await this.fenceWriter(uploadId, handle, fence);
-      sink = new PositionalWriter(handle, offset);
+      sink = new PositionalWriter(
+        handle,
+        offset,
+        behind
+          ? (bytes) => {
+              behind.progress(bytes);
+            }
+          : undefined,
+      );
       await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
+      if (behind) await behind.settle().catch(rethrowStorage);
       if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
       return sink.bytesWritten;
     } finally {
-      // Settle only once no write of ours is in flight: the caller may then release the range.
+      // Settle only once no write (nor early flush) of ours is in flight: the caller may then release the range.
       await sink?.idle();
+      await behind?.idle();
       unlockFile(handle);
       await handle.close().catch(() => undefined);
     }
@@ -109,22 +123,38 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<AvailableWrite> {
     const handle = await this.openData(uploadId);
     let sink: PositionalWriter | undefined;
+    const behind = this.writeBehind(handle);
     try {
       if (fence) await this.fenceWriter(uploadId, handle, fence);
-      sink = new PositionalWriter(handle, offset);
+      sink = new PositionalWriter(
+        handle,
+        offset,
+        behind
+          ? (bytes) => {
+              behind.progress(bytes);
+            }
+          : undefined,
+      );
       // Not pipeline(): it would destroy the sink and drop the bytes it still buffers.
       // A source that fails ends the sink instead, which writes out what arrived.
       const failure = await drainInto(source, sink, signal);
       await sink.idle();
       if (failure !== undefined && isFileSystemError(failure)) return rethrowStorage(failure);
+      if (behind) await behind.settle().catch(rethrowStorage);
       if (this.fsync && sink.bytesWritten > 0) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
       return failure === undefined ? { bytes: sink.bytesWritten } : { bytes: sink.bytesWritten, error: failure };
     } finally {
-      // Settle only once no write of ours is in flight (the lock then goes with the handle).
+      // Settle only once no write (nor early flush) of ours is in flight (the lock then goes with the handle).
       await sink?.idle();
+      await behind?.idle();
       unlockFile(handle);
       await handle.close().catch(() => undefined);
     }
+  }
+
+  /** Flushing that overlaps the body's arrival (see `WriteBehind`), when chunks are flushed at all. */
+  private writeBehind(handle: FileHandle): WriteBehind | null {
+    return this.fsync ? new WriteBehind(handle, this.flushGate) : null;
   }
 
   private openData(uploadId: string) {
@@ -141,7 +171,8 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   async publish(uploadId: string, name: string): Promise<PublishedFile | null> {
     const target = this.confined(name);
     await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
-    const published = (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target)) || (await this.isOwnPublish(uploadId, target));
+    const published =
+      (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target)) || (await this.isOwnPublish(uploadId, target));
     if (!published) return null;
     if (this.fsync) await syncDirectory(dirname(target));
     return { relativePath: name, location: target };

@@ -3,14 +3,20 @@ import { Writable } from 'node:stream';
 
 /**
  * A Writable that writes at an advancing position of an open file, batching
- * buffered socket reads into one writev(2). The caller owns the handle.
+ * buffered socket reads into one writev(2). The caller owns the handle;
+ * `onWritten` hears the running byte count after each write (e.g. to start
+ * flushing what is down while the rest still arrives).
  */
 export class PositionalWriter extends Writable {
   /** Bytes written to the file so far (counted once each write call has returned). */
   bytesWritten = 0;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly handle: FileHandle, private position: number) {
+  constructor(
+    private readonly handle: FileHandle,
+    private position: number,
+    private readonly onWritten?: (bytesWritten: number) => void,
+  ) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
@@ -49,5 +55,6 @@ export class PositionalWriter extends Writable {
     }
     this.position += total;
     this.bytesWritten += total;
+    this.onWritten?.(this.bytesWritten);
   }
 }
