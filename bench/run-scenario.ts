@@ -160,6 +160,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       servers.set(kind, target);
     };
     await start('baseline', () => startBaseline('baseline', join(rowDir, 'baseline'), options.baselineFsync));
+    await start('baseline-fsync', () => startBaseline('baseline+fsync', join(rowDir, 'baseline-fsync'), true));
     await start('tus-server', () => startTusServer('@tus/server', join(rowDir, 'tus-server')));
     await start('app', () =>
       options.onlyBaseline

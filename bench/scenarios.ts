@@ -10,8 +10,12 @@ import type { DbKind } from './args';
 /** How a contestant's chunks travel: frago PUTs (multipart or raw body) or tus PATCHes (tus-js-client). */
 export type BodyMode = 'multipart' | 'raw' | 'tus';
 
-/** The server behind a contestant: the example app, the bare baseline, or @tus/server with @tus/file-store. */
-export type ServerKind = 'app' | 'baseline' | 'tus-server';
+/**
+ * The server behind a contestant: the example app, the bare baseline, the baseline flushing
+ * (fdatasync) each chunk before its answer — the ceiling for durable chunks — or @tus/server
+ * with @tus/file-store.
+ */
+export type ServerKind = 'app' | 'baseline' | 'baseline-fsync' | 'tus-server';
 
 export interface Contestant {
   /** Unique within its scenario; comparisons name contestants by key. */
@@ -65,7 +69,7 @@ export const RSS_LIMIT_MB = 150;
 const at = (kind: TargetSpec['kind'], value: number, source = 'issue 12'): TargetSpec => ({ kind, value, source });
 
 function frago(key: string, server: ServerKind, body: BodyMode, parallel: number): Contestant {
-  const who = server === 'app' ? 'app' : server === 'baseline' ? 'baseline' : '@tus/server';
+  const who = { app: 'app', baseline: 'baseline', 'baseline-fsync': 'baseline+fsync', 'tus-server': '@tus/server' }[server];
   return { key, server, body, parallel, label: `${who} ${body} ×${parallel}` };
 }
 
@@ -124,8 +128,16 @@ function scenarios({ big, small }: Sizes, bigChunk64: number): Scenario[] {
       label: label('e', big, 8 * MiB, 'raw ×1 (sequential)'),
       fileSize: big,
       chunkSize: 8 * MiB,
-      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1)],
-      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', null], rss]),
+      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1), frago('fsync', 'baseline-fsync', 'raw', 1)],
+      comparisons: [
+        ...vsBaseline([
+          ['transferMBps', null],
+          ['endToEndMBps', at('min', 0.9)],
+          ['finalizeSeconds', null],
+        ]),
+        { metric: 'transferMBps', of: 'app', vs: 'fsync', target: null },
+        ...vsBaseline([rss]),
+      ],
       dbs: null,
     },
     {
@@ -133,10 +145,17 @@ function scenarios({ big, small }: Sizes, bigChunk64: number): Scenario[] {
       label: label('f', small, 64 * KiB, 'raw ×1'),
       fileSize: small,
       chunkSize: 64 * KiB,
-      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1), frago('tusd', 'tus-server', 'tus', 1)],
+      contestants: [
+        frago('app', 'app', 'raw', 1),
+        frago('baseline', 'baseline', 'raw', 1),
+        frago('fsync', 'baseline-fsync', 'raw', 1),
+        frago('tusd', 'tus-server', 'tus', 1),
+      ],
       comparisons: [
         { metric: 'chunksPerSecond', of: 'app', vs: 'tusd', target: at('min', 1.0) },
         { metric: 'chunksPerSecond', of: 'app', vs: 'baseline', target: null },
+        // What one fdatasync per chunk leaves for a client that waits for each answer (the bound of this row).
+        { metric: 'chunksPerSecond', of: 'app', vs: 'fsync', target: null },
         { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
       ],
       dbs: null,
