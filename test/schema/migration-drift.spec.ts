@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataSource, type DataSourceOptions, type MixedList } from 'typeorm';
+import { DataSource, type MixedList } from 'typeorm';
 import { ChunkedUploadChunk, ChunkUpload, FragoNameClaim, FragoTusUpload, fragoMigrations, fragoMigrationsFor } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { Device } from '../fixtures/device/device.entity';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { LocalDiskChunkStorage, type ResolvedChunkedUploadOptions } from 'nestjs-frago';
+import { LocalDiskChunkStorage } from 'nestjs-frago';
 import { IncrementalHasher } from 'nestjs-frago/dist/services/incremental-hash';
 import { resolveChunkedUploadOptions } from 'nestjs-frago/dist/options/resolve-options';
 import { digest, testBytes } from '../helpers/upload-client';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getHashes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { resolveChunkedUploadOptions } from 'nestjs-frago/dist/options/resolve-options';
-import { ChunkStorage, IdentifierStrategy, InvalidFragoOptionError, LocalDiskChunkStorage, type ChunkedUploadOptions } from 'nestjs-frago';
+import { ChunkStorage, IdentifierStrategy, InvalidFragoOptionError, LocalDiskChunkStorage } from 'nestjs-frago';
 
 /** Asserts that resolving `options` fails with a message naming `option`. */
 function refused(options: Record<string, unknown>, option: string): void {
