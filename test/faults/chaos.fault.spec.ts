@@ -23,7 +23,7 @@ import { AppProcesses, REPO_ROOT, type AppProcess } from '../helpers/app-process
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk } from '../helpers/upload-client';
 import { listFiles } from './support/files';
-import { sendRequest, type RawOutcome } from '../helpers/raw-http';
+import { parseAnswer, requestHead, sendRequest, type RawOutcome } from '../helpers/raw-http';
 import {
   build,
   buildConcurrent,
@@ -34,14 +34,20 @@ import {
   multipartPlan,
   oddIdPlan,
   rawPlan,
+  twinsPlan,
+  asConcurrent,
   MAX_CHUNK,
+  TWIN_BOUND,
   STORED_RANGE,
   TOTAL,
   TWIN_RANGE,
   type ChaosPlan,
   type ChaosRequest,
   type ConcurrentPlan,
+  type TwinsPlan,
 } from './support/chaos-cases';
+import { connect } from 'node:net';
+import { DbProbe } from './support/db-probe';
 
 const FACTOR = Number(process.env.FRAGO_CHAOS_RUNS ?? '1') || 1;
 const SEED = process.env.FRAGO_CHAOS_SEED ? Number(process.env.FRAGO_CHAOS_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
@@ -59,6 +65,7 @@ const FAMILIES = {
   header: { runs: 60, title: 'odd Content-Range, Content-Digest, Content-MD5 and huge headers', plan: headerPlan as fc.Arbitrary<ChaosPlan> },
 } as const;
 const CONCURRENT_RUNS = 12;
+const TWINS_RUNS = 12;
 
 const SERVER_PATHS = [REPO_ROOT, tmpdir(), '/node_modules/', 'node:internal'];
 
@@ -81,7 +88,12 @@ function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string
   }
   const { status, headers, body } = outcome.answer;
   const shown = `${what}: ${status} ${body.slice(0, 300)}`;
-  assert.ok(status < 500, `${shown}: a server error`);
+  if (status >= 500) {
+    const code = parse(body)?.code;
+    const retryLater = status === 503 && typeof code === 'string' && (request.expect.retryLater ?? []).includes(code);
+    assert.ok(retryLater, `${shown}: a server error`);
+    assert.match(headers['retry-after'] ?? '', /^\d+$/, `${shown}: a 503 without Retry-After`);
+  }
   assert.ok(!/\bat \S+ \(|\n\s+at /.test(body), `${shown}: stack trace in the answer`);
   for (const path of [...SERVER_PATHS, dataDir]) assert.ok(!body.includes(path), `${shown}: server path ${path} in the answer`);
   assert.ok(request.expect.statuses.includes(status), `${shown}: expected one of ${summarise(request.expect.statuses)}`);
@@ -143,7 +155,14 @@ for (const kind of databaseKinds()) {
     const startApp = async (): Promise<AppProcess> =>
       apps.start({
         cwd: root,
-        env: { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_MAX_CHUNK_SIZE: String(MAX_CHUNK), FRAGO_CHUNK_LEASE_MS: '5000', FRAGO_FSYNC: 'false' },
+        env: {
+          DATABASE_URL: db.url,
+          FRAGO_DATA_DIR: dataDir,
+          FRAGO_MAX_CHUNK_SIZE: String(MAX_CHUNK),
+          FRAGO_CHUNK_LEASE_MS: '5000',
+          FRAGO_FSYNC: 'false',
+          FRAGO_MAX_WAITING_TWINS: String(TWIN_BOUND),
+        },
       });
 
     before(async () => {
@@ -210,6 +229,14 @@ for (const kind of databaseKinds()) {
         const body = checkAnswer(outcome, requests[i], dataDir);
         if (outcome.answer?.status === 200 && body?.duplicate !== true) stored.push(i);
       });
+      // Twins asked to retry (past the bound) while bad twins held the range may leave nothing stored:
+      // a client retries such a twin, and that retry is stored.
+      const askedToRetry = outcomes.findIndex((outcome, i) => plan.roles[i].role === 'twin' && outcome.answer?.status === 503);
+      if (stored.length === 0 && askedToRetry >= 0) {
+        const retry = await sendRequest(app.port, requests[askedToRetry].raw);
+        const body = checkAnswer(retry, requests[askedToRetry], dataDir);
+        if (retry.answer?.status === 200 && body?.duplicate !== true) stored.push(askedToRetry);
+      }
       assert.equal(stored.length, 1, `exactly one request is stored (not a duplicate): ${JSON.stringify(outcomes.map((o) => o.answer?.body ?? o.error))}`);
       assert.equal(plan.roles[stored[0]].role, 'twin', 'the stored request is a valid twin');
       const status = await getStatus(app.uploadUrl, id);
@@ -229,6 +256,80 @@ for (const kind of databaseKinds()) {
     if (!ONLY || ONLY === 'concurrent') {
       it('concurrent twins interleaved with bad twins and overlaps: no 5xx, exactly one stored, the file completes byte for byte', async (t) => {
         await runProperty('concurrent', kind, concurrentPlan, CONCURRENT_RUNS, concurrent, (text) => t.diagnostic(text));
+      });
+    }
+
+    /** Reads the chunk rows (a reservation in flight shows there, not in GET). */
+    let probe: DbProbe | undefined;
+    after(async () => {
+      await probe?.close();
+    });
+
+    /**
+     * A writer holds the twins' range while a burst of identical twins
+     * arrives (more than TWIN_BOUND wait: the rest are asked to retry), then
+     * finishes or is cut: exactly one request stored the chunk, every twin
+     * answered 200 (duplicate, or the one that wrote it after a cut) or 503
+     * TWIN_WAIT_LIMIT with Retry-After, never 409 or 500; the file completes byte for byte.
+     */
+    async function twins(plan: TwinsPlan): Promise<void> {
+      probe ??= await DbProbe.open(db);
+      const concurrentPlan = asConcurrent(plan);
+      const file = concurrentFile(concurrentPlan);
+      const name = `chaos-held-twins-${++cases}.bin`;
+      const id = await startOk(app.uploadUrl, name, TOTAL);
+      const holderRequest = buildConcurrent(concurrentPlan, { role: 'twin', multipart: plan.holder.multipart }, `/api/upload/${id}/`).raw;
+      const holderBody = Buffer.concat(holderRequest.body);
+      const socket = connect(app.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      const received: Buffer[] = [];
+      socket.on('data', (bytes: Buffer) => received.push(bytes));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write(requestHead(app.port, holderRequest));
+      socket.write(holderBody.subarray(0, Math.floor(holderBody.length / 2)));
+      for (let attempt = 0; (await probe.chunks(id)).length === 0; attempt++) {
+        assert.ok(attempt < 5000, 'the holder got its reservation');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const requests = plan.twins.map((twin) => buildConcurrent(concurrentPlan, { role: 'twin', multipart: twin.multipart }, `/api/upload/${id}/`));
+      let settled = 0;
+      const pending = requests.map((request) => sendRequest(app.port, request.raw).finally(() => settled++));
+      // Twins past the bound answer at once; the others wait for the holder.
+      const refusedAtOnce = Math.max(0, requests.length - TWIN_BOUND);
+      for (let attempt = 0; settled < refusedAtOnce; attempt++) {
+        assert.ok(attempt < 100_000, 'the twins over the bound were answered');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (plan.holder.ends === 'finishes') socket.write(holderBody.subarray(Math.floor(holderBody.length / 2)));
+      else socket.destroy();
+      await closed;
+      const outcomes = await Promise.all(pending);
+      app.assertHealthy(`the app on ${kind}`);
+      const holderAnswer = parseAnswer(Buffer.concat(received));
+      let stored = 0;
+      if (plan.holder.ends === 'finishes') {
+        assert.equal(holderAnswer?.kind === 'answer' ? holderAnswer.status : holderAnswer, 200, 'the holder is stored');
+        stored++;
+      }
+      outcomes.forEach((outcome, i) => {
+        const body = checkAnswer(outcome, requests[i], dataDir);
+        if (outcome.answer?.status === 200 && body?.duplicate !== true) stored++;
+      });
+      assert.equal(stored, 1, `exactly one request stored the chunk: holder ${JSON.stringify(holderAnswer)}, twins ${JSON.stringify(outcomes.map((o) => o.answer?.body ?? o.error))}`);
+      const status = await getStatus(app.uploadUrl, id);
+      assert.deepEqual(status.body.chunks, [{ start: TWIN_RANGE.start, end: TWIN_RANGE.start + TWIN_RANGE.size - 1, size: TWIN_RANGE.size }]);
+      const rest = file.subarray(TWIN_RANGE.size);
+      assert.equal((await putChunk(app.uploadUrl, id, rest, TWIN_RANGE.size, TOTAL)).status, 200);
+      const done = await finalize(app.uploadUrl, id, { checksum: digest(file) });
+      assert.equal(done.status, 201, `the stored bytes are the twins': ${JSON.stringify(done.body)}`);
+      assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', name)), file);
+      app.assertHealthy(`the app on ${kind}`);
+    }
+
+    if (!ONLY || ONLY === 'twins') {
+      it(`a held range and a burst of identical twins (more than the ${TWIN_BOUND} allowed to wait): exactly one stored, twins answer 200 or 503 TWIN_WAIT_LIMIT, never 409 or 500`, async (t) => {
+        await runProperty('twins', kind, twinsPlan, TWINS_RUNS, twins, (text) => t.diagnostic(text));
       });
     }
   });

@@ -39,6 +39,11 @@ export interface Expectation {
    * written (Node's own refusal, which frago never sees).
    */
   protocolLevel: boolean;
+  /**
+   * Codes a 503 with Retry-After may carry (the server asks to retry, e.g. a
+   * twin over the bound of waiting twins); without them every 5xx fails.
+   */
+  retryLater?: string[];
 }
 
 /** One request to send, and what it may answer. */
@@ -554,6 +559,27 @@ export const concurrentPlan = fc.record({
 });
 export type ConcurrentPlan = (typeof concurrentPlan extends fc.Arbitrary<infer T> ? T : never);
 
+/** The app's FRAGO_MAX_WAITING_TWINS in the suite: small, so that bursts of twins pass it. */
+export const TWIN_BOUND = 2;
+
+/**
+ * A writer holding the twins' range (its body half sent) while 1–8 identical
+ * twins arrive; then it finishes or its connection is cut.
+ */
+export const twinsPlan = fc.record({
+  family: fc.constant('twins' as const),
+  seed,
+  holder: fc.record({ multipart: fc.boolean(), ends: fc.constantFrom('finishes' as const, 'cut' as const) }),
+  twins: fc.array(fc.record({ multipart: fc.boolean() }), { minLength: 1, maxLength: 8 }),
+  pieces: fc.integer({ min: 1, max: MAX_PIECES }),
+});
+export type TwinsPlan = (typeof twinsPlan extends fc.Arbitrary<infer T> ? T : never);
+
+/** A twins case as a concurrency plan (same file, same framing). */
+export function asConcurrent(plan: TwinsPlan): ConcurrentPlan {
+  return { family: 'concurrent', seed: plan.seed, roles: plan.twins.map((twin) => ({ role: 'twin' as const, multipart: twin.multipart })), pieces: plan.pieces };
+}
+
 /** The twins' range and the stored chunk of a concurrency case. */
 export const TWIN_RANGE: Range = { start: 0, size: 512 };
 export const STORED_RANGE: Range = { start: 2048, size: 512 };
@@ -582,7 +608,8 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
   switch (role.role) {
     case 'twin': {
       const { headers, body } = framed(TWIN_RANGE, role.multipart);
-      return { label: 'twin', raw: send(headers, body), expect: { statuses: [200], mayGoUnanswered: false, protocolLevel: false } };
+      // Past the bound of waiting twins (the suite's app allows TWIN_BOUND), a twin is asked to retry.
+      return { label: 'twin', raw: send(headers, body), expect: { statuses: [200, 503], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] } };
     }
     case 'overlap': {
       const r = { start: role.start, size: role.size };
@@ -591,7 +618,8 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
     }
     case 'bad-twin': {
       // A twin's duplicate answer (200, skipped) is fine too: the stored bytes are the good twin's.
-      const expect: Expectation = { statuses: [200, 400], mayGoUnanswered: false, protocolLevel: false };
+      // It waits as a twin too, so past the bound it is asked to retry like one.
+      const expect: Expectation = { statuses: [200, 400, 503], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] };
       const wrong = Buffer.from(piece(TWIN_RANGE));
       wrong[0] ^= 0xff;
       if (role.kind === 'bad-digest') {

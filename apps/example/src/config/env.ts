@@ -23,6 +23,9 @@ export interface ExampleConfig {
   shutdownGraceMs: number;
   maxActiveUploadsPerIdentifier?: number;
   maxActiveBytesPerIdentifier?: number;
+  maxWaitingTwins?: number;
+  twinWaitTimeout?: number;
+  minChunkBodyRate?: number;
   /** `FRAGO_METRICS`: serve Prometheus metrics at /api/metrics (SPEC §9, §12). */
   metrics: boolean;
   /** Route of the tus endpoint under /api (FRAGO_TUS_PATH); null turns it off. */
@@ -119,6 +122,9 @@ export function readConfig(env: Env = process.env): ExampleConfig {
     shutdownGraceMs: integer(env, 'FRAGO_SHUTDOWN_GRACE_MS', 0) ?? 10_000,
     maxActiveUploadsPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_UPLOADS', 1),
     maxActiveBytesPerIdentifier: integer(env, 'FRAGO_MAX_ACTIVE_BYTES', 1),
+    maxWaitingTwins: integer(env, 'FRAGO_MAX_WAITING_TWINS', 1),
+    twinWaitTimeout: integer(env, 'FRAGO_TWIN_WAIT_MS', 1),
+    minChunkBodyRate: integer(env, 'FRAGO_MIN_CHUNK_BODY_RATE', 0),
     tusPath: tusPath(env),
     metrics: boolean(env, 'FRAGO_METRICS') ?? true,
   };
