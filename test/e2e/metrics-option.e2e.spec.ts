@@ -48,7 +48,7 @@ describe('metrics off (the default)', () => {
     await (db as TestDatabase | undefined)?.drop();
   });
 
-  it('FragoMetrics says so, and asking it for the text names the option to set', async () => {
+  it('FragoMetrics says so, and asking it for the text names the option to set', () => {
     const metrics = t.app.get(FragoMetrics);
     assert.equal(metrics.enabled, false);
     assert.throws(() => metrics.text(), (error: unknown) => error instanceof FragoSetupError && /set metrics: true/.test(error.message));
