@@ -38,11 +38,16 @@ function trickle(url: string, contentType: string, body: Buffer, lead: number): 
       resolve({ answer: parseAnswer(Buffer.concat(received)), sent });
     });
     socket.on('connect', () => {
-      socket.write(`PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\n\r\n`);
+      socket.write(
+        `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\n\r\n`,
+      );
       socket.write(body.subarray(0, lead));
       sent = lead;
       drip = setInterval(() => {
-        if (sent >= body.length - 1 || socket.destroyed) return clearInterval(drip);
+        if (sent >= body.length - 1 || socket.destroyed) {
+          clearInterval(drip);
+          return;
+        }
         socket.write(body.subarray(sent, sent + 1));
         sent++;
       }, 20);
@@ -103,7 +108,9 @@ for (const kind of databaseKinds()) {
         socket.on('data', (bytes: Buffer) => received.push(bytes));
         socket.on('close', () => resolve(parseAnswer(Buffer.concat(received))));
         socket.on('connect', () => {
-          socket.write(`PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\nConnection: close\r\n\r\n`);
+          socket.write(
+            `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\nConnection: close\r\n\r\n`,
+          );
           // 512 bytes every 50 ms: about 10 KB/s, ten times the minimum; 4 KiB take about one window.
           const pump = setInterval(() => {
             socket.write(data.subarray(sent, sent + 512));

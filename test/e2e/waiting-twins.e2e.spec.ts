@@ -46,7 +46,12 @@ class StatementLog implements Logger {
   log(): void {}
   /** Reads of the twins' shared poll of `uploadId` (one chunk row by upload and start, no lock) since statement `from`. */
   polls(uploadId: string, from: number): number {
-    return this.statements.slice(from).filter(({ query, parameters }) => /^SELECT .* FROM \W?frago_chunk\b.* LIMIT 1$/s.test(query) && !/FOR UPDATE|ORDER BY|<|BETWEEN/i.test(query) && parameters[0] === uploadId).length;
+    return this.statements
+      .slice(from)
+      .filter(
+        ({ query, parameters }) =>
+          /^SELECT .* FROM \W?frago_chunk\b.* LIMIT 1$/s.test(query) && !/FOR UPDATE|ORDER BY|<|BETWEEN/i.test(query) && parameters[0] === uploadId,
+      ).length;
   }
 }
 
@@ -98,13 +103,14 @@ for (const kind of databaseKinds()) {
     let db: TestDatabase;
     let t: TestApp;
     const log = new StatementLog();
-    const reservations = (app: TestApp, id: string): Promise<number> => app.app.get(DataSource).getRepository(ChunkedUploadChunk).countBy({ uploadId: id, committed: false });
+    const reservations = (app: TestApp, id: string): Promise<number> =>
+      app.app.get(DataSource).getRepository(ChunkedUploadChunk).countBy({ uploadId: id, committed: false });
     const waiting = (app: TestApp): number => app.app.get(TwinWaits).count;
 
     before(async () => {
       db = await createTestDatabase(kind);
       t = await createTestApp({
-        db: { ...db, options: { ...db.options, logger: log } as TestDatabase['options'] },
+        db: { ...db, options: { ...db.options, logger: log } },
         options: { maxWaitingTwins: TWINS, twinPollInterval: POLL_MS, twinWaitTimeout: 120_000 },
       });
     });
@@ -131,7 +137,10 @@ for (const kind of databaseKinds()) {
         const polls = log.polls(id, from);
         assert.ok(polls >= POLLS_IN_WINDOW, `the twins share one poll of the range (${polls} polls, ${issued} statements)`);
         // The poll that just ran, maybe one more in flight: nothing grows with the number of twins.
-        assert.ok(issued <= polls + 1, `${TWINS} waiting twins issued ${issued} statements over ${polls} polls: ${JSON.stringify(log.statements.slice(from, from + 6).map((s) => s.query))}`);
+        assert.ok(
+          issued <= polls + 1,
+          `${TWINS} waiting twins issued ${issued} statements over ${polls} polls: ${JSON.stringify(log.statements.slice(from, from + 6).map((s) => s.query))}`,
+        );
 
         // Everyone else is served while they wait.
         const other = testBytes(3 * 1024, 72);

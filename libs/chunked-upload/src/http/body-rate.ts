@@ -29,7 +29,10 @@ export function watchBodyRate(request: IncomingMessage, rate: BodyRate, onTooSlo
   const timer = setInterval(() => {
     const arrived = socket.bytesRead - mark;
     mark = socket.bytesRead;
-    if (request.complete) return stop();
+    if (request.complete) {
+      stop();
+      return;
+    }
     if (request.readableLength > 0) return;
     if (arrived < needed) {
       stop();

@@ -150,6 +150,6 @@ function key(uploadId: string, start: number, end: number): string {
 }
 
 /** A twin whose client left or half-closed: the signal's reason (its client cannot be answered, or gets the 400 it earned). */
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new ChunkBusyError();
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new ChunkBusyError();
 }
