@@ -26,7 +26,7 @@ import { tusProviders } from './tus/tus.providers';
 import { FragoSetupChecks } from './setup/setup-checks';
 import { FragoHealth } from './setup/frago-health';
 import { FragoMetrics } from './metrics/frago-metrics';
-import { FragoOpenApi } from './protocol/openapi';
+import { FragoOpenApi } from './http/openapi';
 
 /** Classes that relations of `entity` (and of its parent classes) point to. */
 function relatedEntities(entity: Function): Function[] {

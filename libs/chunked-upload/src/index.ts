@@ -7,7 +7,7 @@ export { FragoSetupError } from './errors/frago-setup.error';
 export { FragoHealth, type FragoHealthCheck, type FragoHealthReport } from './setup/frago-health';
 export { FragoMetrics } from './metrics/frago-metrics';
 export type { FragoOperation } from './metrics/operations';
-export { FragoOpenApi, fragoOpenApiDocument, type FragoOpenApiDocument, type FragoOpenApiOptions } from './protocol/openapi';
+export { FragoOpenApi, fragoOpenApiDocument, type FragoOpenApiDocument, type FragoOpenApiOptions } from './http/openapi';
 export * from './entities/upload-status';
 export * from './entities/abstract-chunk-upload.entity';
 export * from './entities/chunk-upload.entity';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FRAGO_ROUTE_PREFIX, FRAGO_TUS_PATH } from '../chunked-upload.constants';
-import { FRAGO_ERROR_STATUS } from '../http/frago-exception.filter';
+import { FRAGO_ERROR_STATUS } from './frago-exception.filter';
 import {
   BYTE_RANGE_SCHEMA,
   CHUNK_RANGE_SCHEMA,
@@ -10,7 +10,7 @@ import {
   UPLOAD_LIST_ENTRY_SCHEMA,
   UPLOAD_STATUS_RESPONSE_SCHEMA,
   errorResponseSchema,
-} from './wire.schemas';
+} from '../protocol/wire.schemas';
 
 /** An OpenAPI 3.1 document (the parts this module writes). @publicApi */
 export interface FragoOpenApiDocument {
