@@ -182,6 +182,12 @@ describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
       const response = await fetch(`${base}/assets/${asset}`);
       assert.equal(response.status, 200, asset);
       assert.match(response.headers.get('content-type') ?? '', type, asset);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=0', `${asset} is revalidated on every load`);
+    }
+    // @fastify/static serves the assets folder and nothing beside it.
+    for (const outside of ['nope.js', '%2e%2e/index.html', '%2e%2e/%2e%2e/src/main.ts', '.gitignore']) {
+      const response = await fetch(`${base}/assets/${outside}`);
+      assert.ok(response.status === 404 || response.status === 403, `/assets/${outside} answers ${response.status}`);
     }
     assert.match((await page.textContent('#mode')) ?? '', /Anonymous mode/);
     assert.equal(await page.isVisible('#token'), false, 'no token field in anonymous mode');

@@ -8,6 +8,7 @@ import { describeDatabase, describeStartupError } from './config/database';
 import { BootLogger } from './boot-logger';
 import { describeStorage } from './config/storage';
 import { boundShutdownGrace } from './shutdown-grace';
+import { PUBLIC_ASSETS_DIR } from './demo/demo.controller';
 
 async function bootstrap(): Promise<void> {
   const config = readConfig();
@@ -17,7 +18,10 @@ async function bootstrap(): Promise<void> {
     // A failed boot rejects (and is printed once below) instead of aborting the process.
     abortOnError: false,
   });
-  app.setGlobalPrefix('api', { exclude: [{ path: '/', method: RequestMethod.GET }, { path: 'assets/:name', method: RequestMethod.GET }] });
+  app.setGlobalPrefix('api', { exclude: [{ path: '/', method: RequestMethod.GET }] });
+  // The demo page's stylesheet and bundled script (apps/example/public/assets), served by @fastify/static
+  // (paths confined to the folder, types from the file name, ETag); max-age=0: revalidated on every load, as a build changes them.
+  app.useStaticAssets({ root: PUBLIC_ASSETS_DIR, prefix: '/assets/', dotfiles: 'ignore', index: false, maxAge: 0 });
   app.enableShutdownHooks();
   boundShutdownGrace(app, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
