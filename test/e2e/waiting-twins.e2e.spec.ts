@@ -3,7 +3,7 @@
  * is slow: waiting costs no database work (the holder in this process wakes
  * its twins; holders elsewhere are watched by one non-locking read per range),
  * other clients are served meanwhile, and the wait is bounded
- * (`maxWaitingTwins`, `twinWaitTimeout`: 503 with Retry-After in frago's body,
+ * (`maxWaitingTwins`, `twinWaitTimeout`: 429 with Retry-After in frago's body,
  * never 409 or 500).
  */
 import { after, before, describe, it } from 'node:test';
@@ -91,7 +91,7 @@ class SlowWriter {
 }
 
 function assertRetryLater(answer: JsonResponse, code: string): void {
-  assert.equal(answer.status, 503, JSON.stringify(answer.body));
+  assert.equal(answer.status, 429, JSON.stringify(answer.body));
   assert.equal(answer.body.status, false);
   assert.equal(answer.body.code, code);
   assert.equal(typeof answer.body.error, 'string');
@@ -119,7 +119,7 @@ for (const kind of databaseKinds()) {
       await db?.drop();
     });
 
-    it(`${TWINS} twins of a slow writer: no database work grows with twins × time, another client is served, one more twin answers 503 TWIN_WAIT_LIMIT, the rest answer duplicate`, async () => {
+    it(`${TWINS} twins of a slow writer: no database work grows with twins × time, another client is served, one more twin answers 429 TWIN_WAIT_LIMIT, the rest answer duplicate`, async () => {
       const data = testBytes(CHUNK, 71);
       const total = CHUNK * 2;
       const id = await startOk(t.uploadUrl, 'twins.bin', total);
@@ -206,7 +206,7 @@ for (const kind of databaseKinds()) {
         }
       });
 
-      it('a twin that waits past twinWaitTimeout answers 503 TWIN_WAIT_TIMEOUT with Retry-After; its retry once the writer is done answers duplicate', async () => {
+      it('a twin that waits past twinWaitTimeout answers 429 TWIN_WAIT_TIMEOUT with Retry-After; its retry once the writer is done answers duplicate', async () => {
         const data = testBytes(CHUNK, 75);
         const id = await startOk(t.uploadUrl, 'twin-deadline.bin', CHUNK);
         const writer = await SlowWriter.start(t, id, data, CHUNK);

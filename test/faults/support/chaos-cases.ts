@@ -40,7 +40,7 @@ export interface Expectation {
    */
   protocolLevel: boolean;
   /**
-   * Codes a 503 with Retry-After may carry (the server asks to retry, e.g. a
+   * Codes an answer asking to retry (429/503 with Retry-After) may carry (the server asks to retry, e.g. a
    * twin over the bound of waiting twins); without them every 5xx fails.
    */
   retryLater?: string[];
@@ -609,7 +609,7 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
     case 'twin': {
       const { headers, body } = framed(TWIN_RANGE, role.multipart);
       // Past the bound of waiting twins (the suite's app allows TWIN_BOUND), a twin is asked to retry.
-      return { label: 'twin', raw: send(headers, body), expect: { statuses: [200, 503], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] } };
+      return { label: 'twin', raw: send(headers, body), expect: { statuses: [200, 429], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] } };
     }
     case 'overlap': {
       const r = { start: role.start, size: role.size };
@@ -619,7 +619,7 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
     case 'bad-twin': {
       // A twin's duplicate answer (200, skipped) is fine too: the stored bytes are the good twin's.
       // It waits as a twin too, so past the bound it is asked to retry like one.
-      const expect: Expectation = { statuses: [200, 400, 503], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] };
+      const expect: Expectation = { statuses: [200, 400, 429], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] };
       const wrong = Buffer.from(piece(TWIN_RANGE));
       wrong[0] ^= 0xff;
       if (role.kind === 'bad-digest') {

@@ -39,8 +39,10 @@ export const FRAGO_ERROR_STATUS: Record<FragoErrorCode, number> = {
   CHUNK_CHECKSUM_MISMATCH: 460,
   FINAL_UPLOAD_IMMUTABLE: 403,
   DATABASE_UNAVAILABLE: 503,
-  TWIN_WAIT_LIMIT: 503,
-  TWIN_WAIT_TIMEOUT: 503,
+  // Not 5xx: the server is fine, the caller sent too many identical retries at once; a frago
+  // client retries a 429 after Retry-After, and a twin is never answered 409 or 5xx.
+  TWIN_WAIT_LIMIT: 429,
+  TWIN_WAIT_TIMEOUT: 429,
   BODY_TOO_SLOW: 408,
 };
 

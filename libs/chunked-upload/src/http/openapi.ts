@@ -48,7 +48,7 @@ function errors(key: 'error' | 'message', statuses: Record<number, string>): Rec
   return answers;
 }
 
-const RETRYABLE = { 429: 'QUOTA_EXCEEDED: the caller holds too many uploads or bytes (Retry-After).', 503: 'DATABASE_UNAVAILABLE, STORAGE_UNAVAILABLE, or TWIN_WAIT_LIMIT / TWIN_WAIT_TIMEOUT on a chunk PUT whose identical twin is still being written (Retry-After).', 507: 'STORAGE_FULL (Retry-After).' };
+const RETRYABLE = { 429: 'QUOTA_EXCEEDED: the caller holds too many uploads or bytes; or TWIN_WAIT_LIMIT / TWIN_WAIT_TIMEOUT on a chunk PUT whose identical twin is still being written (Retry-After).', 503: 'DATABASE_UNAVAILABLE or STORAGE_UNAVAILABLE (Retry-After).', 507: 'STORAGE_FULL (Retry-After).' };
 const OWNED = { 401: 'No authenticated caller (user mode, custom strategies).', 403: 'The identifier strategy refused the caller.' };
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'The upload\'s UUID; anything else is 404.' };

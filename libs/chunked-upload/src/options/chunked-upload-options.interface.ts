@@ -89,7 +89,7 @@ export interface ChunkedUploadOptions {
   /**
    * Most identical chunk requests (twins: same upload, same range) that wait,
    * in this process, for the request writing their range. A waiting twin
-   * holds no database connection; past this many, a new twin answers 503
+   * holds no database connection; past this many, a new twin answers 429
    * `TWIN_WAIT_LIMIT` with `Retry-After` instead of waiting.
    * @default 100
    */
@@ -110,7 +110,7 @@ export interface ChunkedUploadOptions {
   chunkBodyRateWindow?: number;
   /**
    * The most milliseconds a twin waits for the request writing its range
-   * before it answers 503 `TWIN_WAIT_TIMEOUT` with `Retry-After`. Longer than
+   * before it answers 429 `TWIN_WAIT_TIMEOUT` with `Retry-After`. Longer than
    * `chunkLeaseTimeout` by default, so the twin of a writer that crashed gets
    * the range once that writer's lease runs out.
    * @default 90000
