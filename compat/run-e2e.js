@@ -58,6 +58,10 @@ run(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }),
 // `import … from 'nestjs-frago'` in the compiled specs finds this build of the sources.
 fs.mkdirSync(path.join(dist, 'node_modules'), { recursive: true });
 fs.symlinkSync(path.join('..', 'libs', 'chunked-upload', 'src'), path.join(dist, 'node_modules', 'nestjs-frago'), 'dir');
+// Deep imports (`nestjs-frago/dist/services/…`, as a spec reaches a provider class) must find the same
+// build: without this they fall through to the monorepo's own dist/, built against the current majors,
+// whose classes are other DI tokens than the ones this build registers ("Nest could not find …").
+fs.symlinkSync('.', path.join(dist, 'libs', 'chunked-upload', 'src', 'dist'), 'dir');
 
 // 3. Say what runs on what, then run it.
 // Which copy of `name` the compiled library loads (Node's lookup: nearest node_modules upwards).
