@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { startExampleApp, type ExampleApp } from '../client/support/example-app';
 import { postgresBinaries, startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres';
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { CuttableProxy } from '../helpers/cuttable-proxy';
 import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 
 interface Report {
@@ -111,39 +110,6 @@ describe('readiness answers 503 while the chunk folder is not writable, liveness
     assert.equal(back.status, 200, JSON.stringify(back.body));
   });
 });
-
-/** A TCP proxy in front of the S3 server that can be cut (its connections dropped, new ones refused) and opened again on its port. */
-class CuttableProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => this.sockets.delete(socket));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    server.listen(this.port, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    if (address && typeof address === 'object') this.port = address.port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 const s3 = testS3Config();
 if (!s3) {

@@ -1,47 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { DataSourceOptions } from 'typeorm';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { ChunkedUploadChunk } from 'nestjs-frago';
 import { DataSource } from 'typeorm';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { parseAnswer } from '../helpers/raw-http';
+import { CuttableProxy } from '../helpers/cuttable-proxy';
 import { putChunk, startOk, startUpload, getStatus, testBytes, type JsonResponse } from '../helpers/upload-client';
-
-/** A TCP proxy in front of the database server that can be cut (every connection dropped, new ones refused) and restored. */
-class CuttableProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => this.sockets.delete(socket));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    server.listen(this.port, '127.0.0.1');
-    await once(server, 'listening');
-    const address = server.address();
-    if (address && typeof address === 'object') this.port = address.port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
   describe(`a ${kind} outage (the database connection cut at a TCP proxy)`, () => {
