@@ -5,6 +5,7 @@
 #                           1 mon + 1 OSD + 1 RGW (no mgr, auth none) and print the S3 settings
 #   scripts/ceph.sh env     print the S3 settings (KEY=value lines, `eval`-able with `export`)
 #   scripts/ceph.sh stop    stop the daemons (data is kept; `start` brings it back in ~3 s)
+#   scripts/ceph.sh status  exit 0 when the mon, the OSD and the RGW all run, 1 otherwise
 #
 # Idempotent: `start` with everything up changes nothing; only missing daemons are started.
 # Environment: CEPH_DIR (data folder, default /var/tmp/frago-ceph), CEPH_RGW_PORT (default 7480),
@@ -207,9 +208,14 @@ stop() {
   stop_daemon "$CEPH_DIR/run/mon.a.pid"
 }
 
+status() {
+  running "$CEPH_DIR/run/mon.a.pid" && running "$CEPH_DIR/run/osd.0.pid" && running "$CEPH_DIR/run/client.rgw.a.pid"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  status) status ;;
   env) print_env ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
 esac
