@@ -102,6 +102,26 @@ async function run(options: BenchOptions): Promise<void> {
     results.push(await runRow(scenario, db, ctx));
   }
 
+  const s3Only = process.env.BENCH_S3_ONLY === '1';
+  if (!s3Only) printDiskReport(results, options, machine, loadBefore);
+  const s3 = s3BenchConfig();
+  if (s3 === null) {
+    log("S3 rows skipped: set BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY and BENCH_S3_SECRET_KEY; scripts/ceph.sh start prints a Ceph RGW's");
+    if (s3Only) throw new Error('BENCH_S3_ONLY=1 but no S3 engine is configured (BENCH_S3_ENDPOINT)');
+  } else {
+    console.log('');
+    if (s3Only) console.log(`Machine: ${machine}; load average ${loadBefore} at the start (1/5/15 min)`);
+    console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, cpuProfDir: options.cpuProfDir, testFile: ctx.testFile, log }));
+  }
+  if (options.jsonFile !== null) {
+    const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });
+    writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    log(`results written to ${options.jsonFile}`);
+  }
+}
+
+/** The disk rows' table, target summary and notes. */
+function printDiskReport(results: ScenarioResult[], options: BenchOptions, machine: string, loadBefore: string): void {
   const rows = tableRows(results);
   const runsNote = `median of ${options.runs} run${options.runs === 1 ? '' : 's'} per contestant; MB = 10^6 bytes; ratio = app / against; load = 1-min load average at the row's end`;
   console.log('');
@@ -124,18 +144,6 @@ async function run(options: BenchOptions): Promise<void> {
           `rows inserted/updated/deleted ${a.rowsInserted}/${a.rowsUpdated}/${a.rowsDeleted}`,
       );
     }
-  }
-  const s3 = s3BenchConfig();
-  if (s3 === null) {
-    log("S3 rows skipped: set BENCH_S3_ENDPOINT, BENCH_S3_ACCESS_KEY and BENCH_S3_SECRET_KEY; scripts/ceph.sh start prints a Ceph RGW's");
-  } else {
-    console.log('');
-    console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, testFile: ctx.testFile, log }));
-  }
-  if (options.jsonFile !== null) {
-    const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });
-    writeFileSync(options.jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-    log(`results written to ${options.jsonFile}`);
   }
 }
 
