@@ -44,6 +44,21 @@ async function uploadAs(storage: S3ChunkStorage, data: Buffer, sizes: number[]):
   return id;
 }
 
+/**
+ * Simulates an instance that dies at `commands`: from now on they fail
+ * before reaching the server. Returns the function that lets them through again.
+ */
+function dieAt(storage: S3ChunkStorage, commands: string[]): () => void {
+  const name = `die-${randomUUID()}`;
+  storage.client.middlewareStack.add((next, context) => (args) => {
+    if (commands.includes(context.commandName as string)) throw new Error('instance died (simulated)');
+    return next(args);
+  }, { step: 'initialize', name });
+  return () => {
+    storage.client.middlewareStack.remove(name);
+  };
+}
+
 if (!config) {
   reportS3Skipped('S3ChunkStorage contract and specifics');
 } else {
@@ -117,13 +132,10 @@ if (!config) {
       await storage.init();
       const id = await uploadAs(storage, testBytes(12 * MiB, 95), [6 * MiB, 6 * MiB]);
       // A crash between the parts and Complete: Complete and the clean-up Abort never reach the server.
-      storage.client.middlewareStack.add((next, context) => (args) => {
-        if (context.commandName === 'CompleteMultipartUploadCommand' || context.commandName === 'AbortMultipartUploadCommand') throw new Error('instance died (simulated)');
-        return next(args);
-      }, { step: 'initialize', name: 'dieBeforeComplete' });
+      const revive = dieAt(storage, ['CompleteMultipartUploadCommand', 'AbortMultipartUploadCommand']);
       await assert.rejects(storage.publish(id, 'never.bin'));
       assert.equal((await bucket.multipartUploads(prefix)).length, 1, 'the dead composition left its multipart upload');
-      storage.client.middlewareStack.remove('dieBeforeComplete');
+      revive();
       await storage.remove(id);
       assert.deepEqual(await bucket.multipartUploads(prefix), []);
       const left = (await bucket.keys(prefix)).filter((key) => !key.startsWith(`${prefix}.frago/names/`));
@@ -135,18 +147,42 @@ if (!config) {
       const { storage, prefix } = storageOn(bucket);
       await storage.init();
       const dead = await uploadAs(storage, testBytes(12 * MiB, 96), [6 * MiB, 6 * MiB]);
-      storage.client.middlewareStack.add((next, context) => (args) => {
-        if (context.commandName === 'CompleteMultipartUploadCommand' || context.commandName === 'AbortMultipartUploadCommand') throw new Error('instance died (simulated)');
-        return next(args);
-      }, { step: 'initialize', name: 'dieBeforeComplete' });
+      const revive = dieAt(storage, ['CompleteMultipartUploadCommand', 'AbortMultipartUploadCommand']);
       await assert.rejects(storage.publish(dead, 'dead.bin'));
-      storage.client.middlewareStack.remove('dieBeforeComplete');
+      revive();
       const sweeper = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, orphanGrace: 0 });
       await sweeper.sweep(new Date(Date.now() - 60 * 60 * 1000));
       assert.ok((await bucket.keys(`${prefix}.frago/uploads/${dead}/`)).length > 0, 'data newer than the cut-off stays');
       await sweeper.sweep(new Date(Date.now() + 60 * 1000));
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/`), []);
       assert.deepEqual(await bucket.multipartUploads(prefix), []);
+    });
+
+    it('the sweep also frees a name claimed by a finalize that died before composing, and keeps the claim of a published object', async () => {
+      const { storage, prefix } = storageOn(bucket);
+      await storage.init();
+      const names = `${prefix}.frago/names/`;
+      const kept = await uploadAs(storage, testBytes(1000, 99), [1000]);
+      await storage.publish(kept, 'kept.bin');
+      await storage.remove(kept);
+      const dead = await uploadAs(storage, testBytes(2000, 100), [2000]);
+      const revive = dieAt(storage, ['CreateMultipartUploadCommand']);
+      await assert.rejects(storage.publish(dead, 'claimed.bin'));
+      revive();
+      assert.deepEqual((await bucket.keys(names)).sort(), [`${names}claimed.bin`, `${names}kept.bin`]);
+      const sweeper = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, orphanGrace: 0 });
+      await sweeper.sweep(new Date(Date.now() - 60 * 60 * 1000));
+      assert.deepEqual((await bucket.keys(names)).sort(), [`${names}claimed.bin`, `${names}kept.bin`], 'markers newer than the cut-off stay');
+      assert.ok((await bucket.keys(`${prefix}.frago/uploads/${dead}/`)).length > 0);
+      await sweeper.sweep(new Date(Date.now() + 60 * 1000));
+      assert.deepEqual(await bucket.keys(names), [`${names}kept.bin`], 'the dead claim is gone, the published object keeps its claim');
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/`), []);
+      assert.deepEqual(await bucket.multipartUploads(prefix), []);
+      const data = testBytes(3000, 101);
+      const next = await uploadAs(storage, data, [3000]);
+      assert.equal((await storage.publish(next, 'claimed.bin'))?.relativePath, 'claimed.bin', 'the freed name can be claimed again');
+      assert.ok((await bucket.get(`${prefix}claimed.bin`))?.equals(data));
+      await storage.remove(next);
     });
 
     it('reading a range across chunk boundaries returns exactly those bytes, from another instance too', async () => {
@@ -171,6 +207,37 @@ if (!config) {
       }, { step: 'build', name: 'corruptMd5', priority: 'low' });
       await assert.rejects(storage.writeChunk(id, 0, Readable.from([Buffer.alloc(10, 7)])));
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), []);
+    });
+
+    it('never needs more parts than the engine allows (maxParts): three 5 MiB chunks in at most 2 parts, byte-exact', async () => {
+      const prefix = `t-${randomUUID()}/`;
+      const client = createS3Client(bucket.config);
+      const parts: number[] = [];
+      client.middlewareStack.add((next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName === 'CompleteMultipartUploadCommand') parts.push(((args.input as { MultipartUpload?: { Parts?: unknown[] } }).MultipartUpload?.Parts ?? []).length);
+        return output;
+      }, { step: 'initialize', name: 'countParts' });
+      const storage = new S3ChunkStorage({ bucket: bucket.name, prefix, client, maxParts: 2 });
+      const data = testBytes(15 * MiB + 10, 98);
+      const id = await uploadAs(storage, data, [5 * MiB, 5 * MiB, 5 * MiB + 10]);
+      await storage.publish(id, 'grouped.bin');
+      assert.deepEqual(parts, [2]);
+      assert.ok((await bucket.get(`${prefix}grouped.bin`))?.equals(data));
+      await storage.remove(id);
+    });
+
+    it('refuses at start an upload larger than maxParts parts of 5 GiB can hold, with 413 UPLOAD_TOO_LARGE, storing nothing', async () => {
+      const prefix = `t-${randomUUID()}/`;
+      const storage = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, maxParts: 1 });
+      const id = randomUUID();
+      await assert.rejects(storage.create(id, 5 * 1024 ** 3 + 1), (error: Error & { code?: string; status?: number }) => {
+        assert.equal(error.code, 'UPLOAD_TOO_LARGE');
+        assert.match(error.message, /5368709120 bytes/);
+        return true;
+      });
+      await storage.create(randomUUID(), 5 * 1024 ** 3); // exactly the limit is fine
+      assert.deepEqual((await bucket.keys(`${prefix}.frago/uploads/${id}/`)), []);
     });
 
     it('fails at construction without a bucket, naming the option', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planParts } from 'nestjs-frago/dist/s3/part-plan';
+import { MAX_PARTS, planParts } from 'nestjs-frago/dist/s3/part-plan';
 
 const MIN = 5;
 
@@ -42,5 +42,24 @@ describe('planParts (S3 multipart composition)', () => {
         if (sizes.slice(0, -1).every((size) => size >= MIN)) assert.ok(parts.every((p) => p.kind === 'copy'));
       }),
     );
+  });
+
+  it('never plans more parts than the engine allows: too many chunks are gathered into bigger parts', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 14 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 12 }), (sizes, maxParts) => {
+        const parts = planParts(chainOf(sizes), MIN, maxParts);
+        assert.ok(parts.length <= maxParts, `${parts.length} parts for at most ${maxParts}: ${JSON.stringify(parts)}`);
+        const total = sizes.reduce((a, b) => a + b, 0);
+        assert.equal(parts.reduce((sum, p) => sum + p.size, 0), total);
+        parts.slice(0, -1).forEach((part) => assert.ok(part.size >= MIN, JSON.stringify(parts)));
+      }),
+    );
+  });
+
+  it('10 001 chunks of 5 MiB (S3 allows 10 000 parts) become at most 10 000 parts', () => {
+    const MiB = 1024 * 1024;
+    const parts = planParts(chainOf(Array.from({ length: MAX_PARTS + 1 }, () => 5 * MiB)), 5 * MiB);
+    assert.ok(parts.length <= MAX_PARTS, `${parts.length} parts`);
+    assert.equal(parts.filter((p) => p.kind === 'stream').length > 0, true, 'some chunks were gathered');
   });
 });

@@ -16,8 +16,25 @@ export type PlannedPart =
 
 const size = (range: SourceRange): number => range.to - range.from + 1;
 
+/** S3's limits on a multipart upload: part numbers 1 to 10 000, parts of at most 5 GiB, objects of at most 5 TiB. */
+export const MAX_PARTS = 10_000;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+export const MAX_OBJECT_SIZE = 5 * 1024 ** 4;
+
 /**
- * Plans the parts of the published object from its chunks, in order. S3 wants
+ * The size every part but the last must reach so that `totalSize` bytes fit
+ * in `maxParts` parts: at least `minPart`, and at least `totalSize / maxParts`.
+ */
+export function partFloor(totalSize: number, minPart: number, maxParts: number): number {
+  return Math.max(minPart, Math.ceil(totalSize / maxParts));
+}
+
+/**
+ * Plans the parts of the published object from its chunks, in order, in at
+ * most `maxParts` parts (S3 allows 10 000): when the chunks are too many, the
+ * floor below which a chunk is gathered with its neighbours rises from
+ * `minPart` to `totalSize / maxParts`, so every part but the last holds at
+ * least that many bytes. S3 wants
  * every part but the last to be at least `minPart` bytes, copied parts too
  * (on AWS, Ceph RGW and Swift alike), so: a chunk of at least `minPart` becomes a copied
  * part; smaller chunks are gathered into a streamed part until it reaches
@@ -26,7 +43,12 @@ const size = (range: SourceRange): number => range.to - range.from + 1;
  * every chunk but the last is at least `minPart`, no byte passes through the
  * app.
  */
-export function planParts(chain: Segment[], minPart: number): PlannedPart[] {
+export function planParts(chain: Segment[], minPart: number, maxParts = MAX_PARTS): PlannedPart[] {
+  const totalSize = chain.reduce((sum, segment) => sum + segment.end - segment.start + 1, 0);
+  return planWithFloor(chain, partFloor(totalSize, minPart, maxParts));
+}
+
+function planWithFloor(chain: Segment[], minPart: number): PlannedPart[] {
   const parts: PlannedPart[] = [];
   let pending: SourceRange[] = [];
   let pendingSize = 0;

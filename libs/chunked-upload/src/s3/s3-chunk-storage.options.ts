@@ -47,6 +47,14 @@ export interface S3ChunkStorageOptions {
    */
   minPartSize?: number;
   /**
+   * The engine's maximum number of parts in one multipart upload. When an
+   * upload's chunks would need more, publishing gathers neighbouring chunks
+   * into bigger parts (streamed through the app once) so it never needs more.
+   * 10 000 on AWS S3, MinIO, Ceph RGW and Swift.
+   * @default 10000
+   */
+  maxParts?: number;
+  /**
    * Parts composed at once when publishing (`UploadPartCopy`/`UploadPart`).
    * @default 8
    */

@@ -1,28 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type HeadObjectCommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChunkStorage, type PublishedFile } from '../storage/chunk-storage';
-import { UploadNotFoundError } from '../errors/frago.errors';
+import { UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
+import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS } from './part-plan';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
 import { copySource, coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
 import { spool, sweepSpool } from './spool';
 import { SpoolCache } from './spool-cache';
 import { S3Composer, UPLOAD_METADATA } from './s3-composer';
-import { retrying, unavailable } from './s3-retry';
+import { retrying } from './s3-retry';
+import { S3Objects } from './s3-objects';
+import { sweepLeftovers } from './s3-sweep';
+import { SegmentIndex } from './s3-segments';
 
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
@@ -44,13 +36,14 @@ export class S3ChunkStorage extends ChunkStorage {
   readonly bucket: string;
   readonly client: S3Client;
   private readonly keys: S3KeyLayout;
+  private readonly objects: S3Objects;
   private readonly spoolDir: string;
   private readonly composer: S3Composer;
   private readonly orphanGrace: number;
   private readonly createBucket: boolean;
+  private readonly maxParts: number;
   private readonly cache: SpoolCache;
-  /** Chunk objects this process stored, per upload (saves a listing when reading them back). */
-  private readonly known = new Map<string, Map<number, Segment>>();
+  private readonly segments: SegmentIndex;
 
   constructor(options: S3ChunkStorageOptions) {
     super();
@@ -61,14 +54,19 @@ export class S3ChunkStorage extends ChunkStorage {
     const prefix = options.prefix ?? 'frago/';
     this.keys = new S3KeyLayout(prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
     this.client = options.client ?? createS3Client(options.clientConfig);
+    this.objects = new S3Objects(this.client, this.bucket);
+    this.segments = new SegmentIndex(this.objects, this.keys);
     this.spoolDir = options.spoolDir ?? tmpdir();
     this.orphanGrace = options.orphanGrace ?? 60 * 60 * 1000;
     this.createBucket = options.createBucket ?? false;
     const minPart = options.minPartSize ?? MIN_PART;
     if (!Number.isInteger(minPart) || minPart < 1) throw new Error(`S3ChunkStorage: option "minPartSize" must be a positive integer, got ${minPart}`);
+    this.maxParts = options.maxParts ?? MAX_PARTS;
+    if (!Number.isInteger(this.maxParts) || this.maxParts < 1) throw new Error(`S3ChunkStorage: option "maxParts" must be a positive integer, got ${this.maxParts}`);
     this.cache = new SpoolCache(options.readCacheBytes ?? 256 * 1024 * 1024);
-    this.composer = new S3Composer(this.client, this.bucket, this.keys, {
+    this.composer = new S3Composer(this.objects, this.keys, {
       minPart,
+      maxParts: this.maxParts,
       concurrency: options.composeConcurrency ?? 8,
       spoolDir: this.spoolDir,
       openRange: (key, from, to) => this.openRange(key, from, to),
@@ -93,7 +91,7 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   /**
-   * Readiness (SPEC §12, bucket reachable and writable): writes and deletes a
+   * Readiness (the bucket is reachable and writable): writes and deletes a
    * tiny object under `<prefix>.frago-health/`, within 5 s. No retries: a
    * probe reports the state now.
    */
@@ -106,6 +104,9 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   async create(uploadId: string, totalSize: number): Promise<void> {
+    // One multipart upload holds at most maxParts parts of at most 5 GiB (and AWS caps an object at 5 TiB).
+    const limit = Math.min(MAX_OBJECT_SIZE, this.maxParts * MAX_PART_SIZE);
+    if (totalSize > limit) throw new UploadTooLargeError(limit);
     const body = JSON.stringify({ totalSize });
     await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId), Body: body, ContentType: 'application/json' })));
   }
@@ -123,11 +124,11 @@ export class S3ChunkStorage extends ChunkStorage {
       );
       // Checked after the write: remove() deletes the marker before listing chunks, so either
       // it sees this object or this check sees the marker gone (and the object is taken back).
-      if (!(await this.exists(this.keys.uploadMarker(uploadId)))) {
+      if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) {
         await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined);
         throw new UploadNotFoundError();
       }
-      this.remember(uploadId, segment);
+      this.segments.remember(uploadId, segment);
       kept = this.cache.keep(segment.key, body);
       return body.size;
     } finally {
@@ -146,7 +147,7 @@ export class S3ChunkStorage extends ChunkStorage {
    */
   override async copyUpload(sourceId: string, size: number, targetId: string, offset: number): Promise<number> {
     await this.assertCreated(targetId);
-    const chain = coveringChain(await this.listSegments(sourceId), 0, size - 1);
+    const chain = coveringChain(await this.segments.list(sourceId), 0, size - 1);
     const copied: Segment[] = [];
     for (const segment of chain) {
       const from = Math.max(0, segment.start);
@@ -165,11 +166,11 @@ export class S3ChunkStorage extends ChunkStorage {
       copied.push(target);
     }
     // As in writeChunk: remove() deletes the marker before listing, so either it sees these copies or this check sees it gone.
-    if (!(await this.exists(this.keys.uploadMarker(targetId)))) {
+    if (!(await this.objects.exists(this.keys.uploadMarker(targetId)))) {
       await Promise.all(copied.map((segment) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined)));
       throw new UploadNotFoundError();
     }
-    for (const segment of copied) this.remember(targetId, segment);
+    for (const segment of copied) this.segments.remember(targetId, segment);
     return size;
   }
 
@@ -177,7 +178,7 @@ export class S3ChunkStorage extends ChunkStorage {
     const self = this;
     return Readable.from(
       (async function* () {
-        const chain = coveringChain(await self.segmentsFor(uploadId, start, end), start, end);
+        const chain = coveringChain(await self.segments.covering(uploadId, start, end), start, end);
         let next = chain.length > 0 ? self.open(chain[0], start, end) : null;
         for (let i = 0; i < chain.length; i++) {
           const current = next as Promise<Readable>;
@@ -214,12 +215,12 @@ export class S3ChunkStorage extends ChunkStorage {
     await this.assertCreated(uploadId);
     // The size comes from the stored chunks: finalize has checked in the database that they cover
     // the upload, and a tus upload of deferred length was created with size 0.
-    const segments = await this.listSegments(uploadId);
+    const segments = await this.segments.list(uploadId);
     const totalSize = segments.reduce((size, segment) => Math.max(size, segment.end + 1), 0);
     const chain = totalSize === 0 ? [] : coveringChain(segments, 0, totalSize - 1);
     const key = this.keys.published(relativePath);
     if (!(await this.composer.claimName(relativePath, uploadId))) return null;
-    const existing = await this.head(key);
+    const existing = await this.objects.head(key);
     if (existing) {
       if (existing.Metadata?.[UPLOAD_METADATA] === uploadId) return { relativePath, location: this.location(key) };
       await this.composer.releaseName(relativePath, uploadId);
@@ -230,100 +231,28 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   async remove(uploadId: string): Promise<void> {
-    this.known.delete(uploadId);
+    this.segments.forget(uploadId);
     this.cache.dropPrefix(this.keys.uploadFolder(uploadId));
-    await retrying(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId) })));
+    await this.objects.delete(this.keys.uploadMarker(uploadId));
     await this.composer.abortComposition(uploadId);
-    await this.deleteAll(this.keys.uploadFolder(uploadId));
+    await this.objects.deleteAll(this.keys.uploadFolder(uploadId));
   }
 
   /**
-   * Removes what crashed instances left: staging objects of uploads whose
-   * newest object is older than `staleBefore` minus `orphanGrace`, and
-   * multipart uploads under the prefix initiated before that. Every upload
-   * expires `expiration` after it starts, so such data belongs to no live
-   * upload. The expiry sweeper calls this with `now - expiration`.
+   * Removes what crashed instances left (staging objects, name markers and
+   * multipart uploads, see `sweepLeftovers`): anything older than
+   * `staleBefore` minus `orphanGrace`. Every upload expires `expiration` after
+   * it starts, so such data belongs to no live upload. The expiry sweeper
+   * calls this with `now - expiration`.
    */
   override async sweep(staleBefore: Date): Promise<void> {
-    const cutoff = staleBefore.getTime() - this.orphanGrace;
-    const newest = new Map<string, number>();
-    for await (const object of this.list(this.keys.uploads)) {
-      const id = this.keys.uploadOf(object.Key ?? '');
-      if (!id) continue;
-      newest.set(id, Math.max(newest.get(id) ?? 0, object.LastModified?.getTime() ?? 0));
-    }
-    for (const [id, modified] of newest) if (modified < cutoff) await this.remove(id);
-    await this.composer.abortStale(cutoff);
+    await sweepLeftovers(this.objects, this.keys, staleBefore.getTime() - this.orphanGrace, {
+      remove: (uploadId) => this.remove(uploadId),
+      abortStale: (cutoff) => this.composer.abortStale(cutoff),
+    });
   }
 
   private async assertCreated(uploadId: string): Promise<void> {
-    if (!(await this.exists(this.keys.uploadMarker(uploadId)))) throw new UploadNotFoundError();
-  }
-
-  private remember(uploadId: string, segment: Segment): void {
-    let segments = this.known.get(uploadId);
-    if (!segments) {
-      if (this.known.size >= 10_000) this.known.delete(this.known.keys().next().value as string);
-      segments = new Map();
-      this.known.set(uploadId, segments);
-    }
-    segments.set(segment.start, segment);
-  }
-
-  /** The segments to read `[start, end]` from: the ones this process wrote when they cover it, else a listing. */
-  private async segmentsFor(uploadId: string, start: number, end: number): Promise<Segment[]> {
-    const known = [...(this.known.get(uploadId)?.values() ?? [])];
-    try {
-      coveringChain(known, start, end);
-      return known;
-    } catch {
-      return this.listSegments(uploadId);
-    }
-  }
-
-  private async listSegments(uploadId: string): Promise<Segment[]> {
-    const segments: Segment[] = [];
-    for await (const object of this.list(this.keys.chunkFolder(uploadId))) {
-      const segment = this.keys.parseChunk(object.Key ?? '', uploadId);
-      if (segment) segments.push(segment);
-    }
-    return segments;
-  }
-
-  private async *list(prefix: string): AsyncGenerator<{ Key?: string; LastModified?: Date }> {
-    let token: string | undefined;
-    do {
-      const page = await retrying(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
-      yield* page.Contents ?? [];
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  private async deleteAll(prefix: string): Promise<void> {
-    let batch: { Key: string }[] = [];
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const Objects = batch;
-      batch = [];
-      await retrying(() => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects, Quiet: true } })));
-    };
-    for await (const object of this.list(prefix)) {
-      if (object.Key) batch.push({ Key: object.Key });
-      if (batch.length === 1000) await flush();
-    }
-    await flush();
-  }
-
-  private async head(key: string): Promise<HeadObjectCommandOutput | null> {
-    try {
-      return await retrying(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw unavailable(error);
-    }
-  }
-
-  private async exists(key: string): Promise<boolean> {
-    return (await this.head(key)) !== null;
+    if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) throw new UploadNotFoundError();
   }
 }

@@ -4,7 +4,6 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
@@ -13,7 +12,8 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { codeOf, isNotFound, statusOf } from './s3-client';
+import { codeOf, statusOf } from './s3-client';
+import type { S3Objects } from './s3-objects';
 import { copySource, type S3KeyLayout, type Segment } from './s3-keys';
 import { planParts, type PlannedPart, type SourceRange } from './part-plan';
 import { retrying, unavailable } from './s3-retry';
@@ -24,6 +24,7 @@ export const UPLOAD_METADATA = 'frago-upload';
 
 interface ComposerSettings {
   minPart: number;
+  maxParts: number;
   concurrency: number;
   spoolDir: string;
   /** Reads bytes `[from, to]` of a chunk object (from the local spool cache when it can). */
@@ -35,12 +36,17 @@ export class S3Composer {
   /** False once the engine said it has no conditional PutObject (Swift: 501). */
   private conditionalPut = true;
 
+  private readonly client: S3Client;
+  private readonly bucket: string;
+
   constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
+    private readonly objects: S3Objects,
     private readonly keys: S3KeyLayout,
     private readonly settings: ComposerSettings,
-  ) {}
+  ) {
+    this.client = objects.client;
+    this.bucket = objects.bucket;
+  }
 
   /**
    * Claims `relativePath` for `uploadId` with a marker written by PutObject
@@ -71,14 +77,8 @@ export class S3Composer {
     if ((await this.markerOwner(Key)) === uploadId) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
   }
 
-  private async markerOwner(Key: string): Promise<string | null> {
-    try {
-      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
-      return await (response.Body as { transformToString(): Promise<string> }).transformToString();
-    } catch (error) {
-      if (isNotFound(error)) return null;
-      throw error;
-    }
+  private markerOwner(Key: string): Promise<string | null> {
+    return this.objects.text(Key);
   }
 
   /** Builds the object at `key` from the chunk objects `chain` (covering `[0, totalSize)`) in one multipart upload. */
@@ -93,7 +93,7 @@ export class S3Composer {
     const created = await retrying(() => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, Metadata })));
     const UploadId = created.UploadId as string;
     try {
-      const plan = planParts(chain, this.settings.minPart);
+      const plan = planParts(chain, this.settings.minPart, this.settings.maxParts);
       const parts = await mapLimit(plan, this.settings.concurrency, (part) => this.uploadPart(key, UploadId, part));
       await this.complete(key, UploadId, parts, uploadId, totalSize);
     } catch (error) {
@@ -142,14 +142,8 @@ export class S3Composer {
 
   /** Aborts the multipart upload(s) an earlier compose of `uploadId` left unfinished. */
   async abortComposition(uploadId: string): Promise<void> {
-    let key: string;
-    try {
-      const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keys.composeRecord(uploadId) })));
-      key = await (response.Body as { transformToString(): Promise<string> }).transformToString();
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
+    const key = await this.objects.text(this.keys.composeRecord(uploadId));
+    if (key === null) return;
     await this.abortWhere(key, (upload) => upload.Key === key);
   }
 
