@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../../helpers/test-databases';
-import { createTestBucket, type TestBucket } from '../../helpers/test-s3';
+import { after, before, describe } from 'node:test';
+import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../../helpers/test-s3';
 import type { JsonResponse } from '../../helpers/upload-client';
 import { AppProcesses, HOST_APP_MAIN, type AppProcess } from '../../helpers/app-process';
 import { DbProbe } from './db-probe';
@@ -107,4 +108,32 @@ export class S3Fleet {
     await this.bucket?.drop();
     for (const folder of this.folders) rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * The S3 fault suites' frame: skipped (and said so) without an S3 engine or
+ * PostgreSQL; else a fleet of three instances on separate data folders, one
+ * PostgreSQL database and one bucket, opened before the tests and closed after.
+ * `tests` gets the fleet and the three instances (read them inside a test).
+ */
+export function describeFleet(title: string, tests: (fleet: S3Fleet, instances: () => AppProcess[]) => void): void {
+  const s3 = testS3Config();
+  if (!s3) {
+    reportS3Skipped('S3 fault tests');
+    return;
+  }
+  if (!process.env.TEST_POSTGRES_URL) {
+    reportS3Skipped('S3 fault tests need PostgreSQL too: set TEST_POSTGRES_URL');
+    return;
+  }
+  describe(`S3: three instances on separate data folders, one PostgreSQL database, one bucket: ${title}`, () => {
+    const fleet = new S3Fleet();
+    let instances: AppProcess[] = [];
+    before(async () => {
+      await fleet.open(s3, { DATABASE_POOL_SIZE: '6', FRAGO_CHUNK_LEASE_MS: '2000', FRAGO_MAX_CHUNK_SIZE: String(64 * MiB) });
+      instances = await Promise.all([0, 1, 2].map(() => fleet.startInstance()));
+    });
+    after(() => fleet.close());
+    tests(fleet, () => instances);
+  });
 }
