@@ -1,19 +1,22 @@
 import { constants, createReadStream, promises as fs } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type WriteFence } from './chunk-storage';
 import type { FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
+import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type WriteFence } from './chunk-storage';
+import { isFileSystemError, rethrowStorage } from './disk-errors';
+import { DiskPublisher } from './disk-publisher';
+import { drainInto } from './drain-into';
 import { lockFile, unlockFile } from './file-lock';
+import { PositionalWriter } from './positional-writer';
+import { SyncBatcher } from './sync-batcher';
+import { FlushGate, WriteBehind } from './write-behind';
 
 /** Longest wait for a data file lock held by writers or a publisher (then 503, retry). */
 const LOCK_WAIT_MS = 10_000;
 /** Longest wait, after a takeover, for a stalled predecessor's bytes to land (then 503, retry). */
 const TAKEOVER_WAIT_MS = 30_000;
-import { PositionalWriter } from './positional-writer';
-import { SyncBatcher } from './sync-batcher';
-import { FlushGate, WriteBehind } from './write-behind';
-import { StorageFullError, StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
 
 /**
  * Default backend: one sparse data file per upload under `chunkDir`, chunks
@@ -30,6 +33,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private readonly syncs = new SyncBatcher();
   /** Early (write-behind) flushes in flight across this storage's writers; the libuv pool has 4 threads by default. */
   private readonly flushGate = new FlushGate(2);
+  private readonly publisher: DiskPublisher;
 
   /**
    * @param chunkDir folder of the per-upload data files
@@ -43,6 +47,13 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     this.chunkDir = resolve(chunkDir);
     this.assembledDir = resolve(assembledDir);
     this.fsync = options.fsync ?? true;
+    this.publisher = new DiskPublisher({
+      assembledDir: this.assembledDir,
+      fsync: this.fsync,
+      dataFile: (uploadId) => this.dataFile(uploadId),
+      openData: (uploadId) => this.openData(uploadId),
+      lockWaitMs: LOCK_WAIT_MS,
+    });
   }
 
   override async init(): Promise<void> {
@@ -64,26 +75,39 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   }
 
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
+    return this.withWriter(uploadId, offset, fence, async (sink, durable) => {
+      await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
+      await durable();
+      return sink.bytesWritten;
+    });
+  }
+
+  /**
+   * Runs one write: opens the data file, fences it (see `fenceWriter`) and
+   * gives `write` a sink at `offset` and `durable()`, which resolves once
+   * what the sink wrote is on disk (the write-behind flushes settled, then
+   * one group-committed fdatasync). Settles only once no write (nor early
+   * flush) of the sink is in flight, so the caller may then release the
+   * range; the lock goes with the handle.
+   */
+  private async withWriter<T>(
+    uploadId: string,
+    offset: number,
+    fence: WriteFence | undefined,
+    write: (sink: PositionalWriter, durable: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
     const handle = await this.openData(uploadId);
     let sink: PositionalWriter | undefined;
-    const behind = this.writeBehind(handle);
-    try {
-      if (fence) await this.fenceWriter(uploadId, handle, fence);
-      sink = new PositionalWriter(
-        handle,
-        offset,
-        behind
-          ? (bytes) => {
-              behind.progress(bytes);
-            }
-          : undefined,
-      );
-      await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
+    const behind = this.fsync ? new WriteBehind(handle, this.flushGate) : null;
+    const durable = async (): Promise<void> => {
       if (behind) await behind.settle().catch(rethrowStorage);
       if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
-      return sink.bytesWritten;
+    };
+    try {
+      if (fence) await this.fenceWriter(uploadId, handle, fence);
+      sink = new PositionalWriter(handle, offset, behind ? (bytes) => behind.progress(bytes) : undefined);
+      return await write(sink, durable);
     } finally {
-      // Settle only once no write (nor early flush) of ours is in flight: the caller may then release the range.
       await sink?.idle();
       await behind?.idle();
       unlockFile(handle);
@@ -121,45 +145,18 @@ export class LocalDiskChunkStorage extends ChunkStorage {
    * tus writer can neither write after a takeover nor into a published file.
    */
   override async writeAvailable(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<AvailableWrite> {
-    const handle = await this.openData(uploadId);
-    let sink: PositionalWriter | undefined;
-    const behind = this.writeBehind(handle);
-    try {
-      if (fence) await this.fenceWriter(uploadId, handle, fence);
-      sink = new PositionalWriter(
-        handle,
-        offset,
-        behind
-          ? (bytes) => {
-              behind.progress(bytes);
-            }
-          : undefined,
-      );
-      // Not pipeline(): it would destroy the sink and drop the bytes it still buffers.
-      // A source that fails ends the sink instead, which writes out what arrived.
+    return this.withWriter(uploadId, offset, fence, async (sink, durable) => {
       const failure = await drainInto(source, sink, signal);
       await sink.idle();
       if (failure !== undefined && isFileSystemError(failure)) return rethrowStorage(failure);
-      if (behind) await behind.settle().catch(rethrowStorage);
-      if (this.fsync && sink.bytesWritten > 0) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
+      if (sink.bytesWritten > 0) await durable();
       return failure === undefined ? { bytes: sink.bytesWritten } : { bytes: sink.bytesWritten, error: failure };
-    } finally {
-      // Settle only once no write (nor early flush) of ours is in flight (the lock then goes with the handle).
-      await sink?.idle();
-      await behind?.idle();
-      unlockFile(handle);
-      await handle.close().catch(() => undefined);
-    }
+    });
   }
 
-  /** Flushing that overlaps the body's arrival (see `WriteBehind`), when chunks are flushed at all. */
-  private writeBehind(handle: FileHandle): WriteBehind | null {
-    return this.fsync ? new WriteBehind(handle, this.flushGate) : null;
-  }
-
-  private openData(uploadId: string) {
-    return fs.open(this.dataFile(uploadId), constants.O_RDWR).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new UploadNotFoundError();
+  private openData(uploadId: string): Promise<FileHandle> {
+    return fs.open(this.dataFile(uploadId), constants.O_RDWR).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
       return rethrowStorage(error);
     });
   }
@@ -168,140 +165,13 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     return createReadStream(this.dataFile(uploadId), { start, end, highWaterMark: readSize });
   }
 
-  async publish(uploadId: string, name: string): Promise<PublishedFile | null> {
-    const target = this.confined(name);
-    await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
-    const published =
-      (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target)) || (await this.isOwnPublish(uploadId, target));
-    if (!published) return null;
-    if (this.fsync) await syncDirectory(dirname(target));
-    return { relativePath: name, location: target };
-  }
-
-  /** The complete copy made for a publish across file systems, kept until `remove()` so a retry recognises its file. */
-  private copyFile(uploadId: string): string {
-    return join(this.assembledDir, `.frago-${uploadId}.copy`);
-  }
-
-  /** Where that copy is written before it is complete (a process killed mid-copy leaves it; the next try or `remove()` deletes it). */
-  private partialCopyFile(uploadId: string): string {
-    return join(this.assembledDir, `.frago-${uploadId}.tmp`);
-  }
-
-  /** True when `target` is this upload's data (a link to the data file or to its complete copy): an earlier publish of it. */
-  private async isOwnPublish(uploadId: string, target: string): Promise<boolean> {
-    const published = await fs.stat(target).catch(() => null);
-    if (!published) return false;
-    for (const own of [this.dataFile(uploadId), this.copyFile(uploadId)]) {
-      const stats = await fs.stat(own).catch(() => null);
-      if (stats && stats.dev === published.dev && stats.ino === published.ino) return true;
-    }
-    return false;
-  }
-
-  /**
-   * Creates `target` as the complete file, or returns false if the name is
-   * taken. Holds the data file's EXCLUSIVE lock meanwhile, so no writer is
-   * writing while it links, and none writes after (see `fenceWriter`).
-   */
-  private async linkNoClobber(uploadId: string, target: string): Promise<boolean> {
-    const handle = await this.openData(uploadId);
-    try {
-      if (!(await lockFile(handle, 'exclusive', LOCK_WAIT_MS))) throw new StorageUnavailableError();
-      return await this.linkLocked(uploadId, target);
-    } finally {
-      unlockFile(handle);
-      await handle.close().catch(() => undefined);
-    }
-  }
-
-  private async linkLocked(uploadId: string, target: string): Promise<boolean> {
-    try {
-      await fs.link(this.dataFile(uploadId), target);
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') return rethrowStorage(error);
-    }
-    // Different file system (or no hard links): one complete, durable copy in the assembled
-    // folder under a name derived from the upload (so a retry finds it instead of copying
-    // again or publishing a second copy), then linked to the target, which never overwrites.
-    const copy = this.copyFile(uploadId);
-    if (!(await fs.stat(copy).catch(() => null))) {
-      const partial = this.partialCopyFile(uploadId);
-      await fs.rm(partial, { force: true });
-      await fs.copyFile(this.dataFile(uploadId), partial, constants.COPYFILE_EXCL).catch(rethrowStorage);
-      const handle = await fs.open(partial, 'r+');
-      await handle.datasync().finally(() => handle.close());
-      await fs.rename(partial, copy);
-    }
-    try {
-      await fs.link(copy, target);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      return rethrowStorage(error);
-    }
-  }
-
-  private confined(relativePath: string): string {
-    const target = resolve(this.assembledDir, relativePath);
-    if (!target.startsWith(this.assembledDir + sep)) throw new Error('Refusing a path outside the assembled folder');
-    return target;
+  publish(uploadId: string, name: string): Promise<PublishedFile | null> {
+    return this.publisher.publish(uploadId, name);
   }
 
   async remove(uploadId: string): Promise<void> {
     await fs.rm(this.dataFile(uploadId), { force: true });
-    await fs.rm(this.copyFile(uploadId), { force: true });
-    await fs.rm(this.partialCopyFile(uploadId), { force: true });
+    await fs.rm(this.publisher.copyFile(uploadId), { force: true });
+    await fs.rm(this.publisher.partialCopyFile(uploadId), { force: true });
   }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await fs.open(path, 'r').catch(() => null);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
-}
-
-/**
- * Pipes `source` into `sink` and resolves once the sink has written all it
- * received, with the source's failure (cut, abort) or undefined; rejects
- * when the sink fails.
- */
-async function drainInto(source: Readable, sink: PositionalWriter, signal?: AbortSignal): Promise<unknown> {
-  let failure: unknown;
-  const stop = (error: unknown): void => {
-    failure ??= error;
-    source.unpipe(sink);
-    sink.end();
-  };
-  const onAbort = (): void => {
-    stop(signal?.reason ?? new Error('aborted'));
-    source.destroy();
-  };
-  if (signal?.aborted) onAbort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  finished(source).catch(stop);
-  source.pipe(sink);
-  try {
-    await finished(sink);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-  return failure;
-}
-
-/** An error of the file system (not of the source stream). */
-function isFileSystemError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && ['ENOSPC', 'EDQUOT', 'EIO', 'EBADF', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EFBIG'].includes(code);
-}
-
-/** Maps a full disk to the domain error the filter answers with 507. */
-function rethrowStorage(error: unknown): never {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') throw new StorageFullError();
-  throw error;
 }
