@@ -26,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       // `(x) => void-call()` callbacks (listeners, hooks, `.catch(() => undefined)`) read better short.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+      // A `let` that a callback set up earlier reads (a child process the proxy kills) cannot be `const`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './support/example-app';
 
 // Internal modules (not in the package's exports map), loaded from the build by path.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a compiled file loaded by a path computed at run time
 const internal = (path: string): unknown => require(join(REPO_ROOT, 'libs', 'client', 'dist', path));
 const { parseSize } = internal('cli/units.js') as typeof import('../../libs/client/src/cli/units');
 const { backoffDelay } = internal('retry.js') as typeof import('../../libs/client/src/retry');

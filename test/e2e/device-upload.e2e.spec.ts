@@ -19,7 +19,7 @@ const UNKNOWN = { 'x-device-key': 'no-such-key' };
 async function list(url: string, headers: Record<string, string>): Promise<JsonResponse> {
   const response = await fetch(`${url}/`, { headers });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown>, headers: response.headers };
 }
 
 for (const kind of databaseKinds()) {

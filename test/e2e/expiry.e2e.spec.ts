@@ -42,11 +42,11 @@ async function halfUpload(t: TestApp, name: string): Promise<{ id: string; data:
 /** Resolves after the interval sweeper of `t` has finished `runs` more sweeps (counts the timer's own calls). */
 function sweeperRuns(t: TestApp, runs: number): Promise<void> {
   const service = t.app.get(ExpiryService);
-  const original = service.sweepExpired;
+  const original = service.sweepExpired.bind(service);
   return new Promise((resolve, reject) => {
     let left = runs;
-    service.sweepExpired = function (this: ExpiryService): Promise<number> {
-      const sweep = original.call(this);
+    service.sweepExpired = (): Promise<number> => {
+      const sweep = original();
       sweep.then(() => {
         if (--left > 0) return;
         service.sweepExpired = original;

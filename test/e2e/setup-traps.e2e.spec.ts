@@ -29,7 +29,7 @@ interface Boot {
   withoutEvents?: boolean;
   adapter?: () => AbstractHttpAdapter;
   /** An explicit entity list instead of autoLoadEntities (TypeOrmModule's retries off, as the README advises). */
-  entities?: Function[];
+  entities?: NonNullable<DataSourceOptions['entities']>;
 }
 
 /** Boots a host app as a user would, returns the boot error (or null, closing the app). */

@@ -121,7 +121,7 @@ if (!s3) {
     let app: ExampleApp;
     before(async () => {
       bucket = await createTestBucket(s3);
-      const endpoint = new URL(String(s3.endpoint));
+      const endpoint = new URL(s3.endpoint);
       proxy = new CuttableProxy({ host: endpoint.hostname, port: Number(endpoint.port || 80) });
       await proxy.open();
       const credentials = s3.credentials as { accessKeyId: string; secretAccessKey: string };

@@ -129,13 +129,14 @@ async function runProperty<T>(family: string, kind: string, arbitrary: fc.Arbitr
         done++;
         await check(value);
       }),
-      { numRuns: Math.max(1, Math.round(runs * FACTOR)), seed: SEED, path: PATH, endOnFailure: true, interruptAfterTimeLimit: FAMILY_TIME_LIMIT_MS * FACTOR, markInterruptAsFailure: false },
+      { numRuns: Math.max(1, Math.round(runs * FACTOR)), seed: SEED, path: PATH, endOnFailure: true, plugins: [fc.interruptAfterTimeLimit(FAMILY_TIME_LIMIT_MS * FACTOR, { failOnInterrupt: false })] },
     );
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause;
     throw new Error(
       `chaos family "${family}" failed on ${kind}; reproduce with FRAGO_CHAOS_SEED=${SEED} FRAGO_CHAOS_FAMILY=${family} (and the path below as FRAGO_CHAOS_PATH) npm test -- chaos\n` +
         `${(error as Error).message}\nFailure: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause: error },
     );
   }
   diagnostic(`${family} on ${kind}: ${done} cases in ${Date.now() - started} ms (seed ${SEED})`);

@@ -23,7 +23,7 @@ const FINALIZERS = 32;
 
 /** Runs `tasks` with at most `limit` at a time. */
 async function pooled<T>(tasks: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
+  const results = new Array<T>(tasks.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: limit }, async () => {
@@ -51,7 +51,7 @@ async function finalizeUntilDone(url: string, id: string, checksum: string): Pro
 const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 if (serverKinds.length === 0) {
-  it.skip('several instances need a shared server database: set TEST_POSTGRES_URL and/or TEST_MYSQL_URL (SQLite is single-instance)');
+  void it.skip('several instances need a shared server database: set TEST_POSTGRES_URL and/or TEST_MYSQL_URL (SQLite is single-instance)');
 }
 
 for (const kind of serverKinds) {

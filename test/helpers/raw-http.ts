@@ -52,7 +52,7 @@ export function parseAnswer(bytes: Buffer): RawAnswer | null {
   const rawBody = bytes.subarray(Buffer.byteLength(text.slice(0, headEnd + 4), 'latin1'));
   if (length !== null && rawBody.length < length) return null;
   const body = (length === null ? rawBody : rawBody.subarray(0, length)).toString('utf8');
-  let json: Record<string, unknown> | null = null;
+  let json: Record<string, unknown> | null;
   try {
     json = JSON.parse(body) as Record<string, unknown>;
   } catch {

@@ -14,7 +14,7 @@ import {
 import { createS3Client } from 'nestjs-frago/s3';
 
 /** The S3 endpoint the S3 tests run against (`scripts/ceph.sh start` prints one), or null. */
-export function testS3Config(): S3ClientConfig | null {
+export function testS3Config(): (S3ClientConfig & { endpoint: string }) | null {
   const endpoint = process.env.TEST_S3_ENDPOINT;
   if (!endpoint) return null;
   return {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataSource, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ChunkedUploadChunk, ChunkUpload, FragoNameClaim, FragoTusUpload, fragoMigrations, fragoMigrationsFor } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { Device } from '../fixtures/device/device.entity';
@@ -9,7 +9,7 @@ import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { CreateDevices1733000000000 } from '../fixtures/device/device.migration';
 
 /** Runs the migrations on a fresh database, then returns what TypeORM would still change to match the entities. */
-async function pendingAfterMigrations(db: TestDatabase, entities: MixedList<Function>, migrations: MixedList<Function>): Promise<{ pending: string[]; dataSource: DataSource }> {
+async function pendingAfterMigrations(db: TestDatabase, entities: NonNullable<DataSourceOptions['entities']>, migrations: NonNullable<DataSourceOptions['migrations']>): Promise<{ pending: string[]; dataSource: DataSource }> {
   const dataSource = new DataSource({ ...db.options, entities, migrations, migrationsRun: false, synchronize: false, logging: false });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });

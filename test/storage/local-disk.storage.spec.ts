@@ -43,7 +43,8 @@ describe('LocalDiskChunkStorage specifics', () => {
       );
       const result = await storage.writeAvailable(id, 0, source);
       assert.equal(result.bytes, 25_000);
-      assert.match(String((result.error as Error)?.message), /cut/);
+      assert.ok(result.error instanceof Error);
+      assert.match(result.error.message, /cut/);
       const stored = await fs.readFile(join(root, 'chunks', `${id}.part`));
       assert.deepEqual(stored.subarray(0, 25_000), data.subarray(0, 25_000));
     } finally {
@@ -53,7 +54,7 @@ describe('LocalDiskChunkStorage specifics', () => {
 
   it('the default writeAvailable of a backend without an override counts nothing of a cut source and all of a whole one', async () => {
     const { storage, root } = localDisk();
-    const original = ChunkStorage.prototype.writeAvailable;
+    const original = ChunkStorage.prototype.writeAvailable.bind(storage);
     try {
       await storage.init();
       const id = randomUUID();
@@ -64,10 +65,10 @@ describe('LocalDiskChunkStorage specifics', () => {
           throw new Error('cut (expected in this test)');
         })(),
       );
-      const partial = await original.call(storage, id, 0, cut);
+      const partial = await original(id, 0, cut);
       assert.equal(partial.bytes, 0);
       assert.ok(partial.error instanceof Error);
-      const whole = await original.call(storage, id, 0, Readable.from([Buffer.alloc(1000, 2)]));
+      const whole = await original(id, 0, Readable.from([Buffer.alloc(1000, 2)]));
       assert.equal(whole.bytes, 1000);
     } finally {
       rmSync(root, { recursive: true, force: true });

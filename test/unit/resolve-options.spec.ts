@@ -73,7 +73,10 @@ describe('resolveChunkedUploadOptions', () => {
   });
 
   it('refuses a bad identifierMode, naming it', () => {
-    for (const value of ['admin', '', 42, null, class NotAStrategy {}, () => 'x', {}]) refused({ identifierMode: value }, 'identifierMode');
+    class NotAStrategy {
+      readonly kind = 'not a strategy';
+    }
+    for (const value of ['admin', '', 42, null, NotAStrategy, () => 'x', {}]) refused({ identifierMode: value }, 'identifierMode');
   });
 
   it('refuses bad folders, naming them', () => {

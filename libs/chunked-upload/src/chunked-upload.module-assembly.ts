@@ -28,17 +28,20 @@ import { FragoHealth } from './setup/frago-health';
 import { FragoMetrics } from './metrics/frago-metrics';
 import { FragoOpenApi } from './http/openapi';
 
+/** An entity class as TypeORM's metadata storage records relation targets. */
+type EntityTarget = Exclude<ReturnType<typeof getMetadataArgsStorage>['relations'][number]['target'], string>;
+
 /** Classes that relations of `entity` (and of its parent classes) point to. */
-function relatedEntities(entity: Function): Function[] {
-  const lineage: Function[] = [];
+function relatedEntities(entity: EntityTarget): EntityTarget[] {
+  const lineage: EntityTarget[] = [];
   for (let current: unknown = entity; typeof current === 'function' && current !== Function.prototype; current = Object.getPrototypeOf(current)) {
-    lineage.push(current as Function);
+    lineage.push(current);
   }
-  const found = new Set<Function>();
+  const found = new Set<EntityTarget>();
   for (const relation of getMetadataArgsStorage().relations) {
     if (typeof relation.target !== 'function' || !lineage.includes(relation.target)) continue;
     const type: unknown = typeof relation.type === 'function' ? (relation.type as () => unknown)() : relation.type;
-    if (typeof type === 'function' && type !== entity) found.add(type as Function);
+    if (typeof type === 'function' && type !== entity) found.add(type);
   }
   return [...found];
 }

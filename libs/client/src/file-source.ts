@@ -44,6 +44,6 @@ export function toFileSource(input: UploadInput, name?: string): FileSource {
     size: input.size,
     name,
     slice: (start, end) => input.slice(start, end),
-    close: input.close === undefined ? undefined : () => input.close!(),
+    close: input.close?.bind(input),
   };
 }

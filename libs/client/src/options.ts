@@ -89,7 +89,8 @@ export function resolveUploadOptions(options: UploadOptions): ResolvedUploadOpti
   assertChunkSize(chunkSize);
   const parallel = options.parallel ?? DEFAULT_PARALLEL;
   if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallel must be an integer ≥ 1, got ${parallel}`);
-  const checksum = options.checksum ?? 'md5';
+  // Checked at run time too: JavaScript callers pass anything.
+  const checksum: unknown = options.checksum ?? 'md5';
   if (checksum !== false && checksum !== 'md5' && checksum !== 'sha256') {
     throw new RangeError(`checksum must be 'md5', 'sha256' or false, got ${String(checksum)}`);
   }

@@ -37,7 +37,7 @@ export async function errorFromResponse(response: Response, uploadId?: string): 
   let body: Partial<ErrorResponse> = {};
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === 'object') body = parsed as Partial<ErrorResponse>;
+    if (parsed !== null && typeof parsed === 'object') body = parsed;
   } catch {
     // Not JSON (a proxy's error page, say): fall back to the status line below.
   }

@@ -31,7 +31,10 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 /** Resolves after `ms`, or rejects with `UploadAbortedError` as soon as `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new UploadAbortedError(undefined, signal.reason));
+    if (signal?.aborted) {
+      reject(new UploadAbortedError(undefined, signal.reason));
+      return;
+    }
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(new UploadAbortedError(undefined, signal?.reason));

@@ -7,6 +7,7 @@ import { ClientErrorCodes, UploadError } from './errors';
 import type { FragoApi } from './frago-api';
 import type { FileSource } from './file-source';
 import { withRetry, type RetryListener, type RetryPolicy } from './retry';
+import type { StartUploadResponse } from './wire';
 
 /** An opened upload: its id and the work left. */
 export interface UploadSession {
@@ -35,7 +36,8 @@ export interface OpenSessionInput {
 export async function openSession(input: OpenSessionInput): Promise<UploadSession> {
   const { api, source, chunkSize, uploadId, policy, signal, onRetry } = input;
   if (uploadId === undefined) {
-    const started = await withRetry(() => api.start(source.name, source.size, signal), policy, signal, onRetry);
+    // The answer's JSON is untrusted (a proxy may answer 2xx with anything).
+    const started = (await withRetry(() => api.start(source.name, source.size, signal), policy, signal, onRetry)) as Partial<StartUploadResponse> | null;
     if (typeof started?.upload_id !== 'string' || started.upload_id === '') {
       throw new UploadError('The server did not return an upload_id', {
         status: 201,

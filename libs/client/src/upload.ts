@@ -76,7 +76,7 @@ class UploadRun {
       this.session = session;
       this.options.onStart?.(session.id);
       this.progress.begin(session.id, session.resumedBytes);
-      const checksum = await this.transfer(session.plan);
+      const checksum = await this.transfer(session.id, session.plan);
       return await this.finalize(session, checksum);
     } catch (error) {
       throw await this.fail(error);
@@ -86,7 +86,7 @@ class UploadRun {
   }
 
   /** Reads every piece in file order, hashing it; hands the ones to send to the pool. Returns the hex digest. */
-  private async transfer(plan: readonly ChunkPlanItem[]): Promise<string | undefined> {
+  private async transfer(id: string, plan: readonly ChunkPlanItem[]): Promise<string | undefined> {
     const hash = this.options.checksum === false ? undefined : await createIncrementalHash(this.options.checksum);
     const pool = new TaskPool(this.options.parallel, () => this.internal.abort());
     this.pool = pool;
@@ -95,7 +95,7 @@ class UploadRun {
       if (item.send) await pool.slot();
       if (this.signal.aborted) break;
       const bytes = await this.read(item, hash);
-      if (item.send) await pool.add(() => this.sendChunk(item, bytes));
+      if (item.send) await pool.add(() => this.sendChunk(id, item, bytes));
     }
     await pool.drain();
     if (this.signal.aborted) throw new UploadAbortedError(this.session?.id, this.options.signal?.reason);
@@ -109,7 +109,7 @@ class UploadRun {
     try {
       bytes = await this.source.slice(item.start, item.end + 1);
     } catch (cause) {
-      throw this.readError(`Could not read bytes ${item.start}-${item.end}: ${(cause as Error)?.message ?? cause}`, cause);
+      throw this.readError(`Could not read bytes ${item.start}-${item.end}: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
     }
     if (bytes.length !== length) {
       throw this.readError(`Read ${bytes.length} bytes at offset ${item.start}, expected ${length}; did the file change?`);
@@ -124,8 +124,7 @@ class UploadRun {
   }
 
   /** Sends one chunk with retries; a `duplicate: true` answer (the server already has it) counts as success. */
-  private async sendChunk(item: ChunkPlanItem, bytes: Uint8Array): Promise<void> {
-    const id = this.session!.id;
+  private async sendChunk(id: string, item: ChunkPlanItem, bytes: Uint8Array): Promise<void> {
     const digest = this.options.chunkDigest ? await contentDigest(bytes) : undefined;
     const chunk = { start: item.start, end: item.end, total: this.source.size, bytes, digest };
     this.sentBytes += bytes.length;
@@ -140,7 +139,8 @@ class UploadRun {
     this.progress.phase('finalizing');
     const algorithm = this.options.checksum === false ? null : this.options.checksum;
     const body = checksum !== undefined && algorithm !== null ? { checksum, checksum_algo: algorithm } : undefined;
-    const done = await withRetry(() => this.api.finalize(session.id, body, this.signal), this.options.retryPolicy, this.signal, this.onRetry);
+    // The answer's JSON is untrusted (a proxy may answer 2xx with anything): only a string message is kept.
+    const done = (await withRetry(() => this.api.finalize(session.id, body, this.signal), this.options.retryPolicy, this.signal, this.onRetry)) as { message?: unknown } | null;
     this.progress.phase('done');
     return {
       uploadId: session.id,

@@ -29,7 +29,7 @@ export function recordingFetch(onResponse?: (request: RecordedRequest) => void):
     const match = /^bytes (\d+)-(\d+)\/\d+$/.exec(headers.get('content-range') ?? '');
     const entry: RecordedRequest = {
       method: init?.method ?? 'GET',
-      url: String(input),
+      url: input instanceof Request ? input.url : String(input),
       range: match ? { start: Number(match[1]), end: Number(match[2]) } : undefined,
       status: 0,
     };

@@ -12,7 +12,7 @@ export type ErrorKey = 'error' | 'message';
 export function assertFragoError(response: JsonResponse<unknown>, status: number, key: ErrorKey, code?: string): string {
   const body = response.body as Record<string, unknown> | null;
   assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${JSON.stringify(body)}`);
-  assert.ok(body !== null && typeof body === 'object', `error body is JSON: ${String(body)}`);
+  assert.ok(body !== null && typeof body === 'object', `error body is JSON: ${JSON.stringify(body)}`);
   assert.equal(body.status, false, JSON.stringify(body));
   assert.equal(typeof body[key], 'string', `"${key}" holds the text: ${JSON.stringify(body)}`);
   assert.ok((body[key] as string).length > 0);

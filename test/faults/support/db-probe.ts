@@ -33,7 +33,7 @@ export class DbProbe {
   query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
     let n = 0;
     const sql = this.postgres ? text.replace(/\?/g, () => `$${++n}`) : text;
-    return this.dataSource.query(sql, params) as Promise<T[]>;
+    return this.dataSource.query<T[]>(sql, params);
   }
 
   /** Every chunk row of one upload, by start. */

@@ -20,13 +20,13 @@ const PERMANENT_CODES = new Set(['3D000', '28P01', '28000', 'ER_BAD_DB_ERROR', '
 
 /** Whether TypeOrmModule should retry the connection after this error (a server still starting, yes; a missing database, no). */
 export function isTransient(error: unknown): boolean {
-  return !PERMANENT_CODES.has(String((error as { code?: unknown })?.code));
+  return !PERMANENT_CODES.has(String((error as { code?: unknown } | null | undefined)?.code));
 }
 
 /** One line telling why the app did not start and, for the usual database mistakes, how to fix it. */
 export function describeStartupError(error: unknown): string {
-  const message = (error as Error)?.message ?? String(error);
-  const code = String((error as { code?: unknown })?.code);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = String((error as { code?: unknown } | null | undefined)?.code);
   if (code === '3D000' || code === 'ER_BAD_DB_ERROR') {
     return `${message}. Create it first (PostgreSQL: createdb NAME or CREATE DATABASE NAME; MySQL/MariaDB: CREATE DATABASE NAME), or point DATABASE_URL at an existing database.`;
   }

@@ -6,11 +6,11 @@ import type { ValueTransformer } from 'typeorm';
  */
 export const bigintTransformer: ValueTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null || value === undefined ? value : Number(value)),
+  from: (value: string | number | null | undefined) => (value === null || value === undefined ? value : Number(value)),
 };
 
 /** Epoch-millisecond BIGINT columns as `Date`, free of driver time-zone handling. */
 export const epochMsTransformer: ValueTransformer = {
   to: (value: Date | null | undefined) => (value instanceof Date ? value.getTime() : value),
-  from: (value: string | number | null) => (value === null || value === undefined ? null : new Date(Number(value))),
+  from: (value: string | number | null | undefined) => (value === null || value === undefined ? null : new Date(Number(value))),
 };

@@ -1,4 +1,5 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { FragoEventPayloads } from './upload.events';
 import { FragoSetupError } from '../errors/frago-setup.error';
@@ -36,6 +37,6 @@ export class FragoEventPublisher {
   }
 
   private logFailure(name: string, error: unknown): void {
-    this.logger.error(`A listener of "${name}" threw: ${(error as Error)?.message ?? String(error)}`);
+    this.logger.error(`A listener of "${name}" threw: ${errorText(error)}`);
   }
 }

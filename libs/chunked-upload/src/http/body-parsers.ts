@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { type AbstractHttpAdapter, HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FRAGO_OPTIONS, FRAGO_ROUTE_PREFIX } from '../chunked-upload.constants';
 import { FragoSetupError } from '../errors/frago-setup.error';
@@ -30,13 +30,14 @@ export class FragoBodyParsers implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const adapter = this.adapterHost.httpAdapter;
+    // Nest types the adapter as always present; an application context has none.
+    const adapter = this.adapterHost.httpAdapter as AbstractHttpAdapter | undefined;
     // No HTTP adapter: an application context (a worker, a CLI) that uses the services without routes.
     if (!adapter) return;
-    const instance: unknown = adapter.getInstance?.();
+    const instance: unknown = adapter.getInstance();
     if (!isFastify(instance)) {
       throw new FragoSetupError(
-        `the upload routes need the Fastify adapter (the app runs on ${adapter.constructor?.name ?? 'another adapter'}, whose requests they cannot stream): ` +
+        `the upload routes need the Fastify adapter (the app runs on ${adapter.constructor.name}, whose requests they cannot stream): ` +
           'install @nestjs/platform-fastify and create the app with NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }))',
       );
     }
@@ -71,18 +72,21 @@ export class FragoBodyParsers implements OnModuleInit {
     });
     const isUploadIdPath = (method: string, path: string): boolean => {
       const match = /^(.*)\/([^/]+)\/?$/.exec(path);
-      return !!match && match[1].endsWith(`/${prefix}`) && instance.hasRoute({ method: method as 'GET', url: `${match[1]}/:id` });
+      return !!match && match[1].endsWith(`/${prefix}`) && instance.hasRoute({ method, url: `${match[1]}/:id` });
     };
     if (!answerOddIdsAsNotFound(instance, isUploadIdPath, drains)) {
       this.logger.warn('Ids with a malformed percent-encoding or over maxParamLength will get Fastify\'s 400/414 instead of 404 (this Fastify hides its options)');
     }
     // onError runs before the error handler shapes the body (Nest's drops Fastify's code): keep the code.
     instance.addHook('onError', (request: FastifyRequest, _reply: FastifyReply, error: { code?: unknown }, done: () => void) => {
-      if (typeof error?.code === 'string' && ours(request.routeOptions?.url)) fastifyCodes.set(request, error.code);
+      if (typeof error.code === 'string' && ours(request.routeOptions.url)) fastifyCodes.set(request, error.code);
       done();
     });
     instance.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void) => {
-      if (!ours(request.routeOptions?.url)) return done(null, payload);
+      if (!ours(request.routeOptions.url)) {
+        done(null, payload);
+        return;
+      }
       reply.header('x-content-type-options', 'nosniff');
       if (!request.raw.complete) {
         // Answered before the body was read: read the rest, then close (never reset a sending client).
@@ -113,7 +117,7 @@ function fragoShaped(request: FastifyRequest, reply: FastifyReply, payload: unkn
   const code = typeof fastifyCode === 'string' && /^FST_[A-Z0-9_]+$/.test(fastifyCode) ? fastifyCode : `HTTP_${reply.statusCode}`;
   const key = request.method === 'PUT' ? 'error' : 'message';
   noteRejection(request, code);
-  // SPEC §12: a refused request is one line, and a client's mistake is not an error.
+  // A refused request is one log line, and a client's mistake is not an error.
   if (reply.statusCode < 500) refusalLogger.debug(`${request.method} ${request.url.slice(0, 200)} refused: ${reply.statusCode} ${code}`);
   reply.header('content-type', 'application/json; charset=utf-8');
   return JSON.stringify({ status: false, code, [key]: fastifyErrorText(reply.statusCode, code, request) });
@@ -123,7 +127,7 @@ function fragoShaped(request: FastifyRequest, reply: FastifyReply, payload: unkn
 export function fastifyErrorText(status: number, code: string, request: FastifyRequest): string {
   if (status >= 500) return 'Internal server error';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
-    const limit = request.routeOptions?.bodyLimit;
+    const limit = request.routeOptions.bodyLimit;
     return typeof limit === 'number' ? `Request body is larger than the limit of ${limit} bytes` : 'Request body is too large';
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'Unsupported Content-Type';

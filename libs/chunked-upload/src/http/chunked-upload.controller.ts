@@ -57,7 +57,7 @@ export class ChunkedUploadController {
 
   @Get()
   async list(@Query() query: Record<string, unknown>, @UploadIdentifier() identifier: unknown): Promise<UploadListEntry[]> {
-    const { limit = 50, offset = 0, status } = validateDto(ListUploadsQuery, query ?? {});
+    const { limit = 50, offset = 0, status } = validateDto(ListUploadsQuery, query);
     const uploads = await this.uploads.list(identifier, status, limit, offset);
     const now = Date.now();
     const received = await this.uploads.receivedBytes(uploads, now);

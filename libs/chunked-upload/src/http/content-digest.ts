@@ -3,10 +3,10 @@ import type { ExpectedDigest } from '../domain/chunk-request.types';
 import { InvalidInputError } from '../errors/frago.errors';
 
 /** The RFC 9530 algorithm keys frago checks; the registry's insecure ones (md5, sha, unixsum, …) are ignored like unknown keys. */
-const RFC9530_ALGORITHMS: Record<string, { algorithm: 'sha256' | 'sha512'; bytes: number }> = {
-  'sha-256': { algorithm: 'sha256', bytes: 32 },
-  'sha-512': { algorithm: 'sha512', bytes: 64 },
-};
+const RFC9530_ALGORITHMS = new Map<string, { algorithm: 'sha256' | 'sha512'; bytes: number }>([
+  ['sha-256', { algorithm: 'sha256', bytes: 32 }],
+  ['sha-512', { algorithm: 'sha512', bytes: 64 }],
+]);
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -41,7 +41,7 @@ function single(value: string | string[], name: string): string {
 function parseContentDigest(header: string): ExpectedDigest[] {
   const found: ExpectedDigest[] = [];
   for (const [key, member] of readDictionary(header)) {
-    const spec = RFC9530_ALGORITHMS[key];
+    const spec = RFC9530_ALGORITHMS.get(key);
     if (!spec) continue;
     const [value] = member;
     if (!(value instanceof ArrayBuffer) || value.byteLength !== spec.bytes) {

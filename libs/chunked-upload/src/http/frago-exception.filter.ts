@@ -1,4 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DatabaseUnavailableError, FragoError, type FragoErrorCode, IncompleteUploadError, StorageFullError } from '../errors/frago.errors';
 import { databaseFailure } from './database-failure';
@@ -72,7 +73,7 @@ export class FragoExceptionFilter implements ExceptionFilter {
     const key = request.method === 'PUT' ? 'error' : 'message';
     const body: ErrorResponse = { status: false, code, [key]: text, ...extra };
     noteRejection(request, code);
-    // SPEC §12: one line per refused or failed request, at a level that fits. A client's mistake (4xx) is
+    // One log line per refused or failed request, at a level that fits. A client's mistake (4xx) is
     // not an error and has no stack; a dependency's (503 storage, 507) is a warning; unexpected
     // failures were logged with their stack by describe().
     if (status < 500) this.logger.debug(`${requestLine(request)} refused: ${status} ${code}: ${text}`);
@@ -101,11 +102,11 @@ export class FragoExceptionFilter implements ExceptionFilter {
     }
     const database = databaseFailure(exception);
     if (database) {
-      this.logger.warn(`Database unavailable: ${(exception as Error)?.message ?? String(exception)}`);
+      this.logger.warn(`Database unavailable: ${errorText(exception)}`);
       const failure = database === 'full' ? new StorageFullError() : new DatabaseUnavailableError();
       return { status: FRAGO_ERROR_STATUS[failure.code], code: failure.wireCode, text: failure.message, extra: {} };
     }
-    this.logger.error(`Unexpected error: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
+    this.logger.error(`Unexpected error: ${errorText(exception)}`, exception instanceof Error ? exception.stack : undefined);
     return { status: 500, code: 'INTERNAL', text: 'Internal server error', extra: {} };
   }
 }

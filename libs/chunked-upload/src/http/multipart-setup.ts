@@ -10,7 +10,8 @@ const BUFFERING_MESSAGE =
   '{ await child.register(multipart, { attachFieldsToBody: true }); /* your routes */ })) so it does not apply to the upload routes.';
 
 /**
- * Makes @fastify/multipart parse multipart bodies (SPEC §1): registers it
+ * Makes @fastify/multipart parse multipart bodies (frago clients send chunks
+ * as a `file` part): registers it
  * unless the host already did (before frago, or earlier in the same boot:
  * plugins load in order, so the check runs when this one loads), and refuses
  * a host registration that buffers (`attachFieldsToBody`) or a multipart

@@ -23,11 +23,11 @@ export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath
   const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const routerRefusal = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
     const path = (request.raw.url ?? '').split('?')[0];
-    if (routerRefusal && isUploadIdPath(request.raw.method ?? 'GET', path)) return notFound(request, reply, drains);
-    if (hosts) return hosts(error, request, reply);
-    fastifyDefault(error, reply);
+    if (routerRefusal && isUploadIdPath(request.raw.method ?? 'GET', path)) notFound(request, reply, drains);
+    else if (hosts) hosts(error, request, reply);
+    else fastifyDefault(error, reply);
   };
-  options.frameworkErrors = frameworkErrors as FrameworkErrors;
+  options.frameworkErrors = frameworkErrors;
   return true;
 }
 

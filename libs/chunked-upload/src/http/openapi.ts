@@ -54,7 +54,7 @@ const OWNED = { 401: 'No authenticated caller (user mode, custom strategies).', 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'The upload\'s UUID; anything else is 404.' };
 
 /**
- * The OpenAPI 3.1 document of the module's operations (SPEC §3, §11, §12),
+ * The OpenAPI 3.1 document of the module's operations (frago's routes, tus, health and metrics),
  * built from the schemas in `wire.schemas.ts`, which the compiler checks
  * against the wire types the controller answers with. Serve it from your app
  * (the example app: `/api/openapi.json`), or merge its `paths` and
@@ -195,7 +195,7 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
   return document;
 }
 
-/** tus 1.0.0 (SPEC §11): headers carry the protocol; error answers carry frago's body. */
+/** tus 1.0.0: headers carry the protocol; error answers carry frago's body. */
 function addTus(document: FragoOpenApiDocument, collection: string): void {
   const header = (description: string): Record<string, unknown> => ({ schema: { type: 'string' }, description });
   const tusResumable = { name: 'Tus-Resumable', in: 'header', required: true, schema: { const: '1.0.0' } };

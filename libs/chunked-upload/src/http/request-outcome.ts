@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 /**
  * The error code a request was refused or failed with (the `code` of frago's
  * error body), noted where the body is shaped, so the metrics can count
- * rejections by code (SPEC §12) without parsing bodies.
+ * rejections by code without parsing bodies.
  */
 const rejectionCodes = new WeakMap<FastifyRequest, string>();
 

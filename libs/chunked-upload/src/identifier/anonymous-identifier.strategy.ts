@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { IdentifierStrategy, type UploadIdentifier } from './identifier-strategy';
+import { IdentifierStrategy } from './identifier-strategy';
 
 /**
  * `identifierMode: 'anonymous'`: nobody owns an upload; whoever holds its
@@ -8,7 +8,7 @@ import { IdentifierStrategy, type UploadIdentifier } from './identifier-strategy
  */
 @Injectable()
 export class AnonymousIdentifierStrategy extends IdentifierStrategy {
-  resolve(): UploadIdentifier | null {
+  resolve(): null {
     return null;
   }
 

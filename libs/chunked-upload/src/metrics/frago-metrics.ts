@@ -38,7 +38,7 @@ interface Instruments {
 }
 
 /**
- * Prometheus metrics of the module (SPEC §12), on when the options say
+ * Prometheus metrics of the module, on when the options say
  * `metrics: true` (or `{ registry, prefix }`); needs the optional peer
  * `prom-client`. Uploads started/completed/expired/deleted, checksum failures,
  * chunks and bytes received come from the module's events; requests by

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 
 /**
  * The operation a request is, as a metrics label: a fixed set, never an id or
- * a filename (bounded label cardinality, SPEC §12).
+ * a filename, so the number of label values stays bounded.
  * @publicApi
  */
 export type FragoOperation =

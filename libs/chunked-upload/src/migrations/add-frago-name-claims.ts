@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type MigrationInterface, type QueryRunner, Table } from 'typeorm';
+import { dataSourceOf } from './data-source-of';
 
 /**
  * Adds `frago_name` (FragoNameClaim): the published names, claimed in the
@@ -26,7 +27,7 @@ export class AddFragoNameClaims1764633600000 implements MigrationInterface {
       true,
     );
     if (!(await queryRunner.hasTable('frago_upload'))) return;
-    const uploads = queryRunner.connection.driver.escape('frago_upload');
+    const uploads = dataSourceOf(queryRunner).driver.escape('frago_upload');
     const rows = (await queryRunner.query(`SELECT upload_id, assembled_name FROM ${uploads} WHERE assembled_name IS NOT NULL`)) as Array<{ upload_id: string; assembled_name: string }>;
     const seen = new Set<string>();
     const now = Date.now();

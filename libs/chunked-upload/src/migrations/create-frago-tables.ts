@@ -3,6 +3,7 @@ import { CHECKSUM_ALGO_MAX_LENGTH, WidenFragoChecksumAlgo1764637200000 } from '.
 import { byteExactCollation, FragoByteExactKeys1764640800000 } from './frago-byte-exact-keys';
 import { CreateFragoTusTable1764720000000 } from './create-frago-tus-table';
 import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptions, TableIndex } from 'typeorm';
+import { dataSourceOf } from './data-source-of';
 
 const bigint = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
 const varchar = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
@@ -49,7 +50,7 @@ async function createChunkTable(queryRunner: QueryRunner): Promise<void> {
 
 /** Index name the entity metadata expects (the DataSource's naming strategy, as for an unnamed `@Index()`). */
 function entityIndexName(queryRunner: QueryRunner, table: string, columns: string[]): string {
-  return queryRunner.connection.namingStrategy.indexName(table, columns);
+  return dataSourceOf(queryRunner).namingStrategy.indexName(table, columns);
 }
 
 /**
@@ -173,7 +174,7 @@ export function fragoMigrationsFor(target: FragoMigrationTarget): FragoMigration
         }),
         true,
       );
-      const type = queryRunner.connection.options.type;
+      const type = dataSourceOf(queryRunner).options.type;
       if (type === 'mysql' || type === 'mariadb') {
         // Byte-exact ids, as FragoByteExactKeys1764640800000 gives the built-in tables.
         const collation = await byteExactCollation(queryRunner);

@@ -1,4 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table } from 'typeorm';
+import { dataSourceOf } from './data-source-of';
 
 /**
  * Creates `frago_tus_upload` (entity `FragoTusUpload`), the tus facts of an
@@ -20,7 +21,7 @@ export class CreateFragoTusTable1764720000000 implements MigrationInterface {
           { name: 'parts', type: 'text', isNullable: true },
           { name: 'final_id', type: 'varchar', length: '36', isNullable: true },
         ],
-        indices: [{ name: queryRunner.connection.namingStrategy.indexName('frago_tus_upload', ['final_id']), columnNames: ['final_id'] }],
+        indices: [{ name: dataSourceOf(queryRunner).namingStrategy.indexName('frago_tus_upload', ['final_id']), columnNames: ['final_id'] }],
       }),
       true,
     );

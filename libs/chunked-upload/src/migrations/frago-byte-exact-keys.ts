@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { dataSourceOf } from './data-source-of';
 
 /** Key columns compared in WHERE clauses: table → column → `NULL`/`NOT NULL` and length. */
 const KEY_COLUMNS: Record<string, Array<{ column: string; length: number; nullable: boolean }>> = {
@@ -31,14 +32,14 @@ export class FragoByteExactKeys1764640800000 implements MigrationInterface {
   name = 'FragoByteExactKeys1764640800000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const type = queryRunner.connection.options.type;
+    const type = dataSourceOf(queryRunner).options.type;
     if (type !== 'mysql' && type !== 'mariadb') return;
     const collation = await byteExactCollation(queryRunner);
     await this.alter(queryRunner, `CHARACTER SET utf8mb4 COLLATE ${collation}`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    const type = queryRunner.connection.options.type;
+    const type = dataSourceOf(queryRunner).options.type;
     if (type !== 'mysql' && type !== 'mariadb') return;
     await this.alter(queryRunner, 'CHARACTER SET utf8mb4');
   }

@@ -1,4 +1,5 @@
 import { type MigrationInterface, type QueryRunner, TableColumn } from 'typeorm';
+import { dataSourceOf } from './data-source-of';
 
 /** Longest `checksum_algo` stored (and accepted at finalize); node:crypto's longest name has 34 characters. */
 export const CHECKSUM_ALGO_MAX_LENGTH = 64;
@@ -24,11 +25,11 @@ export class WidenFragoChecksumAlgo1764637200000 implements MigrationInterface {
     const table = await queryRunner.getTable('frago_upload');
     const column = table?.findColumnByName('checksum_algo');
     if (!table || !column) return;
-    if (queryRunner.connection.options.type === 'postgres') {
+    if (dataSourceOf(queryRunner).options.type === 'postgres') {
       await queryRunner.query(`ALTER TABLE "frago_upload" ALTER COLUMN "checksum_algo" TYPE varchar(${length})`);
       return;
     }
-    if (queryRunner.connection.options.type === 'mysql' || queryRunner.connection.options.type === 'mariadb') {
+    if (dataSourceOf(queryRunner).options.type === 'mysql' || dataSourceOf(queryRunner).options.type === 'mariadb') {
       await queryRunner.query(`ALTER TABLE \`frago_upload\` MODIFY \`checksum_algo\` varchar(${length}) NULL`);
       return;
     }

@@ -125,7 +125,7 @@ export interface ChunkedUploadOptions {
    */
   twinPollInterval?: number;
   /**
-   * Prometheus metrics (SPEC §12): `true` registers them on a prom-client
+   * Prometheus metrics: `true` registers them on a prom-client
    * Registry of the module's own (serve it with the exported `FragoMetrics`),
    * `{ registry, prefix }` on yours. Needs the optional peer `prom-client`.
    * @default false (off)
@@ -166,7 +166,7 @@ export interface ChunkedUploadModuleExtras {
   /** Controller path of the operations. @default 'upload' */
   routePrefix?: string;
   /**
-   * Route of the tus 1.0.0 endpoint (SPEC §11), e.g. `'files'`; the uploads
+   * Route of the tus 1.0.0 endpoint, e.g. `'files'`; the uploads
    * it creates live in the same ledger as frago's. Unset (or empty) turns
    * tus off. Needs the `frago_tus_upload` table (in `fragoMigrations`).
    * @default undefined (off)

@@ -37,7 +37,8 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value !== 'object') return String(value);
-  return value.constructor?.name ?? 'object';
+  // An object made by Object.create(null) has no constructor.
+  return (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -97,7 +98,7 @@ function metrics(value: unknown): ResolvedChunkedUploadOptions['metrics'] {
   if (value === true) return { registry: null, prefix: 'frago_' };
   if (typeof value !== 'object' || value === null) throw new InvalidFragoOptionError('metrics', value, 'expected true, false or { registry?, prefix? }');
   const { registry, prefix, ...rest } = value as { registry?: unknown; prefix?: unknown };
-  const unknown = Object.keys(rest)[0];
+  const unknown = Object.keys(rest).at(0);
   if (unknown !== undefined) throw new InvalidFragoOptionError(`metrics.${unknown}`, (rest as Record<string, unknown>)[unknown], 'unknown option (expected registry or prefix)');
   if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function')) {
     throw new InvalidFragoOptionError('metrics.registry', registry, 'expected a prom-client Registry (e.g. prom-client\'s register, or new Registry())');

@@ -1,6 +1,5 @@
 /**
- * JSON Schemas of frago's wire bodies (the OpenAPI document's components,
- * SPEC §12). The type checks at the end of this file make the build fail when
+ * JSON Schemas of frago's wire bodies (the OpenAPI document's components). The type checks at the end of this file make the build fail when
  * a schema and its type in `wire.types.ts` (the types the controller answers
  * with) disagree, and the OpenAPI test validates real answers against these
  * schemas, so neither can drift from the other or from the server.
@@ -112,7 +111,7 @@ export function errorCodeSchema(codes: readonly string[]): Record<string, unknow
   };
 }
 
-/** An error body with its text under `key`: `error` on the chunk PUT, `message` elsewhere (SPEC §3). */
+/** An error body with its text under `key`: `error` on the chunk PUT, `message` elsewhere (as frago answers). */
 export function errorResponseSchema(key: 'error' | 'message', codes: readonly string[]): Record<string, unknown> {
   return {
     type: 'object',

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import { UploadStatus } from '../entities/upload-status';
@@ -37,7 +38,7 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (this.options.cleanupInterval === 0) return;
     this.timer = setInterval(() => {
-      this.sweepExpired().catch((error: unknown) => this.logger.error(`Expiry sweep failed: ${(error as Error)?.message}`));
+      this.sweepExpired().catch((error: unknown) => this.logger.error(`Expiry sweep failed: ${errorText(error)}`));
     }, this.options.cleanupInterval);
     this.timer.unref();
   }
@@ -58,8 +59,8 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async sweep(): Promise<number> {
     const expired = await this.expireDue();
-    await this.removal.sweep().catch((error: unknown) => this.logger.warn(`Sweep of removed uploads failed: ${(error as Error)?.message}`));
-    await this.storage.sweep(new Date(Date.now() - this.options.expiration)).catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${(error as Error)?.message}`));
+    await this.removal.sweep().catch((error: unknown) => this.logger.warn(`Sweep of removed uploads failed: ${errorText(error)}`));
+    await this.storage.sweep(new Date(Date.now() - this.options.expiration)).catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${errorText(error)}`));
     return expired;
   }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
@@ -52,20 +53,20 @@ export class FinalizeService {
   ) {}
 
   /** Finalizes once; concurrent callers wait for the winner, or get `FinalizeInProgressError` (409). */
-  async finalize(identifier: UploadIdentifier | null, id: string, request: FinalizeRequest): Promise<AbstractChunkUpload> {
+  async finalize(identifier: UploadIdentifier, id: string, request: FinalizeRequest): Promise<AbstractChunkUpload> {
     return this.finalizeWith(identifier, id, this.checksumRequest(request));
   }
 
   /**
-   * Completes an upload whose client sends no whole-file checksum (tus, SPEC
-   * §11): the same single claim, coverage check and atomic publish as
+   * Completes an upload whose client sends no whole-file checksum (tus):
+   * the same single claim, coverage check and atomic publish as
    * `finalize()`, without the checksum comparison.
    */
-  complete(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+  complete(identifier: UploadIdentifier, id: string): Promise<AbstractChunkUpload> {
     return this.finalizeWith(identifier, id, null);
   }
 
-  private async finalizeWith(identifier: UploadIdentifier | null, id: string, check: { checksum: string; algorithm: string } | null): Promise<AbstractChunkUpload> {
+  private async finalizeWith(identifier: UploadIdentifier, id: string, check: { checksum: string; algorithm: string } | null): Promise<AbstractChunkUpload> {
     const deadline = Date.now() + this.options.finalizeWaitTimeout;
     for (;;) {
       const upload = await this.uploads.get(identifier, id);
@@ -102,7 +103,7 @@ export class FinalizeService {
    * of the upload and of its chunks deletes the chunk rows, which would look
    * like nothing was uploaded: re-read, and answer the same 201 if complete.
    */
-  private async coveredOrCompleted(identifier: UploadIdentifier | null, upload: AbstractChunkUpload): Promise<AbstractChunkUpload | null> {
+  private async coveredOrCompleted(identifier: UploadIdentifier, upload: AbstractChunkUpload): Promise<AbstractChunkUpload | null> {
     try {
       await this.assertCovered(upload);
       return null;
@@ -138,7 +139,7 @@ export class FinalizeService {
       const fields = { checksum: check?.checksum ?? null, checksumAlgo: check?.algorithm ?? null, assembledName: file.relativePath };
       if (!(await this.store.completeUpload(upload.id, fields))) throw new UploadNotFoundError();
       // Only now may the chunk data go: until the completion is recorded, a retried finalize needs it.
-      await this.storage.remove(upload.id).catch((error: unknown) => this.logger.warn(`Could not remove chunk data of ${upload.id}: ${(error as Error)?.message}`));
+      await this.storage.remove(upload.id).catch((error: unknown) => this.logger.warn(`Could not remove chunk data of ${upload.id}: ${errorText(error)}`));
       Object.assign(upload, fields, { status: UploadStatus.Complete, completedAt: new Date(), finalizingUntil: null });
       this.hasher.forget(upload.id);
       this.events.emit(FragoEvents.UploadCompleted, new UploadCompletedEvent(upload, file.location));

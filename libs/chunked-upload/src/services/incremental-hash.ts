@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import { createHash, type Hash } from 'node:crypto';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
@@ -98,7 +99,9 @@ export class IncrementalHasher {
       state.offset = to + 1;
       state.feeding++;
       state.work = state.work
-        .then(() => this.feed(uploadId, state, from, to))
+        .then(async () => {
+          await this.feed(uploadId, state, from, to);
+        })
         .finally(() => {
           state.feeding--;
         });
@@ -116,10 +119,10 @@ export class IncrementalHasher {
     await state.work;
     if (state.failed || state.offset > totalSize) return null;
     if (state.offset < totalSize) {
-      await this.feed(uploadId, state, state.offset, totalSize - 1);
+      const fed = await this.feed(uploadId, state, state.offset, totalSize - 1);
       state.offset = totalSize;
       state.pending.clear();
-      if (state.failed) return null;
+      if (!fed) return null;
     }
     return state.hash.copy().digest('hex');
   }
@@ -139,13 +142,16 @@ export class IncrementalHasher {
     return state;
   }
 
-  private async feed(uploadId: string, state: PrefixHash, start: number, end: number): Promise<void> {
-    if (state.failed) return;
+  /** Hashes bytes start..end into the prefix; false once the prefix hash is unusable. */
+  private async feed(uploadId: string, state: PrefixHash, start: number, end: number): Promise<boolean> {
+    if (state.failed) return false;
     try {
       for await (const data of this.storage.read(uploadId, start, end, 1024 * 1024)) state.hash.update(data as Buffer);
+      return true;
     } catch (error) {
       state.failed = true; // e.g. the upload was deleted meanwhile; finalize will read everything
-      this.logger.debug?.(`Incremental hash of ${uploadId} stopped: ${(error as Error)?.message}`);
+      this.logger.debug(`Incremental hash of ${uploadId} stopped: ${errorText(error)}`);
+      return false;
     }
   }
 }

@@ -9,7 +9,7 @@ export interface UploadRemovalListener {
 }
 
 /**
- * Lets the tus endpoint (SPEC §11: one ledger) remove its rows whenever an
+ * Lets the tus endpoint (which shares frago's upload table) remove its rows whenever an
  * upload is deleted or expires, whichever protocol or instance does it, so a
  * frago `DELETE` removes what a tus `DELETE` does and the reverse (internal).
  */

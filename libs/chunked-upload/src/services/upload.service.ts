@@ -105,13 +105,13 @@ export class UploadService<U extends AbstractChunkUpload = AbstractChunkUpload, 
     return upload as U;
   }
 
-  private quotaApplies(identifier: UploadIdentifier | null): boolean {
+  private quotaApplies(identifier: UploadIdentifier): boolean {
     const { maxActiveUploadsPerIdentifier: maxCount, maxActiveBytesPerIdentifier: maxBytes } = this.options;
     return identifier !== null && identifier !== undefined && (maxCount !== null || maxBytes !== null);
   }
 
   /** Early refusal before storage is prepared; the authoritative check runs again under the owner's lock at insert. */
-  private async checkQuota(identifier: UploadIdentifier | null, totalSize: number): Promise<void> {
+  private async checkQuota(identifier: UploadIdentifier, totalSize: number): Promise<void> {
     if (!this.quotaApplies(identifier)) return;
     this.admit(await this.store.activeUsage(this.strategy.ownerWhere(identifier)), totalSize);
   }
@@ -132,9 +132,9 @@ export class UploadService<U extends AbstractChunkUpload = AbstractChunkUpload, 
    * are relied on (existence, owner, size, expiry time): the chunk's range
    * reservation re-reads the row under a lock and re-checks its state.
    */
-  async getForChunk(identifier: UploadIdentifier | null, id: string): Promise<AbstractChunkUpload> {
+  async getForChunk(identifier: UploadIdentifier, id: string): Promise<AbstractChunkUpload> {
     const owner = this.strategy.ownerWhere(identifier);
-    let key: string | null = null;
+    let key: string | null;
     try {
       key = `${id}\u0000${JSON.stringify(owner)}`;
     } catch {

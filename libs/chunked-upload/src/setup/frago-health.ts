@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { errorText } from '../domain/error-text';
 import { randomUUID } from 'node:crypto';
 import { statfs, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -24,7 +25,7 @@ export interface FragoHealthReport {
 }
 
 /**
- * Readiness probe for orchestrators (SPEC §12): runs `SELECT 1` on the
+ * Readiness probe for orchestrators: runs `SELECT 1` on the
  * DataSource and, with the default local-disk storage, writes and removes a
  * probe file in the chunk folder and reports the free space (below
  * `maxChunkSize` free bytes counts as down); another storage runs its own
@@ -49,7 +50,7 @@ export class FragoHealth {
       await this.dataSource.query('SELECT 1');
       return { status: 'up' };
     } catch (error) {
-      return { status: 'down', detail: (error as Error)?.message ?? String(error) };
+      return { status: 'down', detail: errorText(error) };
     }
   }
 
@@ -77,7 +78,7 @@ export class FragoHealth {
       if (freeBytes < this.options.maxChunkSize) return { status: 'down', detail: `${freeBytes} bytes free, less than one chunk (maxChunkSize)`, freeBytes };
       return { status: 'up', freeBytes };
     } catch (error) {
-      return { status: 'down', detail: `the chunk folder is not writable: ${(error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message}` };
+      return { status: 'down', detail: `the chunk folder is not writable: ${(error as NodeJS.ErrnoException | undefined)?.code ?? errorText(error)}` };
     }
   }
 }

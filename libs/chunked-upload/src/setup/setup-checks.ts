@@ -12,8 +12,8 @@ import { FragoSetupError } from '../errors/frago-setup.error';
 /**
  * Checks at boot what would otherwise fail only at the first request: the
  * strategy's identifier field exists on the upload entity, and the tables of
- * the three entities exist with all their columns (SPEC §2: a bad set-up
- * fails the boot with a message naming the cause and the fix).
+ * the three entities exist with all their columns: a bad set-up fails the
+ * boot with a message naming the cause and the fix.
  */
 @Injectable()
 export class FragoSetupChecks implements OnModuleInit {

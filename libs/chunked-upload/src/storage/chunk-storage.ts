@@ -107,7 +107,7 @@ export abstract class ChunkStorage {
   }
 
   /**
-   * tus concatenation (SPEC §11): make the first `size` bytes of upload
+   * tus concatenation (the Concatenation extension): make the first `size` bytes of upload
    * `sourceId` (a complete partial upload) bytes `[offset, offset + size)`
    * of upload `targetId` (its final upload), as a chunk written there.
    * Resolves with the number of bytes stored, once they are durable; the
@@ -157,18 +157,18 @@ export abstract class ChunkStorage {
    * before `staleBefore` (now − expiration) is such a leftover. Optional;
    * nothing by default.
    */
-  async sweep(staleBefore: Date): Promise<void> {
-    void staleBefore;
+  sweep(_staleBefore: Date): Promise<void> {
+    return Promise.resolve();
   }
 
   /**
-   * Readiness probe of `FragoHealth` (SPEC §12: the storage is writable, the
-   * bucket reachable): resolves when the storage takes a write now, rejects
+   * Readiness probe of `FragoHealth` (the storage is writable, a bucket
+   * reachable): resolves when the storage takes a write now, rejects
    * with the reason when it does not. `null`: this storage is not probed
    * (reported `unchecked`).
    */
-  async probe(): Promise<{ freeBytes?: number } | null> {
-    return null;
+  probe(): Promise<{ freeBytes?: number } | null> {
+    return Promise.resolve(null);
   }
 }
 

@@ -52,8 +52,8 @@ async function runUpload(args: CliArgs, source: NodeFileSource, uploadId: string
         if (args.noState || id === uploadId) return;
         const state = { version: 1 as const, url: args.url, uploadId: id, size: source.size, mtimeMs: source.mtimeMs };
         stateWritten = writeState(args.file, state).catch(
-          (error: Error) => {
-            process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error.message}); resume with --resume ${id}\n`);
+          (error: unknown) => {
+            process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`);
           },
         );
       },
@@ -98,8 +98,9 @@ async function runTusUpload(args: CliArgs, source: NodeFileSource, uploadId: str
 
 /** Uploads, resuming when possible; a stale state file is dropped and the upload restarted once. */
 async function main(args: CliArgs, signal: AbortSignal): Promise<UploadResult | TusRunResult> {
-  const source = await fileSource(args.file).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(`cannot read ${args.file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
+  const source = await fileSource(args.file).catch((error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new Error(`cannot read ${args.file}: ${code === 'ENOENT' ? 'no such file' : message}`);
   });
   try {
     // A tus state file names the tus endpoint, a frago one the API base: neither resumes the other.

@@ -58,7 +58,7 @@ function retryDelays(retries: number | undefined): number[] {
   return Array.from({ length: retries ?? 5 }, (_, i) => Math.min(8000, 500 * 2 ** i));
 }
 
-/** The UUID in a tus upload URL (its last segment, SPEC §11). */
+/** The UUID in a tus upload URL (its last segment: frago's tus endpoint names uploads by their frago id). */
 function idOf(url: string | null): string {
   return url?.split('/').filter(Boolean).pop() ?? '';
 }
