@@ -2,8 +2,8 @@
  * The browser entry of nestjs-frago-client (dist/index.js and everything it
  * requires) must load nothing Node-only: no `node:` modules, no fs/crypto/…,
  * no `Buffer`. The Node entry (dist/node.js) is the one place for those.
- * `browserBundle()` turns it into one script that uploads from a context
- * holding only browser globals.
+ * esbuild bundles it into one classic script (as a host without a bundler
+ * of its own would) that uploads from a context holding only browser globals.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,11 +12,27 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createContext, runInContext } from 'node:vm';
-import { browserBundle, type UploadOptions, type UploadResult } from 'nestjs-frago-client/node';
+import { buildSync } from 'esbuild';
+import type { UploadOptions, UploadResult } from 'nestjs-frago-client';
 import { REPO_ROOT, startExampleApp, type ExampleApp } from './support/example-app';
 import { uniqueName } from './support/files';
 
 const DIST = join(REPO_ROOT, 'libs', 'client', 'dist');
+
+/** The compiled browser entry and hash-wasm as one classic script defining `globalThis.FragoClient`. */
+function classicScript(): string {
+  const { outputFiles } = buildSync({
+    entryPoints: [join(DIST, 'index.js')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: 'FragoClient',
+    platform: 'browser',
+    target: 'es2020',
+    logLevel: 'warning',
+  });
+  return outputFiles[0].text;
+}
 
 /** Every file reachable from `entry` through relative requires, and every bare specifier required. */
 function requireGraph(entry: string): { files: string[]; packages: Set<string> } {
@@ -72,7 +88,7 @@ describe('nestjs-frago-client browser bundle', { timeout: 90_000 }, () => {
       WebAssembly, TextEncoder, TextDecoder, console,
     };
     const context = createContext({ ...browserGlobals });
-    runInContext(await browserBundle(), context, { filename: 'frago-client.js' });
+    runInContext(classicScript(), context, { filename: 'frago-client.js' });
     const client = (context as { FragoClient?: { upload(file: Blob, options: UploadOptions): Promise<UploadResult> } }).FragoClient;
     assert.ok(client, 'the bundle defines globalThis.FragoClient');
     assert.equal('require' in context || 'process' in context || 'Buffer' in context, false);

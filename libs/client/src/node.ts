@@ -8,7 +8,6 @@ import { basename } from 'node:path';
 import type { FileSource } from './file-source';
 
 export * from './index';
-export { browserBundle } from './browser-bundle';
 
 /** A `FileSource` backed by a file on disk, with the metadata a resume check needs. */
 export interface NodeFileSource extends FileSource {
