@@ -71,3 +71,29 @@ export function reservationSql(sql: HotPathSql, row: ReservationRow): { query: s
   const params = [row.id, row.uploadId, row.start, row.end, row.end - row.start + 1, row.leaseUntil, row.uploadId, row.uploadId, row.end, row.start];
   return { query, params };
 }
+
+/** The per-chunk statements on one reservation row, by its id; each touches the row only while it is uncommitted. */
+export interface ReservationStatements {
+  /** Makes the reservation count: `[id]`. */
+  commit: string;
+  /** Extends its lease: `[leaseUntil, id]`. */
+  renew: string;
+  /** Drops it: `[id]`. */
+  release: string;
+}
+
+/**
+ * Hand-written, so the hot path builds no query per chunk; the statements a
+ * TypeORM `update()`/`delete()` with the same conditions would send.
+ */
+export function reservationStatements(sql: HotPathSql): ReservationStatements {
+  const t = sql.chunkTable;
+  const c = sql.chunkColumns;
+  const [p1, p2] = sql.placeholders(2);
+  const uncommitted = `${c.committed} = ${sql.false}`;
+  return {
+    commit: `UPDATE ${t} SET ${c.committed} = ${sql.true}, ${c.leaseUntil} = NULL WHERE ${c.id} = ${p1} AND ${uncommitted}`,
+    renew: `UPDATE ${t} SET ${c.leaseUntil} = ${p1} WHERE ${c.id} = ${p2} AND ${uncommitted}`,
+    release: `DELETE FROM ${t} WHERE ${c.id} = ${p1} AND ${uncommitted}`,
+  };
+}

@@ -4,7 +4,7 @@ import type { AbstractChunkUpload } from '../../entities/abstract-chunk-upload.e
 import { ChunkedUploadChunk } from '../../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../../entities/upload-status';
 import type { ByteRange } from '../../protocol/wire.types';
-import { hotPathSql, reservationSql, type HotPathSql } from '../hot-path-sql';
+import { hotPathSql, reservationSql, reservationStatements, type HotPathSql, type ReservationStatements } from '../hot-path-sql';
 import { retryOnDeadlock, type SqliteQueue } from './sqlite-queue';
 import type { UploadRecords } from './upload-records';
 
@@ -24,6 +24,7 @@ export type Reservation =
  */
 export class ChunkReservations {
   private hotPath: HotPathSql | null = null;
+  private statements: ReservationStatements | null = null;
 
   constructor(
     private readonly chunks: Repository<ChunkedUploadChunk>,
@@ -123,6 +124,23 @@ export class ChunkReservations {
     return this.hotPath;
   }
 
+  /** The hand-written per-chunk statements (see `reservationStatements`). */
+  private get perChunk(): ReservationStatements {
+    this.statements ??= reservationStatements(this.sql);
+    return this.statements;
+  }
+
+  /** Runs one per-chunk statement outside any transaction; resolves with the rows it changed. */
+  private async affected(query: string, params: unknown[]): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = await runner.query(query, params, true);
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+
   /**
    * Whether a live, uncommitted reservation of exactly `[start, end]` holds
    * the range: one read by the (upload, start) index, without a lock or a
@@ -138,8 +156,7 @@ export class ChunkReservations {
   /** Makes a reservation count. False when it is gone (upload deleted, or its lease was taken over). */
   commitChunk(reservationId: string): Promise<boolean> {
     return this.queue.exclusive(async () => {
-      const result = await this.chunks.update({ id: reservationId, committed: false }, { committed: true, leaseUntil: null });
-      return result.affected === 1;
+      return (await this.affected(this.perChunk.commit, [reservationId])) === 1;
     });
   }
 
@@ -159,15 +176,14 @@ export class ChunkReservations {
 
   releaseChunk(reservationId: string): Promise<void> {
     return this.queue.exclusive(async () => {
-      await this.chunks.delete({ id: reservationId, committed: false });
+      await this.affected(this.perChunk.release, [reservationId]);
     });
   }
 
   /** Extends a reservation's lease; false when the reservation is gone (taken over, or the upload deleted). */
   renewLease(reservationId: string, until: number): Promise<boolean> {
     return this.queue.exclusive(async () => {
-      const result = await this.chunks.update({ id: reservationId, committed: false }, { leaseUntil: until });
-      return result.affected === 1;
+      return (await this.affected(this.perChunk.renew, [until, reservationId])) === 1;
     });
   }
 
