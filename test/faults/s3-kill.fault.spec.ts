@@ -39,8 +39,9 @@ describeFleet('kill -9', (fleet, instances) => {
       assert.equal((await putChunk(instances()[i % 3].uploadUrl, id, data.subarray(start, end), start, data.length)).status, 200);
     }
     const finalizing = finalize(victim.uploadUrl, id, { checksum: digest(data) }).catch(() => null);
-    // Killed once the composition has begun: its multipart upload exists in the bucket.
-    while ((await fleet.bucket.multipartUploads(PREFIX)).length === 0) {
+    // Killed once the composition has begun: its multipart upload at the published key exists in the bucket
+    // (the upload's own one, which took the chunks written as parts, lives in the staging area).
+    while ((await fleet.bucket.multipartUploads(PREFIX)).filter((key) => !key.startsWith(`${PREFIX}.frago/`)).length === 0) {
       assert.notEqual(await fleet.probe.uploadStatus(id), 'complete', 'finalize ended before it could be interrupted');
       await sleep(20);
     }

@@ -89,11 +89,64 @@ if (!config) {
       await storage.remove(id);
     });
 
-    it('composes chunks of at least 5 MiB server-side: no chunk byte is read or uploaded again at publish', async () => {
+    it('chunks of at least 5 MiB on the MiB grid are written as parts: publish is one Complete and one CopyObject, no byte copied or re-sent', async () => {
       const { storage, prefix, sent } = storageOn(bucket);
       await storage.init();
-      const data = testBytes(5 * MiB + 7 * MiB + 123, 92);
+      const data = testBytes(5 * MiB + 7 * MiB + 123, 102);
       const id = await uploadAs(storage, data, [5 * MiB, 7 * MiB, 123]);
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), [], 'no chunk object: every chunk went into a part');
+      sent.length = 0;
+      await storage.publish(id, 'direct.bin');
+      assert.deepEqual(sent.filter((name) => /UploadPart/.test(name)), [], sent.join());
+      assert.ok(sent.filter((name) => name === 'GetObjectCommand').length <= 1, `only the small seal record is read: ${sent.join()}`);
+      assert.equal(sent.filter((name) => name === 'CompleteMultipartUploadCommand').length, 1, sent.join());
+      assert.equal(sent.filter((name) => name === 'CopyObjectCommand').length, 1, sent.join());
+      assert.ok((await bucket.get(`${prefix}direct.bin`))?.equals(data));
+      const other = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config });
+      assert.ok((await collect(other.read(id, 5 * MiB - 10, 5 * MiB + 10))).equals(data.subarray(5 * MiB - 10, 5 * MiB + 11)), 'another instance reads the sealed parts');
+      await storage.remove(id);
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/`), []);
+      assert.deepEqual(await bucket.multipartUploads(prefix), []);
+    });
+
+    it('another instance reads parts not sealed yet by sealing them; later chunks then become chunk objects, and publish composes both', async () => {
+      const { storage, prefix } = storageOn(bucket);
+      const data = testBytes(16 * MiB + 5, 103);
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      await storage.writeChunk(id, 0, Readable.from([data.subarray(0, 6 * MiB)]));
+      const other = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config });
+      assert.ok((await collect(other.read(id, 0, 6 * MiB - 1))).equals(data.subarray(0, 6 * MiB)));
+      await storage.writeChunk(id, 6 * MiB, Readable.from([data.subarray(6 * MiB)]));
+      assert.equal((await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`)).length, 1, 'the chunk after the seal is a chunk object');
+      assert.ok((await collect(other.read(id, 0, data.length - 1))).equals(data));
+      await other.publish(id, 'sealed-then-more.bin');
+      assert.ok((await bucket.get(`${prefix}sealed-then-more.bin`))?.equals(data));
+      await storage.remove(id);
+      assert.deepEqual(await bucket.multipartUploads(prefix), []);
+    });
+
+    it('a part re-written by a different chunk never passes for the first one: only records whose bytes S3 holds count', async () => {
+      const { storage, prefix } = storageOn(bucket);
+      const data = testBytes(12 * MiB, 104);
+      const stale = testBytes(6 * MiB, 105);
+      const id = randomUUID();
+      await storage.create(id, data.length);
+      // A lost commit: [0, 6 MiB) with other bytes went to part 1, then the chunk the database holds re-wrote it.
+      await storage.writeChunk(id, 0, Readable.from([stale]));
+      await storage.writeChunk(id, 0, Readable.from([data.subarray(0, 6 * MiB)]));
+      await storage.writeChunk(id, 6 * MiB, Readable.from([data.subarray(6 * MiB)]));
+      assert.equal((await bucket.keys(`${prefix}.frago/uploads/${id}/parts/`)).length, 3, 'both records of part 1 are there');
+      await storage.publish(id, 'rewritten.bin');
+      assert.ok((await bucket.get(`${prefix}rewritten.bin`))?.equals(data));
+      await storage.remove(id);
+    });
+
+    it('composes chunks of at least 5 MiB off the part grid server-side: no chunk byte is read or uploaded again at publish', async () => {
+      const { storage, prefix, sent } = storageOn(bucket);
+      await storage.init();
+      const data = testBytes(5 * MiB + 1 + 7 * MiB + 123, 92);
+      const id = await uploadAs(storage, data, [5 * MiB + 1, 7 * MiB, 123]);
       sent.length = 0;
       await storage.publish(id, 'copied.bin');
       assert.equal(sent.filter((name) => name === 'UploadPartCopyCommand').length, 3, sent.join());
@@ -166,7 +219,7 @@ if (!config) {
       await storage.publish(kept, 'kept.bin');
       await storage.remove(kept);
       const dead = await uploadAs(storage, testBytes(2000, 100), [2000]);
-      const revive = dieAt(storage, ['CreateMultipartUploadCommand']);
+      const revive = dieAt(storage, ['CreateMultipartUploadCommand', 'CopyObjectCommand']);
       await assert.rejects(storage.publish(dead, 'claimed.bin'));
       revive();
       assert.deepEqual((await bucket.keys(names)).sort(), [`${names}claimed.bin`, `${names}kept.bin`]);
@@ -207,6 +260,9 @@ if (!config) {
       }, { step: 'build', name: 'corruptMd5', priority: 'low' });
       await assert.rejects(storage.writeChunk(id, 0, Readable.from([Buffer.alloc(10, 7)])));
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), []);
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/parts/`), [], 'no part record either');
+      await assert.rejects(storage.writeChunk(id, 3, Readable.from([Buffer.alloc(7, 7)])), 'the same off the part grid, as a chunk object');
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), []);
     });
 
     it('never needs more parts than the engine allows (maxParts): three 5 MiB chunks in at most 2 parts, byte-exact', async () => {
@@ -215,7 +271,9 @@ if (!config) {
       const parts: number[] = [];
       client.middlewareStack.add((next, context) => async (args) => {
         const output = await next(args);
-        if (context.commandName === 'CompleteMultipartUploadCommand') parts.push(((args.input as { MultipartUpload?: { Parts?: unknown[] } }).MultipartUpload?.Parts ?? []).length);
+        const input = args.input as { Key?: string; MultipartUpload?: { Parts?: unknown[] } };
+        // The published object's multipart upload (not the upload's own one, sealed in the staging area).
+        if (context.commandName === 'CompleteMultipartUploadCommand' && !input.Key?.includes('.frago/')) parts.push((input.MultipartUpload?.Parts ?? []).length);
         return output;
       }, { step: 'initialize', name: 'countParts' });
       const storage = new S3ChunkStorage({ bucket: bucket.name, prefix, client, maxParts: 2 });

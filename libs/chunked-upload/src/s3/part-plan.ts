@@ -62,7 +62,8 @@ function planWithFloor(chain: Segment[], minPart: number): PlannedPart[] {
     parts.push({ kind: 'copy', number: parts.length + 1, source, size: size(source) });
   };
   for (const [index, segment] of chain.entries()) {
-    const whole: SourceRange = { key: segment.key, from: 0, to: segment.end - segment.start };
+    const base = segment.base ?? 0;
+    const whole: SourceRange = { key: segment.key, from: base, to: base + segment.end - segment.start };
     const length = size(whole);
     const last = index === chain.length - 1;
     if (pendingSize === 0 && (length >= minPart || last)) {
@@ -72,10 +73,10 @@ function planWithFloor(chain: Segment[], minPart: number): PlannedPart[] {
     if (pendingSize > 0 && length >= minPart) {
       const lacking = Math.max(0, minPart - pendingSize);
       if (length - lacking >= minPart) {
-        if (lacking > 0) pending.push({ key: segment.key, from: 0, to: lacking - 1 });
+        if (lacking > 0) pending.push({ key: segment.key, from: base, to: base + lacking - 1 });
         pendingSize += lacking;
         flush();
-        copy({ key: segment.key, from: lacking, to: whole.to });
+        copy({ key: segment.key, from: base + lacking, to: whole.to });
         continue;
       }
     }

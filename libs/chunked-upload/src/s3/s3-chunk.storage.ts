@@ -2,19 +2,26 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ChunkStorage, type PublishedFile } from '../storage/chunk-storage';
+import { ChunkStorage, type PublishedFile, type WriteFence } from '../storage/chunk-storage';
 import { UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS } from './part-plan';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
+
+/** S3's 404 (NoSuchUpload: the multipart upload is sealed or gone) as null; anything else rethrown. */
+function notFoundAsNull(error: unknown): null {
+  if (isNotFound(error)) return null;
+  throw error;
+}
 import { copySource, coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
-import { spool, sweepSpool } from './spool';
+import { spool, sweepSpool, type SpooledBody } from './spool';
 import { SpoolCache } from './spool-cache';
 import { S3Composer, UPLOAD_METADATA } from './s3-composer';
 import { retrying } from './s3-retry';
 import { S3Objects } from './s3-objects';
 import { sweepLeftovers } from './s3-sweep';
 import { SegmentIndex } from './s3-segments';
+import { DirectParts } from './s3-direct';
 
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
@@ -44,6 +51,7 @@ export class S3ChunkStorage extends ChunkStorage {
   private readonly maxParts: number;
   private readonly cache: SpoolCache;
   private readonly segments: SegmentIndex;
+  private readonly direct: DirectParts;
 
   constructor(options: S3ChunkStorageOptions) {
     super();
@@ -55,7 +63,6 @@ export class S3ChunkStorage extends ChunkStorage {
     this.keys = new S3KeyLayout(prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
     this.client = options.client ?? createS3Client(options.clientConfig);
     this.objects = new S3Objects(this.client, this.bucket);
-    this.segments = new SegmentIndex(this.objects, this.keys);
     this.spoolDir = options.spoolDir ?? tmpdir();
     this.orphanGrace = options.orphanGrace ?? 60 * 60 * 1000;
     this.createBucket = options.createBucket ?? false;
@@ -63,6 +70,8 @@ export class S3ChunkStorage extends ChunkStorage {
     if (!Number.isInteger(minPart) || minPart < 1) throw new Error(`S3ChunkStorage: option "minPartSize" must be a positive integer, got ${minPart}`);
     this.maxParts = options.maxParts ?? MAX_PARTS;
     if (!Number.isInteger(this.maxParts) || this.maxParts < 1) throw new Error(`S3ChunkStorage: option "maxParts" must be a positive integer, got ${this.maxParts}`);
+    this.direct = new DirectParts(this.objects, this.keys, { minPart, maxParts: this.maxParts });
+    this.segments = new SegmentIndex(this.objects, this.keys, (uploadId) => this.direct.segments(uploadId));
     this.cache = new SpoolCache(options.readCacheBytes ?? 256 * 1024 * 1024);
     this.composer = new S3Composer(this.objects, this.keys, {
       minPart,
@@ -107,33 +116,46 @@ export class S3ChunkStorage extends ChunkStorage {
     // One multipart upload holds at most maxParts parts of at most 5 GiB (and AWS caps an object at 5 TiB).
     const limit = Math.min(MAX_OBJECT_SIZE, this.maxParts * MAX_PART_SIZE);
     if (totalSize > limit) throw new UploadTooLargeError(limit);
-    const body = JSON.stringify({ totalSize });
-    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId), Body: body, ContentType: 'application/json' })));
+    const info = await this.direct.open(uploadId, totalSize);
+    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId), Body: JSON.stringify(info), ContentType: 'application/json' })));
+    this.direct.remember(uploadId, info);
   }
 
-  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal): Promise<number> {
+  /**
+   * Stores the chunk as a part of the upload's multipart upload when it can
+   * be one (see DirectParts; never for a writer that took over a stale
+   * reservation, whose predecessor may still write that part), else as a
+   * chunk object. Either way with Content-MD5, which the server verifies.
+   */
+  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
     const body = await spool(source, this.spoolDir, signal);
     let kept = false;
     try {
       if (body.size === 0) return 0;
       if (body.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
-      const segment: Segment = { key: this.keys.chunk(uploadId, offset, offset + body.size - 1), start: offset, end: offset + body.size - 1 };
-      await retrying(
-        () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: segment.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })),
-        signal,
-      );
-      // Checked after the write: remove() deletes the marker before listing chunks, so either
-      // it sees this object or this check sees the marker gone (and the object is taken back).
-      if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) {
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined);
-        throw new UploadNotFoundError();
-      }
+      const info = await this.direct.info(uploadId);
+      const number = fence?.tookOver ? null : this.direct.partNumber(info, offset, body.size);
+      const part = number === null ? null : await this.direct.write(uploadId, info, number, offset, body, signal).catch(notFoundAsNull);
+      const segment = part ?? (await this.writeObject(uploadId, offset, body, signal));
       this.segments.remember(uploadId, segment);
       kept = this.cache.keep(segment.key, body);
       return body.size;
     } finally {
       if (!kept) await body.dispose();
     }
+  }
+
+  /** A chunk as a chunk object (the multipart upload is sealed, or the chunk cannot be a part). */
+  private async writeObject(uploadId: string, offset: number, body: SpooledBody, signal?: AbortSignal): Promise<Segment> {
+    const segment: Segment = { key: this.keys.chunk(uploadId, offset, offset + body.size - 1), start: offset, end: offset + body.size - 1 };
+    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: segment.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })), signal);
+    // Checked after the write: remove() deletes the marker before listing chunks, so either
+    // it sees this object or this check sees the marker gone (and the object is taken back).
+    if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined);
+      throw new UploadNotFoundError();
+    }
+    return segment;
   }
 
   /**
@@ -147,16 +169,18 @@ export class S3ChunkStorage extends ChunkStorage {
    */
   override async copyUpload(sourceId: string, size: number, targetId: string, offset: number): Promise<number> {
     await this.assertCreated(targetId);
+    await this.direct.seal(sourceId);
     const chain = coveringChain(await this.segments.list(sourceId), 0, size - 1);
     const copied: Segment[] = [];
     for (const segment of chain) {
       const from = Math.max(0, segment.start);
       const to = Math.min(size - 1, segment.end);
       const target: Segment = { key: this.keys.chunk(targetId, offset + from, offset + to), start: offset + from, end: offset + to };
-      if (from === segment.start && to === segment.end) {
+      if (from === segment.start && to === segment.end && (await this.isWholeObject(segment))) {
         await retrying(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target.key, CopySource: copySource(this.bucket, segment.key) })));
       } else {
-        const body = await spool(await this.openRange(segment.key, from - segment.start, to - segment.start), this.spoolDir);
+        const base = segment.base ?? 0;
+        const body = await spool(await this.openRange(segment.key, base + from - segment.start, base + to - segment.start), this.spoolDir);
         try {
           await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: target.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
         } finally {
@@ -174,11 +198,22 @@ export class S3ChunkStorage extends ChunkStorage {
     return size;
   }
 
+  /** True when `segment` is all of its object (a chunk object, or a sealed object of this one range). */
+  private async isWholeObject(segment: Segment): Promise<boolean> {
+    if (segment.base === undefined) return true;
+    return segment.base === 0 && (await this.objects.head(segment.key))?.ContentLength === segment.end - segment.start + 1;
+  }
+
   read(uploadId: string, start: number, end: number): Readable {
     const self = this;
     return Readable.from(
       (async function* () {
-        const chain = coveringChain(await self.segments.covering(uploadId, start, end), start, end);
+        let chain = coveringChain(await self.segments.covering(uploadId, start, end), start, end);
+        if (chain.some((segment) => segment.part !== undefined && !self.cache.has(segment.key))) {
+          await self.direct.seal(uploadId); // parts are readable once sealed
+          self.segments.forget(uploadId);
+          chain = coveringChain(await self.segments.list(uploadId), start, end);
+        }
         let next = chain.length > 0 ? self.open(chain[0], start, end) : null;
         for (let i = 0; i < chain.length; i++) {
           const current = next as Promise<Readable>;
@@ -192,8 +227,14 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   /** The part of `segment` that lies in `[start, end]`. */
-  private open(segment: Segment, start: number, end: number): Promise<Readable> {
-    return this.openRange(segment.key, Math.max(start, segment.start) - segment.start, Math.min(end, segment.end) - segment.start);
+  private async open(segment: Segment, start: number, end: number): Promise<Readable> {
+    const base = segment.base ?? 0;
+    const from = base + Math.max(start, segment.start) - segment.start;
+    const to = base + Math.min(end, segment.end) - segment.start;
+    if (segment.part === undefined) return this.openRange(segment.key, from, to);
+    const cached = this.cache.open(segment.key, from, to); // a part not sealed yet: only this process's copy can be read
+    if (!cached) throw new Error(`S3ChunkStorage: part ${segment.part} is not readable before the upload is sealed`);
+    return cached;
   }
 
   /** Bytes `[from, to]` of the object `key`: from the spool cache when this process stored it lately, else a GET. */
@@ -213,6 +254,8 @@ export class S3ChunkStorage extends ChunkStorage {
    */
   async publish(uploadId: string, relativePath: string): Promise<PublishedFile | null> {
     await this.assertCreated(uploadId);
+    await this.direct.seal(uploadId);
+    this.segments.forget(uploadId);
     // The size comes from the stored chunks: finalize has checked in the database that they cover
     // the upload, and a tus upload of deferred length was created with size 0.
     const segments = await this.segments.list(uploadId);
@@ -226,14 +269,21 @@ export class S3ChunkStorage extends ChunkStorage {
       await this.composer.releaseName(relativePath, uploadId);
       return null; // an object frago did not write: never replace it
     }
-    await this.composer.compose(uploadId, key, chain, totalSize);
+    const object = this.keys.object(uploadId);
+    if (totalSize <= MAX_PUT && chain.every((segment) => segment.key === object && segment.base === segment.start)) {
+      await this.composer.copyWhole(uploadId, object, key, totalSize); // the sealed object is the file: no byte is copied
+    } else {
+      await this.composer.compose(uploadId, key, chain, totalSize);
+    }
     return { relativePath, location: this.location(key) };
   }
 
   async remove(uploadId: string): Promise<void> {
     this.segments.forget(uploadId);
+    this.direct.forget(uploadId);
     this.cache.dropPrefix(this.keys.uploadFolder(uploadId));
     await this.objects.delete(this.keys.uploadMarker(uploadId));
+    await this.composer.abortUnder(this.keys.uploadFolder(uploadId)); // the upload's own multipart upload
     await this.composer.abortComposition(uploadId);
     await this.objects.deleteAll(this.keys.uploadFolder(uploadId));
   }

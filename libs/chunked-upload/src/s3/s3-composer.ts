@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
@@ -145,6 +146,19 @@ export class S3Composer {
     const key = await this.objects.text(this.keys.composeRecord(uploadId));
     if (key === null) return;
     await this.abortWhere(key, (upload) => upload.Key === key);
+  }
+
+  /** Publishes the whole object `source` at `key` with one CopyObject (the engines share the data instead of copying it). */
+  async copyWhole(uploadId: string, source: string, key: string, totalSize: number): Promise<void> {
+    const Metadata = { [UPLOAD_METADATA]: uploadId };
+    const head = await this.objects.head(source);
+    if (head?.ContentLength !== totalSize) throw new Error(`S3ChunkStorage: ${source} holds ${head?.ContentLength ?? 'no'} bytes, expected ${totalSize}`);
+    await retrying(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(this.bucket, source), MetadataDirective: 'REPLACE', Metadata })));
+  }
+
+  /** Aborts every multipart upload whose key starts with `prefix`. */
+  async abortUnder(prefix: string): Promise<void> {
+    await this.abortWhere(prefix, () => true);
   }
 
   /** Aborts every multipart upload under the prefix initiated before `cutoff` (ms since the epoch). */

@@ -1,11 +1,16 @@
 /** Zero-padded so that keys sort in byte order (ListObjectsV2 order). */
 const OFFSET_DIGITS = 15;
 
-/** A stored chunk object: bytes `[start, end]` (inclusive) of an upload. */
+/** Where bytes `[start, end]` (inclusive) of an upload are stored. */
 export interface Segment {
+  /** The object holding them (a chunk object, the upload's sealed object), or a part record. */
   key: string;
   start: number;
   end: number;
+  /** Offset of byte `start` inside the object `key` (0 for a chunk object). */
+  base?: number;
+  /** Set for a part of the upload's open multipart upload: not readable from the bucket until sealed. */
+  part?: number;
 }
 
 /**
@@ -37,6 +42,32 @@ export class S3KeyLayout {
   /** Where finalize records the key it composes to, so `remove()` can abort that multipart upload. */
   composeRecord(uploadId: string): string {
     return `${this.uploadFolder(uploadId)}compose`;
+  }
+
+  /** Where the upload's own multipart upload (parts written as chunks arrive) is completed ("sealed"). */
+  object(uploadId: string): string {
+    return `${this.uploadFolder(uploadId)}object`;
+  }
+
+  partFolder(uploadId: string): string {
+    return `${this.uploadFolder(uploadId)}parts/`;
+  }
+
+  /** The record of a part written from chunk `[start, end]` whose MD5 (hex) is `md5`. */
+  partRecord(uploadId: string, start: number, end: number, md5: string): string {
+    return `${this.partFolder(uploadId)}${pad(start)}-${pad(end)}-${md5}`;
+  }
+
+  /** Parses a key listed under `partFolder(uploadId)`. */
+  parsePartRecord(key: string, uploadId: string): { start: number; end: number; md5: string } | null {
+    const match = /^(\d+)-(\d+)-([0-9a-f]{32})$/.exec(key.slice(this.partFolder(uploadId).length));
+    if (!key.startsWith(this.partFolder(uploadId)) || !match) return null;
+    return { start: Number(match[1]), end: Number(match[2]), md5: match[3] };
+  }
+
+  /** Which byte ranges the sealed object holds, for the completion whose ETag is `etag`. */
+  sealRecord(uploadId: string, etag: string): string {
+    return `${this.uploadFolder(uploadId)}sealed-${etag}`;
   }
 
   chunkFolder(uploadId: string): string {

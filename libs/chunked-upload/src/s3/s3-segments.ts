@@ -14,6 +14,8 @@ export class SegmentIndex {
   constructor(
     private readonly objects: S3Objects,
     private readonly keys: S3KeyLayout,
+    /** Segments stored elsewhere than in chunk objects (parts, the sealed object). */
+    private readonly more: (uploadId: string) => Promise<Segment[]>,
   ) {}
 
   remember(uploadId: string, segment: Segment): void {
@@ -43,7 +45,7 @@ export class SegmentIndex {
 
   /** Every chunk object stored for `uploadId`, by any instance. */
   async list(uploadId: string): Promise<Segment[]> {
-    const segments: Segment[] = [];
+    const segments: Segment[] = await this.more(uploadId);
     for await (const object of this.objects.list(this.keys.chunkFolder(uploadId))) {
       const segment = this.keys.parseChunk(object.Key ?? '', uploadId);
       if (segment) segments.push(segment);

@@ -34,6 +34,10 @@ export class SpoolCache {
     return true;
   }
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** Bytes `[from, to]` of the cached object `key`, or null when it is not cached. */
   open(key: string, from: number, to: number): Readable | null {
     const entry = this.entries.get(key);
