@@ -60,6 +60,11 @@ export interface S3BenchContext {
   log(message: string): void;
 }
 
+/** The endpoint of a config made by s3BenchConfig (a URL string). */
+function endpointOf(config: S3ClientConfig): string {
+  return typeof config.endpoint === 'string' ? config.endpoint : '(endpoint)';
+}
+
 /** The S3 engine to measure, from the environment; null when none is configured. */
 export function s3BenchConfig(env = process.env): S3ClientConfig | null {
   // Only BENCH_S3_*: the test suite's TEST_S3_* must not turn S3 rows on in the bench's smoke test.
@@ -93,7 +98,7 @@ async function sdkUpload(client: S3Client, bucket: string, key: string, file: Te
   try {
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const count = Math.ceil(file.size / partSize);
-    const parts: { PartNumber: number; ETag?: string }[] = new Array(count);
+    const parts = Array.from({ length: count }, (): { PartNumber: number; ETag?: string } => ({ PartNumber: 0 }));
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
@@ -135,7 +140,7 @@ async function runScenario(config: S3ClientConfig, client: S3Client, bucket: str
       FRAGO_STORAGE: 's3',
       FRAGO_S3_BUCKET: bucket,
       FRAGO_S3_PREFIX: 'bench/',
-      AWS_ENDPOINT_URL_S3: String(config.endpoint),
+      AWS_ENDPOINT_URL_S3: endpointOf(config),
       AWS_REGION: String(config.region),
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
@@ -188,7 +193,7 @@ export async function runS3Bench(config: S3ClientConfig, ctx: S3BenchContext): P
   const client = createS3Client(config);
   const bucket = `frago-bench-${Date.now().toString(36)}`;
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  ctx.log(`S3 rows on ${String(config.endpoint)}, bucket ${bucket}`);
+  ctx.log(`S3 rows on ${endpointOf(config)}, bucket ${bucket}`);
   const rows: Row[] = [];
   try {
     for (const scenario of ctx.quick ? QUICK : FULL) rows.push(await runScenario(config, client, bucket, scenario, ctx));
@@ -196,7 +201,7 @@ export async function runS3Bench(config: S3ClientConfig, ctx: S3BenchContext): P
     client.destroy();
   }
   const lines = [
-    `S3 (${String(config.endpoint)}; median of ${ctx.runs}; MB = 10^6 bytes; app = example app on S3 incl. finalize; SDK = bare multipart, same part size (at least 5 MiB) and parallelism)`,
+    `S3 (${endpointOf(config)}; median of ${ctx.runs}; MB = 10^6 bytes; app = example app on S3 incl. finalize; SDK = bare multipart, same part size (at least 5 MiB) and parallelism)`,
     '| scenario | bare SDK MB/s | app end-to-end MB/s | app / SDK | app finalize s | one streamed GET s | finalize / GET | app peak RSS MB | load |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows.map(

@@ -55,7 +55,8 @@ export class S3ChunkStorage extends ChunkStorage {
 
   constructor(options: S3ChunkStorageOptions) {
     super();
-    if (!options || typeof options.bucket !== 'string' || options.bucket.trim() === '') {
+    const bucket: unknown = (options as Partial<S3ChunkStorageOptions> | undefined)?.bucket; // also for callers without types
+    if (typeof bucket !== 'string' || bucket.trim() === '') {
       throw new Error('S3ChunkStorage: option "bucket" is required (the bucket that holds chunks and published files)');
     }
     this.bucket = options.bucket;
@@ -205,25 +206,23 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   read(uploadId: string, start: number, end: number): Readable {
-    const self = this;
-    return Readable.from(
-      (async function* () {
-        let chain = coveringChain(await self.segments.covering(uploadId, start, end), start, end);
-        if (chain.some((segment) => segment.part !== undefined && !self.cache.has(segment.key))) {
-          await self.direct.seal(uploadId); // parts are readable once sealed
-          self.segments.forget(uploadId);
-          chain = coveringChain(await self.segments.list(uploadId), start, end);
-        }
-        let next = chain.length > 0 ? self.open(chain[0], start, end) : null;
-        for (let i = 0; i < chain.length; i++) {
-          const current = next as Promise<Readable>;
-          next = i + 1 < chain.length ? self.open(chain[i + 1], start, end) : null; // one GET ahead
-          next?.catch(() => undefined);
-          for await (const data of await current) yield data as Buffer;
-        }
-      })(),
-      { objectMode: false },
-    );
+    return Readable.from(this.bytes(uploadId, start, end), { objectMode: false });
+  }
+
+  private async *bytes(uploadId: string, start: number, end: number): AsyncGenerator<Buffer> {
+    let chain = coveringChain(await this.segments.covering(uploadId, start, end), start, end);
+    if (chain.some((segment) => segment.part !== undefined && !this.cache.has(segment.key))) {
+      await this.direct.seal(uploadId); // parts are readable once sealed
+      this.segments.forget(uploadId);
+      chain = coveringChain(await this.segments.list(uploadId), start, end);
+    }
+    let next = chain.length > 0 ? this.open(chain[0], start, end) : null;
+    for (let i = 0; i < chain.length; i++) {
+      const current = next as Promise<Readable>;
+      next = i + 1 < chain.length ? this.open(chain[i + 1], start, end) : null; // one GET ahead
+      next?.catch(() => undefined);
+      for await (const data of await current) yield data as Buffer;
+    }
   }
 
   /** The part of `segment` that lies in `[start, end]`. */
