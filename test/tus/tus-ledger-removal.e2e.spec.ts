@@ -8,36 +8,27 @@
  * deletes). Time is driven, not waited for: an upload is moved past its
  * expiry by setting its stored expiry time in the past.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ChunkedUploadChunk, ChunkUpload, ExpiryService, FragoTusUpload } from 'nestjs-frago';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import type { TestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { deleteUpload, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 import { FragoEventLog } from '../helpers/frago-event-log';
+import { tusSuite } from './support/tus-app';
 import { createTus, headTus, metadata, patchTus, TUS } from './support/tus-http';
 
 for (const kind of databaseKinds()) {
   describe(`tus and frago remove the same things on ${kind}`, () => {
-    let db: TestDatabase;
+    const suite = tusSuite(kind, { expiration: 60 * 60 * 1000, cleanupInterval: 0 });
     let t: TestApp;
     let files: string;
     let events: FragoEventLog;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FragoEventLog], options: { expiration: 60 * 60 * 1000, cleanupInterval: 0 }, extras: { tusPath: 'files' } });
-      files = `${t.baseUrl}/api/files`;
-      events = t.app.get(FragoEventLog);
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+    before(() => ({ t, files, events } = suite));
 
     const data = testBytes(4000, 23);
     const tusRow = (id: string): Promise<FragoTusUpload | null> => t.app.get(DataSource).getRepository(FragoTusUpload).findOneBy({ uploadId: id });

@@ -8,6 +8,7 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers
 import { getStatus, testBytes } from '../helpers/upload-client';
 import { assertNoLeak } from '../e2e/support/frago-http';
 import { FragoEventLog } from '../helpers/frago-event-log';
+import { tusSuite } from './support/tus-app';
 import { createTus, headTus, metadata, openPatch, patchTus, TUS, uploadChecksum } from './support/tus-http';
 
 const MAX = 4 * 1024 * 1024;
@@ -28,21 +29,11 @@ async function assertTusError(response: Response, status: number, code?: string)
 
 for (const kind of databaseKinds()) {
   describe(`tus 1.0.0 protocol on ${kind}`, () => {
-    let db: TestDatabase;
+    const suite = tusSuite(kind, { identifierMode: 'user', maxUploadSize: MAX, maxChunkSize: MAX });
     let t: TestApp;
     let files: string;
     let events: FragoEventLog;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FragoEventLog], options: { identifierMode: 'user', maxUploadSize: MAX, maxChunkSize: MAX }, extras: { tusPath: 'files' } });
-      files = `${t.baseUrl}/api/files`;
-      events = t.app.get(FragoEventLog);
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
-    });
+    before(() => ({ t, files, events } = suite));
 
     /** Creates an upload of `length` bytes owned by alice. */
     async function create(length: number, extra: Record<string, string> = {}): Promise<{ url: string; id: string }> {

@@ -1,0 +1,34 @@
+import { after, before } from 'node:test';
+import type { ChunkedUploadOptions } from 'nestjs-frago';
+import { createTestApp, type TestApp } from '../../helpers/create-test-app';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../../helpers/test-databases';
+import { FragoEventLog } from '../../helpers/frago-event-log';
+
+/** What a tus suite works with, filled in by its `before` hook. */
+export interface TusSuite {
+  db: TestDatabase;
+  t: TestApp;
+  /** `<base>/api/files`, the tus collection URL (no trailing slash). */
+  files: string;
+  events: FragoEventLog;
+}
+
+/**
+ * Registers, in the calling `describe`, the `before`/`after` hooks of a
+ * fresh database of `kind` and an app with the tus endpoint at `files`
+ * (module `options` as given) and an event log; returns the object they fill.
+ */
+export function tusSuite(kind: DatabaseKind, options: ChunkedUploadOptions = {}): TusSuite {
+  const suite = {} as TusSuite;
+  before(async () => {
+    suite.db = await createTestDatabase(kind);
+    suite.t = await createTestApp({ db: suite.db, providers: [FragoEventLog], options, extras: { tusPath: 'files' } });
+    suite.files = `${suite.t.baseUrl}/api/files`;
+    suite.events = suite.t.app.get(FragoEventLog);
+  });
+  after(async () => {
+    await suite.t?.close();
+    await suite.db?.drop();
+  });
+  return suite;
+}
