@@ -122,6 +122,27 @@ export abstract class ChunkStorage {
     return this.writeChunk(targetId, offset, this.read(sourceId, 0, size - 1, readSize));
   }
 
+  /**
+   * tus concatenation: makes upload `targetId` (a final upload, created with
+   * the parts' total size) the bytes of the complete `parts` one after the
+   * other, each its first `size` bytes. Resolves with the bytes stored, once
+   * they are durable. The parts are consumed: their data may be moved rather
+   * than copied, and is removed with `remove()` afterwards.
+   *
+   * Optional for backends: this default calls `copyUpload()` part by part.
+   * `LocalDiskChunkStorage` moves the first part's data file into place
+   * (rename(2), no byte copied) and copies only the others.
+   */
+  async concatenate(targetId: string, parts: ReadonlyArray<{ id: string; size: number }>, readSize?: number): Promise<number> {
+    let offset = 0;
+    for (const part of parts) {
+      const written = await this.copyUpload(part.id, part.size, targetId, offset, readSize);
+      if (written !== part.size) return offset + written;
+      offset += part.size;
+    }
+    return offset;
+  }
+
   /** Finalize: stream the stored bytes `[start, end]` (inclusive) back. */
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
 

@@ -9,6 +9,7 @@ import { isFileSystemError, rethrowStorage } from './disk-errors';
 import { DiskPublisher } from './disk-publisher';
 import { drainInto } from './drain-into';
 import { lockFile, unlockFile } from './file-lock';
+import { concatenateFiles } from './concatenate-files';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
 import { FlushGate, WriteBehind } from './write-behind';
@@ -151,6 +152,16 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       if (failure !== undefined && isFileSystemError(failure)) return rethrowStorage(failure);
       if (sink.bytesWritten > 0) await durable();
       return failure === undefined ? { bytes: sink.bytesWritten } : { bytes: sink.bytesWritten, error: failure };
+    });
+  }
+
+  /** tus concatenation: the first part's data file is renamed into place, the others copied after it (`concatenateFiles`). */
+  override async concatenate(targetId: string, parts: ReadonlyArray<{ id: string; size: number }>, readSize?: number): Promise<number> {
+    if (parts.length === 0 || parts.slice(1).some((part) => part.id === parts[0].id)) return super.concatenate(targetId, parts, readSize);
+    const files = parts.map((part) => ({ path: this.dataFile(part.id), size: part.size }));
+    return concatenateFiles(this.dataFile(targetId), files, { sync: this.fsync, folder: this.chunkDir }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
+      return rethrowStorage(error);
     });
   }
 

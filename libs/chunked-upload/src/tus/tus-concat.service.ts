@@ -1,40 +1,33 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { UploadIdentifier } from '../identifier/identifier-strategy';
-import { ChunkStorage } from '../storage/chunk-storage';
 import { InvalidInputError, UploadExpiredError, UploadTooLargeError } from '../errors/frago.errors';
 import { UploadService } from '../services/upload.service';
-import { UploadStore } from '../services/upload-store';
-import { FinalizeService } from '../services/finalize.service';
 import type { TusMetadata } from './tus-headers';
 import { TusLedger } from './tus-ledger';
-import { contiguousOffset } from './tus-offset';
+import { TusWriter } from './tus-writer';
 import { tusFilename } from './tus.service';
 
 /**
  * The concatenation extension (SPEC §11): a final upload over complete
  * partial uploads, created complete. The partials are claimed in the
  * database (one final per partial, whichever instance asks), their bytes
- * copied into the final upload as its chunks (`ChunkStorage.copyUpload`:
- * inside the storage where it can, e.g. server-side on S3), and the final upload is
+ * made the final upload's (`ChunkStorage.concatenate`: inside the storage
+ * where it can, e.g. by rename on local disk, server-side on S3), and the final upload is
  * published by frago's finalize; then the partials are removed (they are
  * never published, and go with their final upload).
  */
 @Injectable()
 export class TusConcatService {
-  private readonly logger = new Logger('nestjs-frago');
-
   constructor(
-    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
-    private readonly uploads: UploadService,
-    private readonly store: UploadStore,
-    private readonly storage: ChunkStorage,
-    private readonly finalizer: FinalizeService,
+    private readonly writer: TusWriter,
     private readonly ledger: TusLedger,
+    private readonly uploads: UploadService,
+    @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
   ) {}
 
   async createFinal(identifier: UploadIdentifier, parts: string[], metadata: TusMetadata): Promise<AbstractChunkUpload> {
@@ -52,9 +45,9 @@ export class TusConcatService {
       await this.ledger.remove(finalId);
       throw new InvalidInputError('A partial upload is already part of another final upload');
     }
-    await this.copyParts(finalId, parts, sizes);
-    const completed = await this.finalizer.complete(identifier, finalId);
-    await this.removeParts(unique);
+    await this.writer.concatenate(finalId, parts.map((id) => ({ id, size: sizes.get(id) as number })));
+    const completed = await this.writer.completeFinal(identifier, finalId);
+    for (const id of unique) await this.writer.removePartial(id);
     return completed;
   }
 
@@ -67,36 +60,10 @@ export class TusConcatService {
       if (upload.effectiveStatus() === UploadStatus.Expired) throw new UploadExpiredError();
       const row = rows.get(id);
       if (row?.concat !== 'partial' || row.finalId) throw new InvalidInputError(`Upload ${id} is not an unused partial upload (Upload-Concat: partial)`);
-      const offset = contiguousOffset(await this.store.committedChunks(id));
+      const offset = await this.ledger.offset(id);
       if (row.lengthDeferred || offset !== upload.totalSize) throw new InvalidInputError(`Partial upload ${id} is not complete (${offset} of ${row.lengthDeferred ? '?' : upload.totalSize} bytes)`);
       sizes.set(id, upload.totalSize);
     }
     return sizes;
-  }
-
-  /** Copies each partial's bytes into the final upload at its place, as a recorded chunk. */
-  private async copyParts(finalId: string, parts: string[], sizes: Map<string, number>): Promise<void> {
-    let offset = 0;
-    for (const id of parts) {
-      const size = sizes.get(id) as number;
-      const reservation = await this.store.reserveChunk(finalId, offset, offset + size - 1, this.options.chunkLeaseTimeout);
-      if (reservation.kind !== 'reserved') throw new InvalidInputError('The final upload is being written by another request');
-      // Inside the storage where it can (S3: server-side copies), else through the app.
-      const written = await this.storage.copyUpload(id, size, finalId, offset, this.options.assembleReadSize);
-      if (written !== size || !(await this.store.commitChunk(reservation.id))) throw new Error(`Copying partial upload ${id} into ${finalId} failed`);
-      offset += size;
-    }
-  }
-
-  private async removeParts(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      try {
-        await this.store.deleteUpload(id);
-        await this.storage.remove(id);
-        await this.ledger.remove(id);
-      } catch (error) {
-        this.logger.warn(`Could not remove partial upload ${id}: ${(error as Error).message}`);
-      }
-    }
   }
 }

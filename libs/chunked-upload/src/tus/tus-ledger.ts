@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { In, IsNull, type Repository } from 'typeorm';
+import { FRAGO_CHUNK_REPOSITORY } from '../chunked-upload.constants';
+import type { ChunkedUploadChunk } from '../entities/chunked-upload-chunk.entity';
 import { UploadStatus } from '../entities/upload-status';
 import { UploadStore } from '../services/upload-store';
 import { UploadRemoval, type UploadRemovalListener } from '../services/upload-removal';
 import { FragoTusUpload } from './tus-upload.entity';
+import { contiguousOffset } from './tus-offset';
 
 /** Injection token of the tus table's repository (internal). */
 export const FRAGO_TUS_REPOSITORY = Symbol('FRAGO:TUS_REPOSITORY');
@@ -16,6 +19,7 @@ export type TusRowValues = { [K in keyof FragoTusUpload]: FragoTusUpload[K] };
 export class TusLedger implements UploadRemovalListener {
   constructor(
     @Inject(FRAGO_TUS_REPOSITORY) private readonly rows: Repository<FragoTusUpload>,
+    @Inject(FRAGO_CHUNK_REPOSITORY) private readonly chunks: Repository<ChunkedUploadChunk>,
     private readonly store: UploadStore,
     removal: UploadRemoval,
   ) {
@@ -55,6 +59,33 @@ export class TusLedger implements UploadRemovalListener {
 
   findMany(uploadIds: string[]): Promise<FragoTusUpload[]> {
     return this.store.exclusively(() => this.rows.find({ where: { uploadId: In(uploadIds) } }));
+  }
+
+  /**
+   * The tus offset: the end of the run of committed bytes from 0. One
+   * aggregate row instead of every chunk row: committed chunks never
+   * overlap, so when their sizes add up to the last end + 1 they cover
+   * `[0, end]` without a gap (always so for an upload written by tus alone).
+   * Gaps (frago PUTs at other ranges) take the full list.
+   */
+  async offset(uploadId: string): Promise<number> {
+    const row = await this.store.exclusively(() =>
+      this.chunks
+        .createQueryBuilder('chunk')
+        .select('SUM(chunk.size)', 'bytes')
+        .addSelect('MAX(chunk.end)', 'last')
+        .where({ uploadId, committed: true })
+        .getRawOne<{ bytes: string | number | null; last: string | number | null }>(),
+    );
+    const bytes = Number(row?.bytes ?? 0);
+    if (bytes === Number(row?.last ?? -1) + 1) return bytes;
+    return contiguousOffset(await this.store.committedChunks(uploadId));
+  }
+
+  /** creation-defer-length: the upload's length is `length` from now on. */
+  async settleLength(uploadId: string, length: number): Promise<void> {
+    await this.store.setTotalSize(uploadId, length);
+    await this.declareLength(uploadId);
   }
 
   /** The length is now known (true for exactly one of concurrent callers). */

@@ -5,6 +5,7 @@ import { FragoTusUpload } from './tus-upload.entity';
 import { FRAGO_TUS_REPOSITORY, TusLedger } from './tus-ledger';
 import { TusService } from './tus.service';
 import { TusConcatService } from './tus-concat.service';
+import { TusWriter } from './tus-writer';
 
 /** The tus endpoint's providers, registered only when `tusPath` is set. */
 export function tusProviders(): Provider[] {
@@ -20,6 +21,7 @@ export function tusProviders(): Provider[] {
       inject: [DataSource],
     },
     TusLedger,
+    TusWriter,
     TusService,
     TusConcatService,
   ];

@@ -1,34 +1,24 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
 import type { UploadIdentifier } from '../identifier/identifier-strategy';
-import { ChunkStorage, WriteFencedError, type WriteFence } from '../storage/chunk-storage';
-import { FragoEventPublisher } from '../events/frago-event-publisher';
-import { FragoEvents } from '../events/frago-events';
-import { ChunkReceivedEvent } from '../events/upload.events';
 import {
-  ChunkChecksumMismatchError,
   FinalUploadImmutableError,
-  FragoError,
   InvalidInputError,
   OffsetMismatchError,
-  UploadCompleteError,
   UploadExpiredError,
   UploadLengthExceededError,
   UploadNotFoundError,
   UploadTooLargeError,
 } from '../errors/frago.errors';
 import { UploadService } from '../services/upload.service';
-import { UploadStore } from '../services/upload-store';
-import { FinalizeService } from '../services/finalize.service';
-import { HashingMeter } from '../services/hashing-meter';
 import type { TusChecksum, TusMetadata } from './tus-headers';
 import { TusLedger } from './tus-ledger';
-import { contiguousOffset } from './tus-offset';
+import { TusWriter } from './tus-writer';
 import type { FragoTusUpload } from './tus-upload.entity';
 
 /** What HEAD reports about a tus upload. */
@@ -73,16 +63,11 @@ export interface TusBody {
  */
 @Injectable()
 export class TusService {
-  private readonly logger = new Logger('nestjs-frago');
-
   constructor(
     @Inject(FRAGO_OPTIONS) private readonly options: ResolvedChunkedUploadOptions,
     private readonly uploads: UploadService,
-    private readonly store: UploadStore,
-    private readonly storage: ChunkStorage,
-    private readonly finalizer: FinalizeService,
-    private readonly events: FragoEventPublisher,
     private readonly ledger: TusLedger,
+    private readonly writer: TusWriter,
   ) {}
 
   /** Creation: a new upload row (plus its tus row); `upload.started` fires. */
@@ -107,9 +92,9 @@ export class TusService {
     if (tus?.finalId) throw new UploadNotFoundError(); // a partial consumed by its final upload
     if (upload.effectiveStatus() === UploadStatus.Expired) throw new UploadExpiredError();
     if (upload.status === UploadStatus.Complete) return { upload, tus, offset: upload.totalSize, length: upload.totalSize };
-    const offset = contiguousOffset(await this.store.committedChunks(id));
+    const offset = await this.ledger.offset(id);
     const length = tus?.lengthDeferred ? null : upload.totalSize;
-    if (length === offset && tus?.concat !== 'partial') return { upload: await this.complete(identifier, upload), tus, offset, length };
+    if (length === offset && tus?.concat !== 'partial') return { upload: await this.writer.complete(identifier, upload), tus, offset, length };
     return { upload, tus, offset, length };
   }
 
@@ -126,7 +111,7 @@ export class TusService {
       throw new OffsetMismatchError(upload.totalSize);
     }
     const length = await this.settleLength(upload, tus, request.length);
-    const current = contiguousOffset(await this.store.committedChunks(id));
+    const current = await this.ledger.offset(id);
     // tus §PATCH: "The Upload-Offset header's value MUST be equal to the current offset of the resource. […]
     // If the offsets do not match, the Server MUST respond with the 409 Conflict status without modifying the upload resource."
     if (request.offset !== current) throw new OffsetMismatchError(current);
@@ -134,8 +119,8 @@ export class TusService {
     if (request.contentLength !== undefined && request.contentLength > room) throw new UploadLengthExceededError(length ?? this.options.maxUploadSize);
     const size = request.contentLength ?? room;
     let offset = current;
-    if (size > 0) offset = await this.write(upload, current, size, request.checksum, body);
-    if (length !== null && offset === length && tus?.concat !== 'partial') return { upload: await this.complete(identifier, upload), offset };
+    if (size > 0) offset = await this.writer.write(upload, current, size, request.checksum, body);
+    if (length !== null && offset === length && tus?.concat !== 'partial') return { upload: await this.writer.complete(identifier, upload), offset };
     return { upload, offset };
   }
 
@@ -154,95 +139,11 @@ export class TusService {
     if (declared === undefined) return null;
     if (declared > this.options.maxUploadSize) throw new UploadTooLargeError(this.options.maxUploadSize);
     if (declared === 0) throw new InvalidInputError('Upload-Length must be at least 1 byte');
-    const current = contiguousOffset(await this.store.committedChunks(upload.id));
+    const current = await this.ledger.offset(upload.id);
     if (declared < current) throw new InvalidInputError(`Upload-Length ${declared} is below the bytes already stored (${current})`);
-    await this.store.setTotalSize(upload.id, declared);
-    await this.ledger.declareLength(upload.id);
+    await this.ledger.settleLength(upload.id, declared);
     upload.totalSize = declared;
     return declared;
-  }
-
-  /**
-   * Reserves `[offset, offset + size)` in the database (so two PATCHes at one
-   * offset never both succeed, on any instance), streams the body into
-   * storage, and commits the durable part. Returns the new offset.
-   *
-   * The write is fenced as a frago chunk's is (`WriteFence`): the storage
-   * checks the reservation once it has shut publishers and takeovers out, so
-   * a PATCH whose writer stalled past its lease never writes after the range
-   * was taken over, nor into the published file.
-   */
-  private async write(upload: AbstractChunkUpload, offset: number, size: number, checksum: TusChecksum | undefined, body: TusBody): Promise<number> {
-    const reservation = await this.store.reserveChunk(upload.id, offset, offset + size - 1, this.options.chunkLeaseTimeout);
-    if (reservation.kind !== 'reserved') {
-      body.discard();
-      if (reservation.kind === 'not-writable') throw notWritable(reservation.status);
-      throw new OffsetMismatchError(null);
-    }
-    const reservationId = reservation.id;
-    const fence: WriteFence = {
-      tookOver: reservation.tookOver,
-      stillReserved: () => this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout),
-    };
-    const renew = setInterval(() => {
-      this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
-    let counted = 0;
-    try {
-      const meter = new HashingMeter(size, checksum ? [checksum.algorithm] : []);
-      const measured = Readable.from(meter.measure(body.stream), { objectMode: false });
-      const result = await this.storage.writeAvailable(upload.id, offset, measured, undefined, fence).catch(async (error: unknown) => {
-        // The data vanished (a DELETE, expiry) or the range was taken over / published meanwhile: say why, as HEAD would.
-        if (error instanceof UploadNotFoundError || error instanceof WriteFencedError) throw await this.lostReservation(upload.id);
-        throw error;
-      });
-      if (result.error instanceof FragoError) throw new UploadLengthExceededError(offset + size);
-      // tus §Checksum: "In the first two cases the uploaded chunk MUST be discarded, and the upload and its offset MUST NOT be updated."
-      // A cut body cannot be verified, so with a checksum it counts nothing.
-      const failure = result.error ?? (body.signal.aborted ? (body.signal.reason as unknown) : undefined);
-      if (checksum && (failure !== undefined || !meter.digest(checksum.algorithm).equals(checksum.digest))) {
-        throw failure === undefined ? new ChunkChecksumMismatchError() : asError(failure);
-      }
-      clearInterval(renew);
-      if (result.bytes > 0 && !(await this.store.commitChunkUpTo(reservationId, offset, offset + result.bytes - 1))) throw await this.lostReservation(upload.id);
-      counted = result.bytes;
-      if (counted > 0) this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, offset, offset + counted - 1, counted));
-      // tus §PATCH: "The Server SHOULD always attempt to store as much of the received data as possible." A cut
-      // body keeps its durable prefix (counted above); the request itself failed, so its error goes on.
-      if (failure !== undefined) throw asError(failure);
-      return offset + counted;
-    } catch (error) {
-      body.discard();
-      if (counted === 0) await this.store.releaseChunk(reservationId).catch(() => undefined);
-      throw error;
-    } finally {
-      clearInterval(renew);
-    }
-  }
-
-  /**
-   * Why a reservation vanished before it counted: the upload is gone (404),
-   * expired (410) or complete, or another PATCH took the range over; the
-   * last two are a conflict on the offset (409, tus §PATCH), with the
-   * current one.
-   */
-  private async lostReservation(id: string): Promise<FragoError> {
-    const upload = await this.store.findUpload(id, {});
-    if (!upload) return new UploadNotFoundError();
-    if (upload.effectiveStatus() === UploadStatus.Expired) return new UploadExpiredError();
-    if (upload.status === UploadStatus.Complete) return new OffsetMismatchError(upload.totalSize);
-    return new OffsetMismatchError(contiguousOffset(await this.store.committedChunks(id)));
-  }
-
-  /** Publishes through frago's finalize (same claim, same atomic no-overwrite publish, `upload.completed` once). */
-  private async complete(identifier: UploadIdentifier, upload: AbstractChunkUpload): Promise<AbstractChunkUpload> {
-    try {
-      return await this.finalizer.complete(identifier, upload.id);
-    } catch (error) {
-      // The bytes are stored; a later HEAD or PATCH completes it. The client is told the offset it reached.
-      this.logger.warn(`tus upload ${upload.id} is fully stored but not completed yet: ${(error as Error).message}`);
-      return upload;
-    }
   }
 }
 
@@ -250,16 +151,4 @@ export class TusService {
 export function tusFilename(metadata: TusMetadata, id: string): string {
   const name = metadata.values.get('filename') ?? metadata.values.get('name');
   return name && name.length > 0 ? name : id;
-}
-
-/** A failure of the body (a cut, an abort) as the Error the filter answers. */
-function asError(failure: unknown): Error {
-  return failure instanceof Error ? failure : new Error(String(failure));
-}
-
-function notWritable(status: UploadStatus | 'finalizing' | 'gone'): FragoError {
-  if (status === 'gone') return new UploadNotFoundError();
-  if (status === UploadStatus.Expired) return new UploadExpiredError();
-  if (status === UploadStatus.Complete) return new UploadCompleteError();
-  return new OffsetMismatchError(null);
 }
