@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FragoExceptionFilter } from '../http/frago-exception.filter';
-import { TusVersionError } from '../errors/frago.errors';
+import { BodyTooSlowError, TusVersionError } from '../errors/frago.errors';
 import { TUS_VERSION, tusCommonHeaders } from './tus-response';
 
 /**
@@ -22,7 +22,8 @@ export class TusExceptionFilter extends FragoExceptionFilter {
       if (exception instanceof TusVersionError) reply.header('Tus-Version', TUS_VERSION);
       if (!request.raw.complete && !request.raw.destroyed) {
         reply.header('connection', 'close');
-        request.raw.resume();
+        // A too slow sender is not waited for: the connection closes after the answer, unread.
+        if (!(exception instanceof BodyTooSlowError)) request.raw.resume();
       }
     }
     super.catch(exception, host);

@@ -160,7 +160,7 @@ export class TusController {
 
   /** Runs a PATCH; a refused one has the rest of its body thrown away. */
   private async patchWith(identifier: unknown, id: string, patch: TusPatch, request: FastifyRequest): Promise<{ upload: AbstractChunkUpload; offset: number }> {
-    const body = tusBodyFromRequest(request);
+    const body = tusBodyFromRequest(request, { minBytesPerSecond: this.options.minChunkBodyRate, windowMs: this.options.chunkBodyRateWindow });
     try {
       return await this.tus.patch(identifier, id, patch, body);
     } catch (error) {
