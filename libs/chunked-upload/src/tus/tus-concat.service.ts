@@ -13,7 +13,7 @@ import { TusWriter } from './tus-writer';
 import { tusFilename } from './tus.service';
 
 /**
- * The concatenation extension (SPEC §11): a final upload over complete
+ * The tus concatenation extension: a final upload over complete
  * partial uploads, created complete. The partials are claimed in the
  * database (one final per partial, whichever instance asks), their bytes
  * made the final upload's (`ChunkStorage.concatenate`: inside the storage

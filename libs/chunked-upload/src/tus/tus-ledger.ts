@@ -23,7 +23,7 @@ export class TusLedger implements UploadRemovalListener {
     private readonly store: UploadStore,
     removal: UploadRemoval,
   ) {
-    // SPEC §11, one ledger: an upload deleted or expired through either protocol loses its tus row too.
+    // One ledger: an upload deleted or expired through either protocol loses its tus row too.
     removal.listen(this);
   }
 

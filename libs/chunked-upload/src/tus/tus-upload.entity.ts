@@ -4,8 +4,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 export type TusConcatKind = 'partial' | 'final';
 
 /**
- * What the tus protocol knows about an upload beyond the frago ledger
- * (SPEC §11): its raw `Upload-Metadata`, whether its length is deferred, and
+ * What the tus protocol knows about an upload beyond the frago ledger:
+ * its raw `Upload-Metadata`, whether its length is deferred, and
  * its place in a concatenation. One row per tus upload, keyed by the upload's
  * UUID; the upload itself is a row of the configured upload entity like any
  * other. Registered only when `tusPath` is set.

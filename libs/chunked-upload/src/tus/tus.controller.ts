@@ -32,7 +32,7 @@ function collectionPath(request: FastifyRequest, hasId: boolean): string {
 }
 
 /**
- * tus 1.0.0 (SPEC §11), mounted at `tusPath` by `createTusController()`.
+ * tus 1.0.0, mounted at `tusPath` by `createTusController()`.
  * Routes only: check the tus headers, call `TusService`, set the reply's
  * headers. Errors go through `TusExceptionFilter`.
  */

@@ -57,7 +57,7 @@ export interface TusBody {
 }
 
 /**
- * The tus operations on the frago ledger (SPEC §11): a tus upload is an
+ * The tus operations on the frago ledger: a tus upload is an
  * upload row like any other, each PATCH a chunk row reserved and committed as
  * frago chunks are, completion the same finalize. Free of HTTP.
  */
