@@ -6,45 +6,33 @@
  */
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { startExampleApp, type ExampleApp } from './support/example-app';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { tempFiles, uniqueName, type TempFiles } from './support/files';
-import { killAll, runCli } from './support/run-cli';
+import { describe, it } from 'node:test';
+import { ClientRig } from './support/client-rig';
+import { uniqueName } from './support/files';
+import { runCli } from './support/run-cli';
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 const KiB = 1024;
 
 describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
-  let app: ExampleApp;
-  let files: TempFiles;
-  let proxy: FaultProxy | undefined;
-
-  before(async () => {
-    [app, files] = await Promise.all([startExampleApp(), tempFiles()]);
-  });
-  after(async () => {
-    killAll();
-    await proxy?.close();
-    await Promise.all([app?.stop(), files?.remove()]);
-  });
+  const rig = new ClientRig();
 
   /** The upload's state in the ledger, through the frago API. */
   async function ledgerStatus(id: string): Promise<{ status: string; total_size: number }> {
-    const answer = await fetch(`${app.apiUrl}/upload/${id}/`);
+    const answer = await fetch(`${rig.app.apiUrl}/upload/${id}/`);
     assert.equal(answer.status, 200);
     return (await answer.json()) as { status: string; total_size: number };
   }
 
   it('uploads sequentially through tus, exits 0, names the tus URL and leaves no state file', async () => {
     const name = uniqueName('cli-tus-seq');
-    const { path, bytes } = await files.create(name, 1024 * KiB + 7);
-    const run = await runCli([path, '--url', app.apiUrl, '--protocol', 'tus', '--chunk-size', '128K', '--parallel', '1']).done;
+    const { path, bytes } = await rig.files.create(name, 1024 * KiB + 7);
+    const run = await runCli([path, '--url', rig.app.apiUrl, '--protocol', 'tus', '--chunk-size', '128K', '--parallel', '1']).done;
     assert.equal(run.code, 0, run.stderr);
     const match = /upload_id ([0-9a-f-]{36}); stored through tus at (\S+)\n$/.exec(run.stdout);
     assert.ok(match, run.stdout);
-    assert.equal(match[2], `${app.apiUrl}/files/${match[1]}`);
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.equal(match[2], `${rig.app.apiUrl}/files/${match[1]}`);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
     const status = await ledgerStatus(match[1]);
     assert.equal(status.status, 'complete');
     assert.equal(status.total_size, bytes.length);
@@ -53,18 +41,17 @@ describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
 
   it('uploads with --parallel 4 as four partial uploads the server concatenates', async () => {
     const name = uniqueName('cli-tus-par');
-    const { path, bytes } = await files.create(name, 3 * 1024 * KiB + 5);
+    const { path, bytes } = await rig.files.create(name, 3 * 1024 * KiB + 5);
     const creations: string[] = [];
-    proxy = await startFaultProxy(app.port, {}, (method, status) => {
+    const proxy = await rig.startProxy({}, (method, status) => {
       if (method === 'POST') creations.push(String(status));
     });
     const run = await runCli([path, '--url', proxy.apiUrl, '--protocol', 'tus', '--chunk-size', '256K', '--parallel', '4']).done;
-    await proxy.close();
-    proxy = undefined;
+    await rig.closeProxy();
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /from 4 partial uploads concatenated by the server\n$/);
     assert.deepEqual(creations, ['201', '201', '201', '201', '201'], 'four partial uploads and one final');
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
     const id = /upload_id ([0-9a-f-]{36})/.exec(run.stdout)![1];
     assert.equal((await ledgerStatus(id)).status, 'complete');
   });
@@ -74,11 +61,11 @@ describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
     const size = 2 * 1024 * KiB + 13;
     const chunk = 64 * KiB;
     const totalPatches = Math.ceil(size / chunk);
-    const { path, bytes } = await files.create(name, size);
+    const { path, bytes } = await rig.files.create(name, size);
     let patches = 0;
     let killAt = Infinity;
     let first: ReturnType<typeof runCli> | undefined;
-    proxy = await startFaultProxy(app.port, {}, (method, status) => {
+    const proxy = await rig.startProxy({}, (method, status) => {
       if (method !== 'PATCH' || status !== 204) return;
       patches++;
       if (patches >= killAt) first?.child.kill('SIGKILL');
@@ -101,18 +88,18 @@ describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
     const resent = patches - before;
     assert.ok(resent < totalPatches && resent >= totalPatches - before, `second run sent ${resent} of ${totalPatches} PATCHes`);
     assert.equal(await exists(`${path}.frago-upload.json`), false, 'state file removed on success');
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
   });
 
   it('refuses frago-only options and an unknown protocol with exit code 1 and a usage line', async () => {
-    const { path } = await files.create(uniqueName('cli-tus-usage'), 100);
+    const { path } = await rig.files.create(uniqueName('cli-tus-usage'), 100);
     for (const [extra, message] of [
       [['--protocol', 'tus', '--algo', 'sha256'], /--algo applies to the frago protocol only/],
       [['--protocol', 'tus', '--digest'], /--digest applies to the frago protocol only/],
       [['--protocol', 'ftp'], /--protocol must be frago or tus, got "ftp"/],
       [['--tus-path', 'files'], /--tus-path applies to --protocol tus only/],
     ] as const) {
-      const run = await runCli([path, '--url', app.apiUrl, ...extra]).done;
+      const run = await runCli([path, '--url', rig.app.apiUrl, ...extra]).done;
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, message);
     }

@@ -5,40 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import { access, readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
-import { startExampleApp, type ExampleApp } from './support/example-app';
+import { describe, it } from 'node:test';
 import { unusedPort } from '../helpers/app-process';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { tempFiles, uniqueName, type TempFiles } from './support/files';
-import { killAll, runCli } from './support/run-cli';
+import { ClientRig } from './support/client-rig';
+import { uniqueName } from './support/files';
+import { runCli } from './support/run-cli';
 
 /** Whether a path exists. */
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 describe('frago-upload CLI', { timeout: 120_000 }, () => {
-  let app: ExampleApp;
-  let files: TempFiles;
-  let proxy: FaultProxy | undefined;
-
-  before(async () => {
-    [app, files] = await Promise.all([startExampleApp(), tempFiles()]);
-  });
-  after(async () => {
-    killAll();
-    await proxy?.close();
-    await Promise.all([app?.stop(), files?.remove()]);
-  });
+  const rig = new ClientRig();
 
   it('uploads a file, exits 0, prints the confirmed checksum and leaves no state file', async () => {
     const name = uniqueName('cli-ok');
-    const { path, bytes } = await files.create(name, 1024 * 1024 + 3);
-    const run = await runCli([path, '--url', app.apiUrl, '--chunk-size', '128K', '--parallel', '3']).done;
+    const { path, bytes } = await rig.files.create(name, 1024 * 1024 + 3);
+    const run = await runCli([path, '--url', rig.app.apiUrl, '--chunk-size', '128K', '--parallel', '3']).done;
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /md5 [0-9a-f]{32} confirmed by the server/);
     assert.match(run.stderr, /100\.0%/, 'plain progress lines when stderr is not a TTY');
     assert.doesNotMatch(run.stderr, /\r/, 'no carriage returns outside a TTY');
     assert.equal(await exists(`${path}.frago-upload.json`), false);
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
   });
 
   it('resumes from its state file after being killed with SIGKILL, sending only what is missing', async () => {
@@ -46,11 +34,11 @@ describe('frago-upload CLI', { timeout: 120_000 }, () => {
     const size = 3 * 1024 * 1024 + 11;
     const chunk = 64 * 1024;
     const totalChunks = Math.ceil(size / chunk);
-    const { path, bytes } = await files.create(name, size);
+    const { path, bytes } = await rig.files.create(name, size);
     let puts = 0;
     let killAt = Infinity;
     let first: ReturnType<typeof runCli> | undefined;
-    proxy = await startFaultProxy(app.port, {}, (method, status) => {
+    const proxy = await rig.startProxy({}, (method, status) => {
       if (method !== 'PUT' || status !== 200) return;
       puts++;
       if (puts >= killAt) first?.child.kill('SIGKILL');
@@ -72,11 +60,11 @@ describe('frago-upload CLI', { timeout: 120_000 }, () => {
     const resent = puts - putsBefore;
     assert.ok(resent < totalChunks && resent >= totalChunks - putsBefore, `second run sent ${resent} of ${totalChunks} chunks`);
     assert.equal(await exists(`${path}.frago-upload.json`), false, 'state file removed on success');
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
   });
 
   it('fails with exit code 1 and one line on stderr when nothing listens at the URL', async () => {
-    const { path } = await files.create(uniqueName('cli-refused'), 1000);
+    const { path } = await rig.files.create(uniqueName('cli-refused'), 1000);
     const port = await unusedPort();
     const run = await runCli([path, '--url', `http://127.0.0.1:${port}/api`, '--retries', '1']).done;
     assert.equal(run.code, 1);
@@ -88,8 +76,8 @@ describe('frago-upload CLI', { timeout: 120_000 }, () => {
   });
 
   it('fails with exit code 1 and one line naming the status when the URL is not the API', async () => {
-    const { path } = await files.create(uniqueName('cli-404'), 1000);
-    const run = await runCli([path, '--url', `http://127.0.0.1:${app.port}/not-the-api`]).done;
+    const { path } = await rig.files.create(uniqueName('cli-404'), 1000);
+    const run = await runCli([path, '--url', `http://127.0.0.1:${rig.app.port}/not-the-api`]).done;
     assert.equal(run.code, 1);
     const lines = run.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 1, run.stderr);

@@ -4,30 +4,19 @@
  * exactly the source bytes, having retried at least once per injected fault.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileSource, upload } from 'nestjs-frago-client/node';
-import { startExampleApp, type ExampleApp } from './support/example-app';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy';
-import { hexDigest, tempFiles, uniqueName, type TempFiles } from './support/files';
+import { ClientRig } from './support/client-rig';
+import { hexDigest, uniqueName } from './support/files';
 
 describe('upload through a faulty network', { timeout: 120_000 }, () => {
-  let app: ExampleApp;
-  let files: TempFiles;
-  let proxy: FaultProxy | undefined;
-
-  before(async () => {
-    [app, files] = await Promise.all([startExampleApp(), tempFiles()]);
-  });
-  after(async () => {
-    await proxy?.close();
-    await Promise.all([app?.stop(), files?.remove()]);
-  });
+  const rig = new ClientRig();
 
   it('completes with correct bytes despite dropped connections, 503s, hangs and delays', { timeout: 90_000 }, async () => {
-    proxy = await startFaultProxy(app.port, { dropEvery: 4, failEvery: 7, hangEvery: 13, delayEvery: 5, delayMs: 150 });
+    const proxy = await rig.startProxy({ dropEvery: 4, failEvery: 7, hangEvery: 13, delayEvery: 5, delayMs: 150 });
     const name = uniqueName('faulty');
     const size = 4 * 1024 * 1024 + 77;
-    const { path, bytes } = await files.create(name, size);
+    const { path, bytes } = await rig.files.create(name, size);
     const retried: string[] = [];
     const result = await upload(await fileSource(path), {
       url: proxy.apiUrl,
@@ -39,7 +28,7 @@ describe('upload through a faulty network', { timeout: 120_000 }, () => {
       onRetry: (error) => retried.push(error.code),
     }).catch((error: unknown) => {
       // SPEC §3.2: a connection cut mid-body must leave the server running and record nothing.
-      if (!app.isRunning()) assert.fail(`the example app died during the upload:\n${app.logTail()}`);
+      if (!rig.app.isRunning()) assert.fail(`the example app died during the upload:\n${rig.app.logTail()}`);
       throw error;
     });
     const { stats } = proxy;
@@ -48,6 +37,6 @@ describe('upload through a faulty network', { timeout: 120_000 }, () => {
     assert.ok(result.retries >= stats.dropped + stats.failed + stats.hung, `${result.retries} retries for ${JSON.stringify(stats)}`);
     assert.ok(retried.includes('NETWORK_ERROR') && retried.includes('PROXY_FAULT'), retried.join(','));
     assert.equal(result.checksum, hexDigest('md5', bytes));
-    assert.deepEqual(await app.readAssembled(name), bytes);
+    assert.deepEqual(await rig.app.readAssembled(name), bytes);
   });
 });

@@ -1,28 +1,22 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { type TestApp, withTestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { deleteUpload, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 import { assertFragoError } from './support/frago-http';
 import { FragoEventLog } from '../helpers/frago-event-log';
 
 for (const kind of databaseKinds()) {
   describe(`abort (DELETE /upload/:id/) on ${kind}`, () => {
-    let db: TestDatabase;
     let t: TestApp;
     let events: FragoEventLog;
 
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FragoEventLog] });
+    withTestApp(kind, { providers: [FragoEventLog] }, (app) => {
+      t = app;
       events = t.app.get(FragoEventLog);
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
     });
 
     /** Names in the chunk folder that belong to upload `id`. */

@@ -1,23 +1,18 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { type TestApp, withTestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { startOk } from '../helpers/upload-client';
 import { assertFragoError, request, type ErrorKey } from './support/frago-http';
 import { rawHead, sendRaw } from '../helpers/raw-http';
 
 for (const kind of databaseKinds()) {
   describe(`answers at the HTTP edge on ${kind}`, () => {
-    let db: TestDatabase;
     let t: TestApp;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db });
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
+
+    withTestApp(kind, {}, (app) => {
+      t = app;
     });
 
     it('every JSON answer of the upload routes says X-Content-Type-Options: nosniff (201, 200, 404, 400)', async () => {

@@ -17,7 +17,7 @@ import {
   UploadExpiredEvent,
   UploadStartedEvent,
 } from 'nestjs-frago';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
+import { createTestApp, type TestApp, withTestApp } from '../helpers/create-test-app';
 import { FragoEventLog } from '../helpers/frago-event-log';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { chunkRanges, deleteUpload, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
@@ -51,18 +51,12 @@ async function storeAll(url: string, id: string, data: Buffer, chunkSize: number
 
 for (const kind of databaseKinds()) {
   describe(`events on ${kind}`, () => {
-    let db: TestDatabase;
     let t: TestApp;
     let events: FragoEventLog;
 
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db, providers: [FragoEventLog] });
+    withTestApp(kind, { providers: [FragoEventLog] }, (app) => {
+      t = app;
       events = t.app.get(FragoEventLog);
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
     });
 
     it('upload.started fires once per start, with the upload entity, for 20 concurrent starts', async () => {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { ChunkedUploadChunk } from 'nestjs-frago';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { type TestApp, withTestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 
 const WAIT_LIMIT_MS = 10_000;
@@ -54,19 +54,13 @@ async function sendPartial(t: TestApp, bytes: Buffer): Promise<Socket> {
 
 for (const kind of databaseKinds()) {
   describe(`interrupted chunk bodies on ${kind}`, () => {
-    let db: TestDatabase;
     let t: TestApp;
 
     const reservations = (id: string, committed: boolean): Promise<number> =>
       t.app.get(DataSource).getRepository(ChunkedUploadChunk).countBy({ uploadId: id, committed });
 
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db });
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
+    withTestApp(kind, {}, (app) => {
+      t = app;
     });
 
     /** Cuts the connection once the server holds the range, then checks nothing counts and a retry is stored (200, not duplicate). */

@@ -5,12 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource, type DataSourceOptions, Entity } from 'typeorm';
+import type { DynamicModule } from '@nestjs/common';
+import { Entity } from 'typeorm';
 import {
   AbstractChunkUpload,
   ChunkedUploadChunk,
@@ -18,67 +14,15 @@ import {
   ChunkedUploadModule,
   type ChunkedUploadOptions,
   ChunkUpload,
-  fragoMigrations,
   IdentifierStrategy,
   type PublishedFile,
 } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { bootHostApp, type HostBoot } from './support/boot-host-app';
 
-/** Keeps Nest's own error log of the failed boot out of the test output. */
-const silent: LoggerService = { log: () => undefined, error: () => undefined, warn: () => undefined };
-
-/** How the host's DataSource is set up for one boot. */
-interface DataSourceSetup {
-  entities?: Type<unknown>[];
-  autoLoadEntities?: boolean;
-}
-
-/**
- * Boots a host app with `uploadModule` and returns the boot error, or null
- * when it booted (then closes it). The DataSource is destroyed either way,
- * so a failed boot leaves no connection behind.
- */
-async function bootError(db: TestDatabase, uploadModule: DynamicModule, setup: DataSourceSetup = {}): Promise<Error | null> {
-  let dataSource: DataSource | undefined;
-  let initializing: Promise<DataSource> | undefined;
-  let app: NestFastifyApplication | undefined;
-  const dbOptions = {
-    ...db.options,
-    entities: setup.entities ?? [],
-    autoLoadEntities: setup.autoLoadEntities ?? true,
-    migrationsRun: true,
-    migrations: fragoMigrations,
-    logging: false,
-  } as DataSourceOptions & { autoLoadEntities: boolean };
-  try {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        EventEmitterModule.forRoot(),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => dbOptions,
-          dataSourceFactory: async (options) => {
-            dataSource = new DataSource(options as DataSourceOptions);
-            initializing = dataSource.initialize();
-            return initializing;
-          },
-        }),
-        uploadModule,
-      ],
-    })
-      .setLogger(silent)
-      .compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    await app.init();
-    return null;
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await app?.close().catch(() => undefined);
-    // A bad option can fail the boot while the connection is still being made.
-    await initializing?.catch(() => undefined);
-    if (dataSource?.isInitialized) await dataSource.destroy();
-  }
-}
+/** Boots a host app with `uploadModule`; every boot runs the same migrations, so the schema is kept between them. */
+const bootError = (db: TestDatabase, uploadModule: DynamicModule, setup: Pick<HostBoot, 'entities'> = {}): Promise<Error | null> =>
+  bootHostApp(db, { uploadModule, ...setup, keepSchema: true });
 
 /**
  * A host upload entity the DataSource is never told about. Without relations
@@ -173,7 +117,7 @@ for (const kind of databaseKinds()) {
     });
 
     it('fails the boot when the upload entity is missing from the DataSource (autoLoadEntities off), telling to set autoLoadEntities', async () => {
-      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { autoLoadEntities: false, entities: [ChunkedUploadChunk] });
+      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { entities: [ChunkedUploadChunk] });
       assert.ok(error, 'the boot must fail');
       assert.match(error.message, /uploadEntity/);
       assert.match(error.message, /autoLoadEntities/);
@@ -181,7 +125,7 @@ for (const kind of databaseKinds()) {
     });
 
     it('fails the boot when the chunk entity is missing from the DataSource, telling to set autoLoadEntities', async () => {
-      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { autoLoadEntities: false, entities: [ChunkUpload] });
+      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { entities: [ChunkUpload] });
       assert.ok(error, 'the boot must fail');
       assert.match(error.message, /chunkEntity/);
       assert.match(error.message, /autoLoadEntities/);
@@ -189,7 +133,6 @@ for (const kind of databaseKinds()) {
 
     it("fails the boot when a host's uploadEntity is not in the DataSource, naming it", async () => {
       const error = await bootError(db, ChunkedUploadModule.forRoot({ ...paths(), uploadEntity: UnlistedUpload }), {
-        autoLoadEntities: false,
         entities: [ChunkUpload, ChunkedUploadChunk, FragoNameClaim],
       });
       assert.ok(error, 'the boot must fail');
@@ -199,7 +142,7 @@ for (const kind of databaseKinds()) {
     });
 
     it('fails the boot when the name claim entity is missing from the DataSource, naming it', async () => {
-      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { autoLoadEntities: false, entities: [ChunkUpload, ChunkedUploadChunk] });
+      const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), { entities: [ChunkUpload, ChunkedUploadChunk] });
       assert.ok(error, 'the boot must fail');
       assert.match(error.message, /FragoNameClaim/);
       assert.match(error.message, /autoLoadEntities/);
@@ -207,7 +150,6 @@ for (const kind of databaseKinds()) {
 
     it('boots without autoLoadEntities when the host lists the three entities (the control case)', async () => {
       const error = await bootError(db, ChunkedUploadModule.forRoot(paths()), {
-        autoLoadEntities: false,
         entities: [ChunkUpload, ChunkedUploadChunk, FragoNameClaim],
       });
       assert.equal(error, null);

@@ -1,23 +1,17 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { type TestApp, withTestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { digest, finalize, putChunk, startOk, testBytes } from '../helpers/upload-client';
 
 for (const kind of databaseKinds()) {
   describe(`published names on ${kind}`, () => {
-    let db: TestDatabase;
     let t: TestApp;
 
-    before(async () => {
-      db = await createTestDatabase(kind);
-      t = await createTestApp({ db });
-    });
-    after(async () => {
-      await t?.close();
-      await db?.drop();
+    withTestApp(kind, {}, (app) => {
+      t = app;
     });
 
     async function upload(filename: string, data: Buffer): Promise<string> {

@@ -4,73 +4,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import type { AbstractHttpAdapter } from '@nestjs/core';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ChunkedUploadChunk, ChunkedUploadModule, type ChunkedUploadOptions, FragoNameClaim, fragoMigrations, fragoMigrationsFor, IdentifierStrategy } from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { bootHostApp, type HostBoot } from './support/boot-host-app';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { DeviceIdentifierStrategy } from '../fixtures/device/device-identifier.strategy';
 import { CreateDevices1733000000000 } from '../fixtures/device/device.migration';
 
-/** Keeps Nest's own error log of the failed boot out of the test output. */
-const silent: LoggerService = { log: () => undefined, error: () => undefined, warn: () => undefined };
-
-interface Boot {
-  uploadModule: DynamicModule;
-  /** Migrations run before the module starts. @default fragoMigrations */
-  migrations?: Array<new () => unknown>;
-  /** Leave EventEmitterModule.forRoot() out. */
-  withoutEvents?: boolean;
-  adapter?: () => AbstractHttpAdapter;
-  /** An explicit entity list instead of autoLoadEntities (TypeOrmModule's retries off, as the README advises). */
-  entities?: NonNullable<DataSourceOptions['entities']>;
-}
-
-/** Boots a host app as a user would, returns the boot error (or null, closing the app). */
-async function bootError(db: TestDatabase, boot: Boot): Promise<Error | null> {
-  let dataSource: DataSource | undefined;
-  let initializing: Promise<DataSource> | undefined;
-  let app: INestApplication | undefined;
-  const entityList = boot.entities ? { autoLoadEntities: false, entities: boot.entities, retryAttempts: 0 } : { autoLoadEntities: true };
-  const dbOptions = { ...db.options, ...entityList, migrationsRun: true, migrations: boot.migrations ?? fragoMigrations, logging: false } as DataSourceOptions & { autoLoadEntities: boolean };
-  try {
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        ...(boot.withoutEvents ? [] : [EventEmitterModule.forRoot()]),
-        TypeOrmModule.forRootAsync({
-          useFactory: () => dbOptions,
-          dataSourceFactory: async (options) => {
-            dataSource = new DataSource(options as DataSourceOptions);
-            initializing = dataSource.initialize();
-            return initializing;
-          },
-        }),
-        boot.uploadModule,
-      ],
-    })
-      .setLogger(silent)
-      .compile();
-    app = moduleRef.createNestApplication((boot.adapter ?? (() => new FastifyAdapter()))(), { logger: false });
-    await app.init();
-    return null;
-  } catch (error) {
-    return error as Error;
-  } finally {
-    await app?.close().catch(() => undefined);
-    await initializing?.catch(() => undefined);
-    if (dataSource?.isInitialized) {
-      // Leave the next case an empty database.
-      await dataSource.dropDatabase().catch(() => undefined);
-      await dataSource.destroy();
-    }
-  }
-}
+const bootError = (db: TestDatabase, boot: HostBoot): Promise<Error | null> => bootHostApp(db, boot);
 
 /** A strategy that needs the DataSource but forgot @Injectable(). */
 class UndecoratedStrategy extends IdentifierStrategy {

@@ -5,15 +5,15 @@
  * the same range sent right after the cut to a second process sharing the
  * database and data folder succeeds. The assembled file is exact.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { AppProcesses, type AppProcess } from '../helpers/app-process';
-import { DbProbe } from './support/db-probe';
+import { type AppProcess } from '../helpers/app-process';
+import type { DbProbe } from './support/db-probe';
+import { ProcessFleet } from './support/process-fleet';
 import { openChunk } from './support/open-chunk';
 import { eventually } from './support/files';
 
@@ -24,27 +24,16 @@ const kind = databaseKinds().find((k) => k !== 'sqlite') ?? 'sqlite';
 const where = kind === 'sqlite' ? 'one example-app process on sqlite (single-instance)' : `two example-app processes on ${kind}`;
 
 describe(`connection cut mid-chunk, ${where}`, () => {
-  const apps = new AppProcesses();
-  let db: TestDatabase;
+  const fleet = new ProcessFleet(kind, 'frago-cut-');
   let probe: DbProbe;
-  let dataDir: string;
   let a: AppProcess;
   let b: AppProcess;
 
   before(async () => {
-    db = await createTestDatabase(kind);
-    dataDir = mkdtempSync(join(tmpdir(), 'frago-cut-'));
     // A long lease: a released range must come from the cut being noticed, not from the lease running out.
-    const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '60000' };
-    a = await apps.start({ env });
-    b = kind === 'sqlite' ? a : await apps.start({ env });
-    probe = await DbProbe.open(db);
-  });
-  after(async () => {
-    await apps.stopAll();
-    await probe?.close();
-    await db?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    const started = await fleet.start(kind === 'sqlite' ? 1 : 2, { env: { FRAGO_CHUNK_LEASE_MS: '60000' } });
+    [a, b = a] = started.instances;
+    probe = started.probe;
   });
 
   for (const multipart of [false, true]) {
@@ -82,7 +71,7 @@ describe(`connection cut mid-chunk, ${where}`, () => {
       assert.deepEqual(rows.map((row) => [row.start, row.size, row.committed]), [0, 1, 2].map((n) => [n * CHUNK, CHUNK, true]));
       const done = await finalize(b.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
-      assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', name)), data);
+      assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', name)), data);
     });
   }
 });

@@ -4,12 +4,12 @@
  * Every chunk and finalize succeeds and every file is byte-exact. No timing
  * assertions: speed belongs to the benchmark.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { type TestApp, withTestApp } from '../helpers/create-test-app';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, putChunk, startOk, testBytes } from '../helpers/upload-client';
 import { listFiles } from './support/files';
 
@@ -20,16 +20,10 @@ const PER_UPLOAD_PARALLEL = 4;
 const kind = databaseKinds().includes('postgres') ? 'postgres' : databaseKinds()[0];
 
 describe(`load: ${UPLOADS} concurrent uploads of ${CHUNKS} chunks (${kind})`, () => {
-  let db: TestDatabase;
   let t: TestApp;
 
-  before(async () => {
-    db = await createTestDatabase(kind);
-    t = await createTestApp({ db });
-  });
-  after(async () => {
-    await t?.close();
-    await db?.drop();
+  withTestApp(kind, {}, (app) => {
+    t = app;
   });
 
   it('completes every upload with the exact bytes and no error answer', async () => {

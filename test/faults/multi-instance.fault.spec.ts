@@ -6,15 +6,15 @@
  * logged exactly once across the processes, every answer a 201 or the
  * retryable 409, and the files are byte-exact.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { AppProcesses, HOST_APP_MAIN, type AppProcess } from '../helpers/app-process';
-import { DbProbe } from './support/db-probe';
+import { HOST_APP_MAIN, type AppProcess } from '../helpers/app-process';
+import type { DbProbe } from './support/db-probe';
+import { ProcessFleet } from './support/process-fleet';
 import { listFiles } from './support/files';
 
 const UPLOADS = 4;
@@ -56,26 +56,14 @@ if (serverKinds.length === 0) {
 
 for (const kind of serverKinds) {
   describe(`three instances on one ${kind} database and one data folder`, () => {
-    const apps = new AppProcesses();
-    let db: TestDatabase;
+    const fleet = new ProcessFleet(kind, 'frago-multi-');
     let probe: DbProbe;
-    let dataDir: string;
     let instances: AppProcess[];
 
     before(async () => {
-      db = await createTestDatabase(kind);
-      dataDir = mkdtempSync(join(tmpdir(), 'frago-multi-'));
       // Three pools of 8 leave room on a server with the default 100 connections for the rest of the suite.
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, DATABASE_POOL_SIZE: '8' };
       // All three boot at once on the fresh database, as in a rolling deploy.
-      instances = await Promise.all([0, 1, 2].map(() => apps.start({ main: HOST_APP_MAIN, env })));
-      probe = await DbProbe.open(db);
-    });
-    after(async () => {
-      await apps.stopAll();
-      await probe?.close();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      ({ instances, probe } = await fleet.start(3, { main: HOST_APP_MAIN, env: { DATABASE_POOL_SIZE: '8' }, together: true }));
     });
 
     it('sprayed chunks and 32 finalizes per upload: one assembly, upload.completed once, 201 or retryable 409', async () => {
@@ -117,9 +105,9 @@ for (const kind of serverKinds) {
 
       const logged = await probe.query<{ upload_id: string; pid: number }>('SELECT upload_id, pid FROM frago_event_log');
       for (const id of ids) assert.equal(logged.filter((row) => row.upload_id === id).length, 1, `upload.completed of ${id} logged once`);
-      assert.deepEqual(listFiles(join(dataDir, 'assembled_uploads')), files.map((file) => file.name).sort(), 'one assembly each, no numbered copies');
-      for (const file of files) assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', file.name)), file.data);
-      assert.deepEqual(listFiles(join(dataDir, 'chunked_uploads')), []);
+      assert.deepEqual(listFiles(join(fleet.dataDir, 'assembled_uploads')), files.map((file) => file.name).sort(), 'one assembly each, no numbered copies');
+      for (const file of files) assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', file.name)), file.data);
+      assert.deepEqual(listFiles(join(fleet.dataDir, 'chunked_uploads')), []);
       for (const id of ids) assert.deepEqual(await probe.chunks(id), []);
     });
   });

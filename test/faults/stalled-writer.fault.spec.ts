@@ -7,15 +7,14 @@
  * upload is finalized as soon as it can be; A is resumed with the rest of
  * its garbage. The published file must be exactly the uploaded data.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { digest, finalize, putChunk, startOk, testBytes, type JsonResponse } from '../helpers/upload-client';
-import { AppProcesses } from '../helpers/app-process';
-import { DbProbe } from './support/db-probe';
+import type { DbProbe } from './support/db-probe';
+import { ProcessFleet, SHORT_LEASE } from './support/process-fleet';
 import { openChunk } from './support/open-chunk';
 
 const CHUNK = 256 * 1024;
@@ -23,27 +22,14 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds) {
   describe(`a writer stopped past its lease on ${kind}`, () => {
-    const apps = new AppProcesses();
-    let db: TestDatabase;
-    let dataDir: string;
-    let probe: DbProbe | undefined;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      dataDir = mkdtempSync(join(tmpdir(), 'frago-stalled-'));
-    });
-    after(async () => {
-      await apps.stopAll();
-      await probe?.close();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fleet = new ProcessFleet(kind, 'frago-stalled-');
 
     it('never writes after the takeover or into the published file (SIGSTOP mid-chunk, SIGCONT after B took the range over)', async () => {
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1000', FRAGO_FSYNC: 'false' };
-      const a = await apps.start({ env });
-      const b = await apps.start({ env });
-      probe = await DbProbe.open(db);
+      const {
+        instances: [a, b],
+        probe,
+      } = await fleet.start(2, { env: SHORT_LEASE });
+      const { dataDir } = fleet;
       const data = testBytes(2 * CHUNK, 31);
       const garbage = Buffer.alloc(CHUNK, 0xee);
       const id = await startOk(b.uploadUrl, 'stalled.bin', data.length);

@@ -12,16 +12,15 @@
  * published file must be exactly the uploaded data, and A's PATCH is not
  * acknowledged.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { getStatus, testBytes } from '../helpers/upload-client';
-import { AppProcesses } from '../helpers/app-process';
-import { DbProbe } from './support/db-probe';
+import type { DbProbe } from './support/db-probe';
+import { ProcessFleet, SHORT_LEASE } from './support/process-fleet';
 import { createTus, headTus, metadata, openPatch, patchTus } from '../tus/support/tus-http';
 
 const CHUNK = 256 * 1024;
@@ -34,27 +33,14 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
 
 for (const kind of serverKinds) {
   describe(`a tus PATCH writer stopped past its lease on ${kind}`, () => {
-    const apps = new AppProcesses();
-    let db: TestDatabase;
-    let dataDir: string;
-    let probe: DbProbe | undefined;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      dataDir = mkdtempSync(join(tmpdir(), 'frago-tus-stalled-'));
-    });
-    after(async () => {
-      await apps.stopAll();
-      await probe?.close();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fleet = new ProcessFleet(kind, 'frago-tus-stalled-');
 
     it('never writes after the takeover or into the published file (SIGSTOP mid-PATCH, SIGCONT after B took the range over)', async () => {
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1000', FRAGO_FSYNC: 'false' };
-      const a = await apps.start({ env });
-      const b = await apps.start({ env });
-      probe = await DbProbe.open(db);
+      const {
+        instances: [a, b],
+        probe,
+      } = await fleet.start(2, { env: SHORT_LEASE });
+      const { dataDir } = fleet;
       const data = testBytes(2 * CHUNK, 37);
       const garbage = Buffer.alloc(CHUNK, 0xee);
       const created = await createTus(`${b.apiUrl}/files/`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'tus-stalled.bin' }) });
@@ -73,7 +59,7 @@ for (const kind of serverKinds) {
       try {
         // Its lease runs out.
         await until(async () => {
-          const rows = await probe!.query<{ lease_until: unknown }>('SELECT lease_until FROM frago_chunk WHERE upload_id = ? AND range_start = ?', [id, CHUNK]);
+          const rows = await probe.query<{ lease_until: unknown }>('SELECT lease_until FROM frago_chunk WHERE upload_id = ? AND range_start = ?', [id, CHUNK]);
           return rows.length === 1 && Number(rows[0].lease_until) < Date.now();
         });
         // B PATCHes the right bytes at the same offset: it takes the stale range over, and its last byte publishes the upload.

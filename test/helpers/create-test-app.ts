@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { ChunkedUploadModule, type ChunkedUploadModuleExtras, type ChunkedUploadOptions, fragoMigrations } from 'nestjs-frago';
-import type { TestDatabase } from './test-databases';
+import { after, before } from 'node:test';
+import { createTestDatabase, type DatabaseKind, type TestDatabase } from './test-databases';
 import { RecordingLogger, mark, recordedSince, type RecordedError } from './unhandled-errors';
 
 /** A running test app: the module in a real Fastify server on 127.0.0.1. */
@@ -154,4 +155,23 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
       }
     },
   };
+}
+
+/**
+ * The usual frame of an e2e describe block: before it, a fresh database of
+ * `kind` and a test app on it (handed to `ready`); after it, the app closed
+ * and the database dropped.
+ */
+export function withTestApp(kind: DatabaseKind, config: Omit<TestAppOptions, 'db'>, ready: (t: TestApp, db: TestDatabase) => void): void {
+  let db: TestDatabase | undefined;
+  let t: TestApp | undefined;
+  before(async () => {
+    db = await createTestDatabase(kind);
+    t = await createTestApp({ ...config, db });
+    ready(t, db);
+  });
+  after(async () => {
+    await t?.close();
+    await db?.drop();
+  });
 }

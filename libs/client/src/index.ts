@@ -17,13 +17,5 @@ export type { ChunkRequest, FragoApiOptions } from './frago-api';
 export { planFullUpload, planResume } from './chunk-plan';
 export { formatBytes } from './format-bytes';
 export type { ChunkPlanItem } from './chunk-plan';
-export type {
-  ByteRange,
-  ChunkRange,
-  ChunkUploadedResponse,
-  ErrorResponse,
-  FinalizeUploadResponse,
-  StartUploadResponse,
-  UploadStatusResponse,
-  UploadStatusValue,
-} from './wire';
+/** frago's wire types (requests and answers), listed once in `wire.ts`. */
+export type * from './wire';
