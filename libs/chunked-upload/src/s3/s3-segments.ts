@@ -45,11 +45,13 @@ export class SegmentIndex {
 
   /** Every chunk object stored for `uploadId`, by any instance. */
   async list(uploadId: string): Promise<Segment[]> {
-    const segments: Segment[] = await this.more(uploadId);
+    const segments: Segment[] = [];
     for await (const object of this.objects.list(this.keys.chunkFolder(uploadId))) {
       const segment = this.keys.parseChunk(object.Key ?? '', uploadId);
       if (segment) segments.push(segment);
     }
-    return segments;
+    // Chunk objects first: where one ties with a part for the same range, it is the later write
+    // (after a seal, or by a writer that took over a stale reservation).
+    return [...segments, ...(await this.more(uploadId))];
   }
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { SpooledBody } from './spool';
+import { READ_SIZE, type SpooledBody } from './spool';
 
 interface Entry {
   body: SpooledBody;
@@ -42,7 +42,7 @@ export class SpoolCache {
   open(key: string, from: number, to: number): Readable | null {
     const entry = this.entries.get(key);
     if (!entry) return null;
-    return createReadStream(entry.path, { start: from, end: to, highWaterMark: 1024 * 1024 });
+    return createReadStream(entry.path, { start: from, end: to, highWaterMark: READ_SIZE });
   }
 
   /** Forgets every key starting with `prefix` (an upload's folder). */

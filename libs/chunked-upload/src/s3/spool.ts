@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream/promises';
 
 const SPOOL_PREFIX = 'frago-s3-';
 const SPOOL_SUFFIX = '.spool';
+/** Bytes per read of a spool file: small reads keep fewer short-lived buffers waiting for the garbage collector. */
+export const READ_SIZE = 256 * 1024;
 
 /** A body spooled to a local temporary file, with what `PutObject`/`UploadPart` need before it. */
 export interface SpooledBody {
@@ -48,7 +50,7 @@ export async function spool(source: Readable, dir: string, signal?: AbortSignal)
     source.destroy();
     throw error;
   }
-  return { path, size, md5: md5.digest('base64'), open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }), dispose };
+  return { path, size, md5: md5.digest('base64'), open: () => createReadStream(path, { highWaterMark: READ_SIZE }), dispose };
 }
 
 /** Removes spool files left by processes of this host that no longer run (kill -9). */
