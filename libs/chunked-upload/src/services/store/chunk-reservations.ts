@@ -64,7 +64,7 @@ export class ChunkReservations {
       // need not wait for the WAL flush; the chunk's own commit later does (and flushes this too).
       if (this.dataSource.options.type === 'postgres') await manager.query('SET LOCAL synchronous_commit TO OFF');
       const now = Date.now();
-      const upload = await this.records.lockUpload(manager, uploadId);
+      const upload = await this.records.lockUploadState(manager, uploadId);
       const state = writableState(upload, now);
       if (state) return { kind: 'not-writable', status: state };
       const id = randomUUID();
