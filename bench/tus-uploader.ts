@@ -31,6 +31,9 @@ export function tusUpload(plan: TusUploadPlan, signal?: AbortSignal): Promise<Up
     }
     let chunks = 0;
     const t0 = process.hrtime.bigint();
+    // With parallelUploads the last request is the final upload's creation (the concatenation).
+    let finalSent: bigint | null = null;
+    let finalAnswered: bigint | null = null;
     const upload = new Upload(createReadStream(plan.filePath), {
       endpoint: plan.endpoint,
       chunkSize: plan.chunkSize,
@@ -41,12 +44,21 @@ export function tusUpload(plan: TusUploadPlan, signal?: AbortSignal): Promise<Up
       onChunkComplete: () => {
         chunks++;
       },
+      onBeforeRequest: (request) => {
+        if (request.getMethod() === 'POST' && (request.getHeader('Upload-Concat') ?? '').startsWith('final')) finalSent = process.hrtime.bigint();
+      },
+      onAfterResponse: (request) => {
+        if (finalSent !== null && request.getMethod() === 'POST' && (request.getHeader('Upload-Concat') ?? '').startsWith('final')) finalAnswered = process.hrtime.bigint();
+      },
       onSuccess: () => {
         signal?.removeEventListener('abort', onAbort);
-        const seconds_ = seconds(t0, process.hrtime.bigint());
+        const end = process.hrtime.bigint();
         const uploadId = (upload.url ?? '').replace(/\/+$/, '').split('/').pop() ?? '';
-        // tus has no finalize request: the upload is complete when its last PATCH is answered.
-        resolve({ uploadId, chunks, transferSeconds: seconds_, finalizeSeconds: 0, totalSeconds: seconds_ });
+        // tus has no finalize request: sequentially the upload is complete when its last PATCH is
+        // answered; in parallel the final upload's creation (the concatenation) plays its part.
+        const finalize = finalSent !== null && finalAnswered !== null ? seconds(finalSent, finalAnswered) : 0;
+        const total = seconds(t0, end);
+        resolve({ uploadId, chunks, transferSeconds: total - finalize, finalizeSeconds: finalize, totalSeconds: total });
       },
       onError: (error) => {
         signal?.removeEventListener('abort', onAbort);

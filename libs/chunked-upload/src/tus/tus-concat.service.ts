@@ -47,7 +47,7 @@ export class TusConcatService {
     }
     await this.writer.concatenate(finalId, parts.map((id) => ({ id, size: sizes.get(id) as number })));
     const completed = await this.writer.completeFinal(identifier, finalId);
-    for (const id of unique) await this.writer.removePartial(id);
+    await Promise.all(unique.map((id) => this.writer.removePartial(id)));
     return completed;
   }
 
