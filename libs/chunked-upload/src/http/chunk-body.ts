@@ -75,6 +75,8 @@ export function chunkSourceFromRequest(request: FastifyRequest, expectedSize: nu
     return {
       signal: controller.signal,
       discard,
+      // async so that a throw of watch() rejects, as every other open() does.
+      // eslint-disable-next-line @typescript-eslint/require-await -- see above
       open: async () => {
         watch();
         return readWithoutDestroying(raw, controller.signal);
@@ -144,7 +146,7 @@ async function* fileThenRestOfForm(
 export async function* readWithoutDestroying(stream: Readable, signal: AbortSignal): AsyncGenerator<Buffer> {
   let wake: (() => void) | null = null;
   let ended = stream.readableEnded;
-  let failure: unknown = null;
+  let failure = null as Error | null; // set by the listeners below, which the compiler does not follow
   const notify = (): void => {
     const resume = wake;
     wake = null;
@@ -155,7 +157,7 @@ export async function* readWithoutDestroying(stream: Readable, signal: AbortSign
     notify();
   };
   const onError = (error: unknown): void => {
-    failure ??= error;
+    failure ??= asError(error);
     notify();
   };
   const onClose = (): void => {
@@ -187,6 +189,11 @@ export async function* readWithoutDestroying(stream: Readable, signal: AbortSign
     stream.off('close', onClose);
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** A thrown or rejected value as an Error (streams and signals may carry anything). */
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
 }
 
 /** A client that went away: recognised by the exception filter, never logged as a fault. */
@@ -222,7 +229,7 @@ export function multipartFailure(error: unknown, signal: AbortSignal): unknown {
  */
 function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason ?? clientGone());
+    const onAbort = (): void => reject(asError(signal.reason ?? clientGone()));
     promise.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
@@ -230,7 +237,7 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> 
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error);
+        reject(asError(error));
       },
     );
     if (signal.aborted) onAbort();

@@ -63,7 +63,7 @@ export class ChunkService {
     private readonly twins: TwinWaits,
   ) {}
 
-  async put(identifier: UploadIdentifier | null, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
+  async put(identifier: UploadIdentifier, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
     if (range.size > this.options.maxChunkSize) throw new ChunkTooLargeError(this.options.maxChunkSize);
     let upload = await this.uploads.getForChunk(identifier, id);
     // The short-lived lookup cache can predate a completion (or a tus length being set): before
@@ -86,7 +86,7 @@ export class ChunkService {
 
   /**
    * Reserves the range. An identical chunk in flight elsewhere (a twin) is waited for, never
-   * refused with 409 (SPEC §3: twins get the duplicate answer): cheaply (no database work while
+   * refused with 409 (a twin gets the same answer as the chunk it repeats): cheaply (no database work while
    * it waits, see TwinWaits) and within bounds, past which it answers 503 with Retry-After.
    */
   private async reserve(id: string, range: ContentRange, signal: AbortSignal): Promise<Extract<Reservation, { kind: 'reserved' | 'duplicate' }>> {

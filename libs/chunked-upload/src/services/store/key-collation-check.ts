@@ -24,10 +24,11 @@ export async function warnOnLooseKeyCollations(
   ];
   const loose: string[] = [];
   for (const [table, column] of keys) {
-    const rows = (await dataSource.query(
+    // At most one row; none when the column does not exist (yet).
+    const rows = await dataSource.query<Array<{ collation: string | null } | undefined>>(
       'SELECT COLLATION_NAME AS collation FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
       [table, column],
-    )) as Array<{ collation: string | null }>;
+    );
     const collation = rows[0]?.collation;
     if (collation && !isByteExactCollation(collation)) loose.push(`${table}.${column} (${collation})`);
   }

@@ -38,7 +38,7 @@ export class UploadRecords {
 
   insertUpload(upload: AbstractChunkUpload): Promise<void> {
     return this.queue.exclusive(async () => {
-      await this.uploads.insert(upload as Parameters<Repository<AbstractChunkUpload>['insert']>[0]);
+      await this.uploads.insert(upload);
     });
   }
 
@@ -76,7 +76,7 @@ export class UploadRecords {
     return this.queue.exclusive(() =>
       withNamedLock(this.dataSource, `owner:${JSON.stringify(owner)}`, async (manager) => {
         admit(await usageOf(manager.getRepository(this.uploads.target), owner));
-        await manager.insert(this.uploads.target, upload as Parameters<Repository<AbstractChunkUpload>['insert']>[0]);
+        await manager.insert(this.uploads.target, upload);
       }),
     );
   }
@@ -85,7 +85,7 @@ export class UploadRecords {
   async lockUpload(manager: EntityManager, uploadId: string): Promise<AbstractChunkUpload | null> {
     const query = manager.createQueryBuilder(this.uploads.target, 'upload').where('upload.id = :uploadId', { uploadId });
     if (!this.queue.sqlite) query.setLock('pessimistic_write');
-    return (await query.getOne()) as AbstractChunkUpload | null;
+    return await query.getOne();
   }
 
   /**
