@@ -50,7 +50,7 @@ unless BENCH_POSTGRES_URL / BENCH_MYSQL_URL name another server.
 `;
 
 function requireValue(argv: string[], index: number, flag: string): string {
-  const value = argv[index + 1];
+  const value = argv.at(index + 1);
   if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
   return value;
 }

@@ -107,14 +107,15 @@ class BaselineServer {
     try {
       if (path === '/api/upload/' || path === '/api/upload') {
         if (method !== 'POST') throw new HttpError(405, 'Method not allowed');
-        return await this.start(req, res);
+        await this.start(req, res);
+        return;
       }
       const match = UPLOAD_ROUTE.exec(path);
       const upload = match ? this.uploads.get(match[1].toLowerCase()) : undefined;
       if (upload === undefined) throw new HttpError(404, 'Upload not found');
-      if (isPut) return await this.chunk(upload, req, res);
-      if (method === 'POST') return await this.finalize(upload, req, res);
-      throw new HttpError(405, 'Method not allowed');
+      if (isPut) await this.chunk(upload, req, res);
+      else if (method === 'POST') await this.finalize(upload, req, res);
+      else throw new HttpError(405, 'Method not allowed');
     } catch (err) {
       const status = err instanceof HttpError ? err.status : err instanceof RangeOverflowError ? 400 : 500;
       const message = err instanceof Error ? err.message : String(err);
@@ -183,7 +184,7 @@ class BaselineServer {
         settled = true;
         if (err) {
           req.unpipe(bb);
-          reject(err);
+          reject(err instanceof Error ? err : new Error('the multipart body failed'));
         } else resolve(written);
       };
       let fileDone: Promise<number> | null = null;
@@ -208,7 +209,10 @@ class BaselineServer {
   private async finalize(upload: Upload, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = await readForm(req);
     const done = { status: true, upload_id: upload.id, message: `Upload completed for ${upload.filename}` };
-    if (upload.complete) return sendJson(res, 201, done);
+    if (upload.complete) {
+      sendJson(res, 201, done);
+      return;
+    }
     const checksum = form.checksum;
     const algo = form.checksum_algo === undefined || form.checksum_algo === '' ? 'md5' : form.checksum_algo;
     if (typeof checksum !== 'string' || checksum.length === 0) throw new HttpError(400, 'Checksum required');
@@ -246,7 +250,7 @@ function parseCli(argv: string[]): { port: number; dir: string; host: string; fs
   let dir = '';
   let host = '127.0.0.1';
   for (let i = 0; i < argv.length; i++) {
-    const value = argv[i + 1];
+    const value = argv.at(i + 1);
     if (argv[i] === '--port' && value !== undefined) port = Number(argv[++i]);
     else if (argv[i] === '--dir' && value !== undefined) dir = argv[++i];
     else if (argv[i] === '--host' && value !== undefined) host = argv[++i];

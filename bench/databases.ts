@@ -111,7 +111,7 @@ async function postgresActivity(name: string): Promise<DbActivity | null> {
       'SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1',
       [name],
     );
-    const row = rows[0];
+    const row = rows.at(0);
     if (row === undefined) return null;
     return {
       commits: Number(row.xact_commit),

@@ -56,6 +56,7 @@ export class ManagedProcess {
 
   private onLine(rawLine: string): void {
     // Strip ANSI colour codes so ready-line matching works on coloured logs.
+    // eslint-disable-next-line no-control-regex -- ESC starts the colour codes this removes
     const line = rawLine.replace(/\u001b\[[0-9;]*m/g, '');
     this.tail.push(line.length > 500 ? `${line.slice(0, 500)}…` : line);
     if (this.tail.length > TAIL_LINES) this.tail.shift();
@@ -66,7 +67,10 @@ export class ManagedProcess {
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const found = this.tail.find((l) => pattern.test(l));
-      if (found !== undefined) return resolve(found);
+      if (found !== undefined) {
+        resolve(found);
+        return;
+      }
       let timer: NodeJS.Timeout | undefined;
       const finish = (err: Error | null, line = ''): void => {
         this.lineWaiters.delete(waiter);

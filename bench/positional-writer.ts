@@ -12,8 +12,14 @@ export class RangeOverflowError extends Error {
 function writeFully(fd: number, buffers: Buffer[], position: number, done: (err: Error | null) => void): void {
   const total = buffers.reduce((sum, b) => sum + b.length, 0);
   const onWritten = (err: Error | null, written: number): void => {
-    if (err) return done(err);
-    if (written === total) return done(null);
+    if (err) {
+      done(err);
+      return;
+    }
+    if (written === total) {
+      done(null);
+      return;
+    }
     // Short write (rare on regular files): skip what was written and go on.
     let skip = written;
     const rest: Buffer[] = [];
@@ -58,7 +64,10 @@ export class PositionalWriter extends Writable {
 
   private writeBuffers(buffers: Buffer[], callback: (error?: Error | null) => void): void {
     const length = buffers.reduce((sum, b) => sum + b.length, 0);
-    if (this.written + length > this.limit) return callback(new RangeOverflowError(this.limit));
+    if (this.written + length > this.limit) {
+      callback(new RangeOverflowError(this.limit));
+      return;
+    }
     const position = this.start + this.written;
     this.written += length;
     writeFully(this.fd, buffers, position, (err) => callback(err));
