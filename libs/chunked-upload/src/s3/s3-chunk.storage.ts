@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
-import { CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChunkStorage, type PublishedFile, type WriteFence } from '../storage/chunk-storage';
 import { UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS } from './part-plan';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
-
-/** S3's 404 (NoSuchUpload: the multipart upload is sealed or gone) as null; anything else rethrown. */
-function notFoundAsNull(error: unknown): null {
-  if (isNotFound(error)) return null;
-  throw error;
-}
-import { copySource, coveringChain, S3KeyLayout, type Segment } from './s3-keys';
+import { coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
 import { spool, sweepSpool, type SpooledBody } from './spool';
 import { SpoolCache } from './spool-cache';
@@ -22,20 +16,27 @@ import { S3Objects } from './s3-objects';
 import { sweepLeftovers } from './s3-sweep';
 import { SegmentIndex } from './s3-segments';
 import { DirectParts } from './s3-direct';
+import { copyChunks } from './s3-copy-chunks';
+import { S3Reader } from './s3-reader';
 
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
 
+/** S3's 404 (NoSuchUpload: the multipart upload is sealed or gone) as null; anything else rethrown. */
+function notFoundAsNull(error: unknown): null {
+  if (isNotFound(error)) return null;
+  throw error;
+}
+
 /**
- * Object-storage backend: instances on different machines share
- * only the database and a bucket. Each chunk becomes one staging object,
- * stored with `Content-MD5` (which the server verifies) before it counts;
- * finalize composes the published object server-side with `UploadPartCopy`
- * (chunks below the engine's 5 MiB part minimum pass through the app once,
- * streamed) into a multipart upload at `<prefix><name>`. The name is claimed
- * before anything is written there, so no object is ever overwritten; the
- * claim is a conditional PutObject marker where the engine supports one, and
- * the database's claim of the name in finalize where it does not.
+ * Object-storage backend: instances on different machines share only the
+ * database and a bucket. A chunk counts once the bucket has it with a
+ * `Content-MD5` the server verified: as a part of the upload's own multipart
+ * upload where it can be one (DirectParts), else as a chunk object. Publishing
+ * seals those parts and copies the sealed object whole, or composes the
+ * object server-side with UploadPartCopy (chunks below the 5 MiB part minimum
+ * pass through the app once, streamed). The name is claimed before anything
+ * is written there, so no object is ever overwritten.
  * Import from `nestjs-frago/s3`; needs `@aws-sdk/client-s3`.
  * @publicApi
  */
@@ -52,6 +53,7 @@ export class S3ChunkStorage extends ChunkStorage {
   private readonly cache: SpoolCache;
   private readonly segments: SegmentIndex;
   private readonly direct: DirectParts;
+  private readonly reader: S3Reader;
 
   constructor(options: S3ChunkStorageOptions) {
     super();
@@ -74,12 +76,13 @@ export class S3ChunkStorage extends ChunkStorage {
     this.direct = new DirectParts(this.objects, this.keys, { minPart, maxParts: this.maxParts });
     this.segments = new SegmentIndex(this.objects, this.keys, (uploadId) => this.direct.segments(uploadId));
     this.cache = new SpoolCache(options.readCacheBytes ?? 256 * 1024 * 1024);
+    this.reader = new S3Reader(this.objects, this.segments, this.direct, this.cache);
     this.composer = new S3Composer(this.objects, this.keys, {
       minPart,
       maxParts: this.maxParts,
       concurrency: options.composeConcurrency ?? 8,
       spoolDir: this.spoolDir,
-      openRange: (key, from, to) => this.openRange(key, from, to),
+      openRange: (key, from, to) => this.reader.openRange(key, from, to),
     });
   }
 
@@ -160,36 +163,18 @@ export class S3ChunkStorage extends ChunkStorage {
   }
 
   /**
-   * tus concatenation, server-side: each stored chunk of the partial upload
-   * `sourceId` is copied inside the bucket (CopyObject, no byte through the
-   * app) to a chunk of `targetId` shifted by `offset`; publishing the final
-   * upload then composes those with UploadPartCopy where they reach the part
-   * minimum (5 MiB), like any chunks. Only the piece of a lingering chunk
-   * object that sticks out of `[0, size)` (a lost commit) is read and
-   * written through the app.
+   * tus concatenation, server-side: the stored chunks of the complete partial
+   * upload `sourceId` (sealed first, so its parts can be copied) become chunk
+   * objects of `targetId` shifted by `offset`, by CopyObject where a chunk is
+   * a whole object (see copyChunks); publishing the final upload then
+   * composes those with UploadPartCopy where they reach the part minimum.
    */
   override async copyUpload(sourceId: string, size: number, targetId: string, offset: number): Promise<number> {
     await this.assertCreated(targetId);
     await this.direct.seal(sourceId);
     const chain = coveringChain(await this.segments.list(sourceId), 0, size - 1);
-    const copied: Segment[] = [];
-    for (const segment of chain) {
-      const from = Math.max(0, segment.start);
-      const to = Math.min(size - 1, segment.end);
-      const target: Segment = { key: this.keys.chunk(targetId, offset + from, offset + to), start: offset + from, end: offset + to };
-      if (from === segment.start && to === segment.end && (await this.isWholeObject(segment))) {
-        await retrying(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: target.key, CopySource: copySource(this.bucket, segment.key) })));
-      } else {
-        const base = segment.base ?? 0;
-        const body = await spool(await this.openRange(segment.key, base + from - segment.start, base + to - segment.start), this.spoolDir);
-        try {
-          await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: target.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
-        } finally {
-          await body.dispose();
-        }
-      }
-      copied.push(target);
-    }
+    const settings = { objects: this.objects, keys: this.keys, spoolDir: this.spoolDir, openRange: (key: string, from: number, to: number) => this.reader.openRange(key, from, to) };
+    const copied = await copyChunks(settings, chain, size, targetId, offset);
     // As in writeChunk: remove() deletes the marker before listing, so either it sees these copies or this check sees it gone.
     if (!(await this.objects.exists(this.keys.uploadMarker(targetId)))) {
       await Promise.all(copied.map((segment) => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: segment.key })).catch(() => undefined)));
@@ -199,49 +184,8 @@ export class S3ChunkStorage extends ChunkStorage {
     return size;
   }
 
-  /** True when `segment` is all of its object (a chunk object, or a sealed object of this one range). */
-  private async isWholeObject(segment: Segment): Promise<boolean> {
-    if (segment.base === undefined) return true;
-    return segment.base === 0 && (await this.objects.head(segment.key))?.ContentLength === segment.end - segment.start + 1;
-  }
-
   read(uploadId: string, start: number, end: number): Readable {
-    return Readable.from(this.bytes(uploadId, start, end), { objectMode: false });
-  }
-
-  private async *bytes(uploadId: string, start: number, end: number): AsyncGenerator<Buffer> {
-    let chain = coveringChain(await this.segments.covering(uploadId, start, end), start, end);
-    if (chain.some((segment) => segment.part !== undefined && !this.cache.has(segment.key))) {
-      await this.direct.seal(uploadId); // parts are readable once sealed
-      this.segments.forget(uploadId);
-      chain = coveringChain(await this.segments.list(uploadId), start, end);
-    }
-    let next = chain.length > 0 ? this.open(chain[0], start, end) : null;
-    for (let i = 0; i < chain.length; i++) {
-      const current = next as Promise<Readable>;
-      next = i + 1 < chain.length ? this.open(chain[i + 1], start, end) : null; // one GET ahead
-      next?.catch(() => undefined);
-      for await (const data of await current) yield data as Buffer;
-    }
-  }
-
-  /** The part of `segment` that lies in `[start, end]`. */
-  private async open(segment: Segment, start: number, end: number): Promise<Readable> {
-    const base = segment.base ?? 0;
-    const from = base + Math.max(start, segment.start) - segment.start;
-    const to = base + Math.min(end, segment.end) - segment.start;
-    if (segment.part === undefined) return this.openRange(segment.key, from, to);
-    const cached = this.cache.open(segment.key, from, to); // a part not sealed yet: only this process's copy can be read
-    if (!cached) throw new Error(`S3ChunkStorage: part ${segment.part} is not readable before the upload is sealed`);
-    return cached;
-  }
-
-  /** Bytes `[from, to]` of the object `key`: from the spool cache when this process stored it lately, else a GET. */
-  private async openRange(key: string, from: number, to: number): Promise<Readable> {
-    const cached = this.cache.open(key, from, to);
-    if (cached) return cached;
-    const response = await retrying(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${from}-${to}` })));
-    return response.Body as Readable;
+    return Readable.from(this.reader.bytes(uploadId, start, end), { objectMode: false });
   }
 
   /**
