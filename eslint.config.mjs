@@ -4,7 +4,20 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'apps/example/public/**', 'coverage/**', 'test-artifacts/**', 'data/**', 'tmp/**', 'compat/**', '.ci/tools/**', 'test/pack/app-template/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'apps/example/public/**',
+      'coverage/**',
+      'test-artifacts/**',
+      'data/**',
+      'tmp/**',
+      'compat/**',
+      '.ci/tools/**',
+      'test/pack/app-template/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -19,7 +32,11 @@ export default tseslint.config(
       // node:test's describe/it/before/after return promises the runner awaits itself.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'before', 'after', 'beforeEach', 'afterEach', 'suite'] },
+          ],
+        },
       ],
       // Nest types its bootstrap options as classes (NestApplicationContextOptions); a plain object
       // literal is how every Nest app passes them.

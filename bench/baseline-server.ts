@@ -200,7 +200,11 @@ class BaselineServer {
       });
       bb.on('finish', () => {
         if (fileDone === null) settle(new HttpError(400, 'No chunk file in the multipart body'));
-        else fileDone.then((n) => settle(null, n), (err: unknown) => settle(err));
+        else
+          fileDone.then(
+            (n) => settle(null, n),
+            (err: unknown) => settle(err),
+          );
       });
       pipeline(req, bb).catch((err: unknown) => settle(err instanceof Error && !(err instanceof HttpError) ? new HttpError(400, err.message) : err));
     });

@@ -111,7 +111,9 @@ async function run(options: BenchOptions): Promise<void> {
   } else {
     console.log('');
     if (s3Only) console.log(`Machine: ${machine}; load average ${loadBefore} at the start (1/5/15 min)`);
-    console.log(await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, cpuProfDir: options.cpuProfDir, testFile: (size) => ctx.testFile(size), log }));
+    console.log(
+      await runS3Bench(s3, { tmpDir, runs: options.runs, quick: options.quick, cpuProfDir: options.cpuProfDir, testFile: (size) => ctx.testFile(size), log }),
+    );
   }
   if (options.jsonFile !== null) {
     const report = jsonReport(results, { machine, loadAverage: { start: loadBefore, end: loadLine() }, date: new Date().toISOString(), options });

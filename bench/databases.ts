@@ -107,10 +107,9 @@ async function postgresActivity(name: string): Promise<DbActivity | null> {
   // Backends flush their counters when they exit; give the last ones a moment.
   await new Promise((r) => setTimeout(r, 500));
   return withPostgres(async (c) => {
-    const { rows } = await c.query(
-      'SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1',
-      [name],
-    );
+    const { rows } = await c.query('SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = $1', [
+      name,
+    ]);
     const row = rows.at(0);
     if (row === undefined) return null;
     return {

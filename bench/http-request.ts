@@ -15,13 +15,7 @@ export function keepAliveAgent(sockets: number): Agent {
 }
 
 /** Sends `body` (a buffer, or a streamed body of exactly Content-Length bytes) and resolves with the response. */
-export function exchange(
-  agent: Agent,
-  url: URL,
-  method: string,
-  headers: OutgoingHttpHeaders,
-  body: Buffer | StreamBody | null,
-): Promise<HttpResponse> {
+export function exchange(agent: Agent, url: URL, method: string, headers: OutgoingHttpHeaders, body: Buffer | StreamBody | null): Promise<HttpResponse> {
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
     const fail = (err: Error): void => {
@@ -29,23 +23,20 @@ export function exchange(
       settled = true;
       reject(err);
     };
-    const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers },
-      (res) => {
-        const pieces: Buffer[] = [];
-        let length = 0;
-        res.on('data', (piece: Buffer) => {
-          length += piece.length;
-          if (length <= MAX_RESPONSE) pieces.push(piece);
-        });
-        res.on('error', fail);
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces).toString('utf8') });
-        });
-      },
-    );
+    const req = request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method, headers }, (res) => {
+      const pieces: Buffer[] = [];
+      let length = 0;
+      res.on('data', (piece: Buffer) => {
+        length += piece.length;
+        if (length <= MAX_RESPONSE) pieces.push(piece);
+      });
+      res.on('error', fail);
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(pieces).toString('utf8') });
+      });
+    });
     req.on('error', fail);
     if (body === null) {
       req.end();

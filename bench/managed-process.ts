@@ -86,9 +86,7 @@ export class ManagedProcess {
         () => finish(new Error(`${this.name} printed no line matching ${pattern} within ${timeoutMs / 1000} s; output:\n${this.outputTail()}`)),
         timeoutMs,
       );
-      void this.exited.then(() =>
-        finish(new Error(`${this.name} exited (${this.exitInfo ?? '?'}) before it was ready; output:\n${this.outputTail()}`)),
-      );
+      void this.exited.then(() => finish(new Error(`${this.name} exited (${this.exitInfo ?? '?'}) before it was ready; output:\n${this.outputTail()}`)));
     });
   }
 

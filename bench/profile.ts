@@ -107,7 +107,9 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
     // Samples whose stack holds no user frame (async I/O callbacks) count under '' (caller unknown).
     const parent = firstUserCaller(node, parentOf);
     const caller =
-      parent === undefined ? '' : `${parent.callFrame.functionName || '(anonymous)'} ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber, root)}`.trim();
+      parent === undefined
+        ? ''
+        : `${parent.callFrame.functionName || '(anonymous)'} ${shortLocation(parent.callFrame.url, parent.callFrame.lineNumber, root)}`.trim();
     entry.callers.set(caller, (entry.callers.get(caller) ?? 0) + delta);
   }
   const busyUs = totalUs - idleUs;

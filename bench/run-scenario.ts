@@ -106,7 +106,10 @@ async function uploadOnce(target: Target, geometry: Geometry, file: TestFile, fi
 function runLine(contestant: Contestant, run: number, runs: number, scenario: Scenario, f: RunFigures): string {
   const rate = isChunkRateScenario(scenario) ? `, ${f.chunksPerSecond.toFixed(0)} chunks/s` : '';
   // tus ×1 has no finalize request; tus ×N's is the final upload's creation (the concatenation).
-  const finalize = contestant.body === 'tus' && contestant.parallel === 1 ? '' : `, ${contestant.body === 'tus' ? 'concatenation' : 'finalize'} ${f.finalizeSeconds.toFixed(3)} s`;
+  const finalize =
+    contestant.body === 'tus' && contestant.parallel === 1
+      ? ''
+      : `, ${contestant.body === 'tus' ? 'concatenation' : 'finalize'} ${f.finalizeSeconds.toFixed(3)} s`;
   return (
     `  run ${run}/${runs} ${contestant.label.padEnd(22)} transfer ${f.transferMBps.toFixed(1)} MB/s, ` +
     `end-to-end ${f.endToEndMBps.toFixed(1)} MB/s${finalize}${rate}`

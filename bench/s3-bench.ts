@@ -157,7 +157,16 @@ async function runScenario(config: S3ClientConfig, client: S3Client, bucket: str
       sdk.push(await sdkUpload(client, bucket, sdkKey, file, scenario));
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: sdkKey }));
       const name = `s3-bench-${run}-${randomBytes(4).toString('hex')}.bin`;
-      const timings = await upload({ apiBase: app.apiBase, filePath: file.path, fileSize: file.size, md5: file.md5, filename: name, chunkSize: scenario.chunkSize, parallel: scenario.parallel, body: 'raw' });
+      const timings = await upload({
+        apiBase: app.apiBase,
+        filePath: file.path,
+        fileSize: file.size,
+        md5: file.md5,
+        filename: name,
+        chunkSize: scenario.chunkSize,
+        parallel: scenario.parallel,
+        body: 'raw',
+      });
       const read = await streamedGet(client, bucket, `bench/${name}`);
       if (read.size !== file.size) throw new Error(`s3 bench: bench/${name} holds ${read.size} bytes, expected ${file.size}`);
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `bench/${name}` }));
@@ -220,9 +229,12 @@ export function s3TargetSummary(rows: Row[]): string {
   for (const r of rows) {
     for (const target of r.targets) {
       total++;
-      if (target === 'endToEnd' && !(r.appMBps / r.sdkMBps >= END_TO_END_MIN)) missed.push(`${r.label}: app / SDK end to end ${(r.appMBps / r.sdkMBps).toFixed(2)} < ${END_TO_END_MIN}`);
-      if (target === 'finalize' && !(r.finalizeSeconds / r.getSeconds <= FINALIZE_MAX)) missed.push(`${r.label}: finalize / GET ${(r.finalizeSeconds / r.getSeconds).toFixed(2)} > ${FINALIZE_MAX}`);
-      if (target === 'rss' && !(r.appPeakRss !== null && r.appPeakRss / MB <= RSS_LIMIT_MB)) missed.push(`${r.label}: app peak RSS ${r.appPeakRss === null ? '?' : (r.appPeakRss / MB).toFixed(0)} MB > ${RSS_LIMIT_MB} MB`);
+      if (target === 'endToEnd' && !(r.appMBps / r.sdkMBps >= END_TO_END_MIN))
+        missed.push(`${r.label}: app / SDK end to end ${(r.appMBps / r.sdkMBps).toFixed(2)} < ${END_TO_END_MIN}`);
+      if (target === 'finalize' && !(r.finalizeSeconds / r.getSeconds <= FINALIZE_MAX))
+        missed.push(`${r.label}: finalize / GET ${(r.finalizeSeconds / r.getSeconds).toFixed(2)} > ${FINALIZE_MAX}`);
+      if (target === 'rss' && !(r.appPeakRss !== null && r.appPeakRss / MB <= RSS_LIMIT_MB))
+        missed.push(`${r.label}: app peak RSS ${r.appPeakRss === null ? '?' : (r.appPeakRss / MB).toFixed(0)} MB > ${RSS_LIMIT_MB} MB`);
     }
   }
   if (missed.length === 0) return `S3 targets: all ${total} met`;

@@ -48,7 +48,8 @@ export function tusUpload(plan: TusUploadPlan, signal?: AbortSignal): Promise<Up
         if (request.getMethod() === 'POST' && (request.getHeader('Upload-Concat') ?? '').startsWith('final')) finalSent = process.hrtime.bigint();
       },
       onAfterResponse: (request) => {
-        if (finalSent !== null && request.getMethod() === 'POST' && (request.getHeader('Upload-Concat') ?? '').startsWith('final')) finalAnswered = process.hrtime.bigint();
+        if (finalSent !== null && request.getMethod() === 'POST' && (request.getHeader('Upload-Concat') ?? '').startsWith('final'))
+          finalAnswered = process.hrtime.bigint();
       },
       onSuccess: () => {
         signal?.removeEventListener('abort', onAbort);

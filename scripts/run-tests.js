@@ -102,7 +102,11 @@ async function main() {
   const regular = specs.filter((file) => !long.includes(file));
   let status = 0;
   if (regular.length > 0) {
-    const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...regular], { cwd: root, stdio: 'inherit', env });
+    const result = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...regular], {
+      cwd: root,
+      stdio: 'inherit',
+      env,
+    });
     status = result.status ?? 1;
   }
   if (long.length > 0) {

@@ -60,7 +60,10 @@ describe('nestjs-frago-client browser entry', () => {
   it('uses no Node built-in module and no Buffer', () => {
     const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
     const { files, packages } = requireGraph(join(DIST, 'index.js'));
-    assert.deepEqual([...packages].filter((name) => builtins.has(name)), []);
+    assert.deepEqual(
+      [...packages].filter((name) => builtins.has(name)),
+      [],
+    );
     for (const file of files) {
       const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
       assert.doesNotMatch(code, /\bBuffer\b|\bprocess\./, `${file} uses a Node global`);
@@ -84,8 +87,20 @@ describe('nestjs-frago-client browser bundle', { timeout: 90_000 }, () => {
 
   it('uploads a Blob from a context with only browser globals (no require, process or Buffer)', async () => {
     const browserGlobals = {
-      fetch, Blob, Headers, Response, AbortController, AbortSignal, btoa, atob, setTimeout, clearTimeout,
-      WebAssembly, TextEncoder, TextDecoder, console,
+      fetch,
+      Blob,
+      Headers,
+      Response,
+      AbortController,
+      AbortSignal,
+      btoa,
+      atob,
+      setTimeout,
+      clearTimeout,
+      WebAssembly,
+      TextEncoder,
+      TextDecoder,
+      console,
     };
     const context = createContext({ ...browserGlobals });
     runInContext(classicScript(), context, { filename: 'frago-client.js' });
@@ -96,7 +111,12 @@ describe('nestjs-frago-client browser bundle', { timeout: 90_000 }, () => {
     const name = uniqueName('bundle');
     const bytes = randomBytes(2 * 1024 * 1024 + 9);
     const result = await client.upload(new Blob([new Uint8Array(bytes)]), {
-      url: app.apiUrl, filename: name, chunkSize: 300_001, parallel: 3, checksum: 'sha256', chunkDigest: true,
+      url: app.apiUrl,
+      filename: name,
+      chunkSize: 300_001,
+      parallel: 3,
+      checksum: 'sha256',
+      chunkDigest: true,
     });
     assert.equal(result.checksum, createHash('sha256').update(bytes).digest('hex'));
     assert.deepEqual(await app.readAssembled(name), bytes);

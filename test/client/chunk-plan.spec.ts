@@ -17,7 +17,11 @@ const { backoffDelay } = internal('retry.js') as typeof import('../../libs/clien
 
 /** Arbitrary: a total size, a chunk size, and a set of disjoint missing ranges inside [0, total). */
 const resumeCase = fc
-  .record({ total: fc.integer({ min: 1, max: 5000 }), chunkSize: fc.integer({ min: 1, max: 700 }), cuts: fc.uniqueArray(fc.integer({ min: 0, max: 4999 }), { maxLength: 12 }) })
+  .record({
+    total: fc.integer({ min: 1, max: 5000 }),
+    chunkSize: fc.integer({ min: 1, max: 700 }),
+    cuts: fc.uniqueArray(fc.integer({ min: 0, max: 4999 }), { maxLength: 12 }),
+  })
   .map(({ total, chunkSize, cuts }) => {
     const points = [...new Set(cuts.filter((c) => c < total))].sort((a, b) => a - b);
     const missing = [];
@@ -75,10 +79,25 @@ describe('CLI sizes', () => {
 describe('backoff', () => {
   it('grows exponentially, stays within [d/2, d] and is capped', () => {
     const policy = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffDelay(0, policy, () => 0), 50);
-    assert.equal(backoffDelay(0, policy, () => 1), 100);
-    assert.equal(backoffDelay(3, policy, () => 1), 800);
-    assert.equal(backoffDelay(10, policy, () => 1), 1000);
-    assert.equal(backoffDelay(10, policy, () => 0), 500);
+    assert.equal(
+      backoffDelay(0, policy, () => 0),
+      50,
+    );
+    assert.equal(
+      backoffDelay(0, policy, () => 1),
+      100,
+    );
+    assert.equal(
+      backoffDelay(3, policy, () => 1),
+      800,
+    );
+    assert.equal(
+      backoffDelay(10, policy, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(10, policy, () => 0),
+      500,
+    );
   });
 });

@@ -40,7 +40,18 @@ describe("CLI against the README's device strategy under a custom routePrefix (-
   it("uploads with --header 'x-device-key: …' and --upload-path files; the file lands in the device's folder", async () => {
     const name = uniqueName('device-cli');
     const { path, bytes } = await files.create(name, 300_001);
-    const run = await runCli([path, '--url', `${t.baseUrl}/api`, '--upload-path', 'files', '--header', 'x-device-key: cli-key', '--chunk-size', '64K', '--no-state']).done;
+    const run = await runCli([
+      path,
+      '--url',
+      `${t.baseUrl}/api`,
+      '--upload-path',
+      'files',
+      '--header',
+      'x-device-key: cli-key',
+      '--chunk-size',
+      '64K',
+      '--no-state',
+    ]).done;
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(readFileSync(join(t.assembledDir, 'devices', String(deviceId), name)), bytes);
   });

@@ -11,7 +11,11 @@ import { ClientRig } from './support/client-rig';
 import { uniqueName } from './support/files';
 import { runCli } from './support/run-cli';
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 const KiB = 1024;
 
 describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {

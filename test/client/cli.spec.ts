@@ -12,7 +12,11 @@ import { uniqueName } from './support/files';
 import { runCli } from './support/run-cli';
 
 /** Whether a path exists. */
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('frago-upload CLI', { timeout: 120_000 }, () => {
   const rig = new ClientRig();

@@ -30,8 +30,15 @@ async function interruptedUpload(app: ExampleApp, source: FileSource, chunks: nu
     if (recorder.storedRanges().length >= chunks) controller.abort();
   });
   const error = await upload(source, {
-    url: app.apiUrl, chunkSize: ODD_CHUNK, parallel, signal: controller.signal, fetch: recorder.fetch,
-  }).then(() => assert.fail('the upload should have been aborted'), (e: unknown) => e);
+    url: app.apiUrl,
+    chunkSize: ODD_CHUNK,
+    parallel,
+    signal: controller.signal,
+    fetch: recorder.fetch,
+  }).then(
+    () => assert.fail('the upload should have been aborted'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof UploadAbortedError, `expected UploadAbortedError, got ${String(error)}`);
   assert.equal(error.code, 'ABORTED');
   assert.ok(error.uploadId, 'the abort error carries the upload id');
@@ -57,7 +64,10 @@ describe('nestjs-frago-client against the example app', { timeout: 120_000 }, ()
     const recorder = recordingFetch();
     const seen: number[] = [];
     const result = await upload(await fileSource(path), {
-      url: app.apiUrl, chunkSize: ODD_CHUNK, parallel: 4, fetch: recorder.fetch,
+      url: app.apiUrl,
+      chunkSize: ODD_CHUNK,
+      parallel: 4,
+      fetch: recorder.fetch,
       onProgress: (p) => seen.push(p.acknowledgedBytes),
     });
     assert.equal(result.size, ODD_SIZE);
@@ -79,7 +89,12 @@ describe('nestjs-frago-client against the example app', { timeout: 120_000 }, ()
     const name = uniqueName('blob');
     const { bytes } = await files.create(name, 3 * MiB + 1);
     const result = await upload(new Blob([new Uint8Array(bytes)]), {
-      url: app.apiUrl, filename: name, chunkSize: 512 * 1024 + 3, parallel: 3, checksum: 'sha256', chunkDigest: true,
+      url: app.apiUrl,
+      filename: name,
+      chunkSize: 512 * 1024 + 3,
+      parallel: 3,
+      checksum: 'sha256',
+      chunkDigest: true,
     });
     assert.equal(result.checksum, hexDigest('sha256', bytes));
     assert.deepEqual(await app.readAssembled(name), bytes);
@@ -117,8 +132,10 @@ describe('nestjs-frago-client against the example app', { timeout: 120_000 }, ()
     // what it reads now, the server what it received, so finalize must fail.
     const changed = Buffer.from(bytes);
     changed[0] ^= 0xff;
-    const error = await upload(new Blob([new Uint8Array(changed)]), { url: app.apiUrl, filename: name, chunkSize: ODD_CHUNK, uploadId })
-      .then(() => assert.fail('finalize should fail'), (e: unknown) => e);
+    const error = await upload(new Blob([new Uint8Array(changed)]), { url: app.apiUrl, filename: name, chunkSize: ODD_CHUNK, uploadId }).then(
+      () => assert.fail('finalize should fail'),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof ChecksumMismatchError, `expected ChecksumMismatchError, got ${String(error)}`);
     assert.equal(error.status, 400);
     assert.equal(error.code, 'CHECKSUM_MISMATCH');
@@ -137,13 +154,24 @@ describe('nestjs-frago-client against the example app', { timeout: 120_000 }, ()
       if (request.method === 'PUT' && request.status === 200) controller.abort();
     });
     const error = await upload(await fileSource(path), {
-      url: app.apiUrl, chunkSize: 128 * 1024, parallel: 2, signal: controller.signal, deleteOnCancel: true,
-      fetch: recorder.fetch, onStart: (id) => (uploadId = id),
-    }).then(() => assert.fail('should be aborted'), (e: unknown) => e);
+      url: app.apiUrl,
+      chunkSize: 128 * 1024,
+      parallel: 2,
+      signal: controller.signal,
+      deleteOnCancel: true,
+      fetch: recorder.fetch,
+      onStart: (id) => (uploadId = id),
+    }).then(
+      () => assert.fail('should be aborted'),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof UploadAbortedError);
     assert.ok(uploadId);
     assert.equal(error.uploadId, uploadId);
-    assert.ok(recorder.requests.some((r) => r.method === 'DELETE' && r.status === 204), 'a DELETE was sent and answered 204');
+    assert.ok(
+      recorder.requests.some((r) => r.method === 'DELETE' && r.status === 204),
+      'a DELETE was sent and answered 204',
+    );
     await assert.rejects(api.status(uploadId), (e: unknown) => e instanceof UploadError && e.status === 404);
   });
 
@@ -151,8 +179,14 @@ describe('nestjs-frago-client against the example app', { timeout: 120_000 }, ()
     const { path } = await files.create(uniqueName('unknown'), 1000);
     const recorder = recordingFetch();
     const error = await upload(await fileSource(path), {
-      url: app.apiUrl, uploadId: '3f1c6a52-5b7e-4c36-9d1e-6f3a2b9c8d01', fetch: recorder.fetch, retryDelay: FAST_RETRY,
-    }).then(() => assert.fail('should fail'), (e: unknown) => e);
+      url: app.apiUrl,
+      uploadId: '3f1c6a52-5b7e-4c36-9d1e-6f3a2b9c8d01',
+      fetch: recorder.fetch,
+      retryDelay: FAST_RETRY,
+    }).then(
+      () => assert.fail('should fail'),
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof UploadError);
     assert.equal(error.status, 404);
     assert.equal(error.retryable, false);

@@ -78,13 +78,10 @@ describe('demo page in Chromium (user mode)', { skip: NO_BROWSER }, () => {
     try {
       await setOptions(page, { chunkSize: MiB, parallel: 2, algorithm: 'sha256' });
       await pickFile(page, second, secondBytes);
-      await page.waitForFunction(
-        (fileName) => {
-          const row = Array.from(document.querySelectorAll<HTMLLIElement>('li.file')).find((li) => li.dataset.name === fileName);
-          return row?.dataset.state === 'uploading' && row.querySelector('progress')!.value >= 2 * 1024 * 1024;
-        },
-        second,
-      );
+      await page.waitForFunction((fileName) => {
+        const row = Array.from(document.querySelectorAll<HTMLLIElement>('li.file')).find((li) => li.dataset.name === fileName);
+        return row?.dataset.state === 'uploading' && row.querySelector('progress')!.value >= 2 * 1024 * 1024;
+      }, second);
       await page.click('#refresh-list').catch(() => undefined);
       await mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'demo-page-user.png'), fullPage: true });

@@ -13,7 +13,20 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ExampleApp } from './support/example-app';
 import { uniqueName } from './support/files';
-import { ARTIFACTS, CHUNK_URL, ChunkGate, MiB, NO_BROWSER, noticeMissingBrowser, pickFile, setOptions, waitForComplete, waitForRow, withDemoPage, sha256 } from './support/demo-browser';
+import {
+  ARTIFACTS,
+  CHUNK_URL,
+  ChunkGate,
+  MiB,
+  NO_BROWSER,
+  noticeMissingBrowser,
+  pickFile,
+  setOptions,
+  waitForComplete,
+  waitForRow,
+  withDemoPage,
+  sha256,
+} from './support/demo-browser';
 
 noticeMissingBrowser();
 
@@ -31,7 +44,10 @@ describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
     const html = await fetch(`${base}/`);
     assert.equal(html.status, 200);
     assert.match(html.headers.get('content-type') ?? '', /text\/html/);
-    for (const [asset, type] of [['demo.js', /javascript/], ['demo.css', /text\/css/]] as const) {
+    for (const [asset, type] of [
+      ['demo.js', /javascript/],
+      ['demo.css', /text\/css/],
+    ] as const) {
       const response = await fetch(`${base}/assets/${asset}`);
       assert.equal(response.status, 200, asset);
       assert.match(response.headers.get('content-type') ?? '', type, asset);
@@ -69,36 +85,41 @@ describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png'), fullPage: true });
   });
 
-  it('uploads through tus (tus-js-client, 3 partial uploads the server concatenates) when tus is picked; the bytes on disk equal the source', { timeout: 120_000 }, async () => {
-    assert.equal(await page.getAttribute('body', 'data-tus'), 'on', 'the page found the tus endpoint (OPTIONS /api/files/)');
-    assert.equal(await page.isVisible('#protocol'), true);
-    const tusRequests: string[] = [];
-    const record = (request: import('playwright-core').Request): void => {
-      if (new URL(request.url()).pathname.startsWith('/api/files/')) tusRequests.push(`${request.method()} ${request.headers()['upload-concat'] ?? ''}`.trim());
-    };
-    page.on('request', record);
-    try {
-      await page.selectOption('#protocol', 'tus');
-      await setOptions(page, { chunkSize: 256 * 1024, parallel: 3, algorithm: 'md5' });
-      const name = uniqueName('demo-tus');
-      const bytes = randomBytes(2 * MiB + 555);
-      await pickFile(page, name, bytes);
-      const row = await waitForComplete(page, name);
-      assert.equal(row.percent, '100%');
-      assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
-      assert.match(row.detail, /Stored through tus, in 3 partial uploads concatenated by the server/);
-      const onDisk = await app!.readAssembled(name);
-      assert.ok(onDisk.equals(bytes), 'the assembled file equals the uploaded bytes');
-      const status = await fetch(`${app!.apiUrl}/upload/${row.uploadId}/`);
-      assert.equal(((await status.json()) as { status: string }).status, 'complete', 'the tus upload is a frago upload like any other');
-      assert.equal(tusRequests.filter((request) => request === 'POST partial').length, 3, tusRequests.join(', '));
-      assert.equal(tusRequests.filter((request) => request.startsWith('POST final;')).length, 1, tusRequests.join(', '));
-    } finally {
-      page.off('request', record);
-      await page.selectOption('#protocol', 'frago');
-    }
-    assert.deepEqual(errors, [], 'no script errors on the page');
-  });
+  it(
+    'uploads through tus (tus-js-client, 3 partial uploads the server concatenates) when tus is picked; the bytes on disk equal the source',
+    { timeout: 120_000 },
+    async () => {
+      assert.equal(await page.getAttribute('body', 'data-tus'), 'on', 'the page found the tus endpoint (OPTIONS /api/files/)');
+      assert.equal(await page.isVisible('#protocol'), true);
+      const tusRequests: string[] = [];
+      const record = (request: import('playwright-core').Request): void => {
+        if (new URL(request.url()).pathname.startsWith('/api/files/'))
+          tusRequests.push(`${request.method()} ${request.headers()['upload-concat'] ?? ''}`.trim());
+      };
+      page.on('request', record);
+      try {
+        await page.selectOption('#protocol', 'tus');
+        await setOptions(page, { chunkSize: 256 * 1024, parallel: 3, algorithm: 'md5' });
+        const name = uniqueName('demo-tus');
+        const bytes = randomBytes(2 * MiB + 555);
+        await pickFile(page, name, bytes);
+        const row = await waitForComplete(page, name);
+        assert.equal(row.percent, '100%');
+        assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
+        assert.match(row.detail, /Stored through tus, in 3 partial uploads concatenated by the server/);
+        const onDisk = await app!.readAssembled(name);
+        assert.ok(onDisk.equals(bytes), 'the assembled file equals the uploaded bytes');
+        const status = await fetch(`${app!.apiUrl}/upload/${row.uploadId}/`);
+        assert.equal(((await status.json()) as { status: string }).status, 'complete', 'the tus upload is a frago upload like any other');
+        assert.equal(tusRequests.filter((request) => request === 'POST partial').length, 3, tusRequests.join(', '));
+        assert.equal(tusRequests.filter((request) => request.startsWith('POST final;')).length, 1, tusRequests.join(', '));
+      } finally {
+        page.off('request', record);
+        await page.selectOption('#protocol', 'frago');
+      }
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    },
+  );
 
   it('cancels an upload in flight and deletes it on the server', { timeout: 120_000 }, async () => {
     const gate = new ChunkGate(1);

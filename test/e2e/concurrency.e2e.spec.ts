@@ -31,7 +31,10 @@ for (const kind of databaseKinds()) {
         const results = await Promise.all(
           ranges.map(({ start, end }, i) => putChunk(t.uploadUrl, id, data.subarray(start, end), start, data.length, { multipart: i % 2 === 0 })),
         );
-        assert.deepEqual(results.map((r) => r.status), ranges.map(() => 200));
+        assert.deepEqual(
+          results.map((r) => r.status),
+          ranges.map(() => 200),
+        );
         const done = await finalize(t.uploadUrl, id, { checksum: digest(data, algo), checksum_algo: algo });
         assert.equal(done.status, 201, JSON.stringify(done.body));
         assert.deepEqual(readFileSync(join(t.assembledDir, `odd-${algo}.bin`)), data);
@@ -43,7 +46,10 @@ for (const kind of databaseKinds()) {
       const id = await startOk(t.uploadUrl, 'twins.bin', data.length);
       const before = counter.count(counter.chunks, id);
       const twins = await Promise.all(Array.from({ length: 16 }, () => putChunk(t.uploadUrl, id, data.subarray(0, 100_000), 0, data.length)));
-      assert.deepEqual(twins.map((r) => r.status), Array(16).fill(200));
+      assert.deepEqual(
+        twins.map((r) => r.status),
+        Array(16).fill(200),
+      );
       assert.equal(twins.filter((r) => r.body.duplicate !== true).length, 1, 'exactly one recorded');
       assert.equal(counter.count(counter.chunks, id) - before, 1, 'chunk.received once');
       const status = await getStatus(t.uploadUrl, id);

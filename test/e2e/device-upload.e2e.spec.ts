@@ -59,19 +59,28 @@ for (const kind of databaseKinds()) {
       const status = await getStatus(t.uploadUrl, id, KEY_A);
       assert.equal(status.status, 200);
       assert.equal(status.body.status, 'complete');
-      const row = await t.app.get(DataSource).getRepository(DeviceUpload).findOneOrFail({ where: { id }, relations: { device: true } });
+      const row = await t.app
+        .get(DataSource)
+        .getRepository(DeviceUpload)
+        .findOneOrFail({ where: { id }, relations: { device: true } });
       assert.equal(row.device?.id, deviceA.id);
       assert.equal(row.deviceId, deviceA.id);
     });
 
-    it('the host\'s own service and listener, typed by DeviceUpload and Device (the README\'s DeviceUploads), list, cancel and see completions of a device\'s uploads', async () => {
+    it("the host's own service and listener, typed by DeviceUpload and Device (the README's DeviceUploads), list, cancel and see completions of a device's uploads", async () => {
       const host = t.app.get(DeviceUploads);
       const deviceB = await t.app.get(DataSource).getRepository(Device).findOneByOrFail({ apiKey: KEY_B['x-device-key'] });
       const open = await startOk(t.uploadUrl, 'pending.bin', 10, KEY_A);
       const ofB = await startOk(t.uploadUrl, 'other-device.bin', 10, KEY_B);
       const pending = await host.inProgress(deviceA);
-      assert.ok(pending.some((upload) => upload.id === open), 'the device\'s upload is listed');
-      assert.ok(pending.every((upload) => upload.deviceId === deviceA.id), 'and only that device\'s');
+      assert.ok(
+        pending.some((upload) => upload.id === open),
+        "the device's upload is listed",
+      );
+      assert.ok(
+        pending.every((upload) => upload.deviceId === deviceA.id),
+        "and only that device's",
+      );
       assert.ok(!(await host.inProgress(deviceB)).some((upload) => upload.id === open));
       await assert.rejects(host.cancel(deviceB, open), /not found/i, 'another device cannot cancel it');
       await host.cancel(deviceA, open);
@@ -95,13 +104,17 @@ for (const kind of databaseKinds()) {
           await finalize(t.uploadUrl, id, { checksum: digest(testBytes(100)) }, headers),
           await deleteUpload(t.uploadUrl, id, headers),
         ];
-        assert.deepEqual(answers.map((a) => a.status), Array(answers.length).fill(403), JSON.stringify(answers.map((a) => a.body)));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          Array(answers.length).fill(403),
+          JSON.stringify(answers.map((a) => a.body)),
+        );
         assert.ok(answers.every((a) => (a.body as { status: unknown }).status === false));
       }
       assert.deepEqual((await getStatus(t.uploadUrl, id, KEY_A)).body.chunks, []);
     });
 
-    it("answers 404 to another device on every :id operation of the upload", async () => {
+    it('answers 404 to another device on every :id operation of the upload', async () => {
       const data = testBytes(100, 9);
       const id = await startOk(t.uploadUrl, 'private.bin', data.length, KEY_A);
       const answers = [
@@ -110,7 +123,10 @@ for (const kind of databaseKinds()) {
         await finalize(t.uploadUrl, id, { checksum: digest(data) }, KEY_B),
         await deleteUpload(t.uploadUrl, id, KEY_B),
       ];
-      assert.deepEqual(answers.map((a) => a.status), [404, 404, 404, 404]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [404, 404, 404, 404],
+      );
       const mine = await getStatus(t.uploadUrl, id, KEY_A);
       assert.equal(mine.status, 200);
       assert.deepEqual(mine.body.chunks, []);
@@ -134,7 +150,11 @@ for (const kind of databaseKinds()) {
       assert.equal((await putChunk(t.uploadUrl, id, data.subarray(0, 50), 0, data.length, { headers: KEY_B })).status, 200);
       assert.equal((await deleteUpload(t.uploadUrl, id, KEY_B)).status, 204);
       assert.equal((await getStatus(t.uploadUrl, id, KEY_B)).status, 404);
-      assert.deepEqual(readdirSync(t.chunkDir).filter((name) => name.includes(id)), [], 'no chunk data left');
+      assert.deepEqual(
+        readdirSync(t.chunkDir).filter((name) => name.includes(id)),
+        [],
+        'no chunk data left',
+      );
       assert.equal(await t.app.get(DataSource).getRepository(DeviceUpload).countBy({ id }), 0);
     });
   });

@@ -16,7 +16,11 @@ for (const kind of databaseKinds()) {
     });
 
     it('every JSON answer of the upload routes says X-Content-Type-Options: nosniff (201, 200, 404, 400)', async () => {
-      const started = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.bin', total_size: 10 }) });
+      const started = await request(`${t.uploadUrl}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a.bin', total_size: 10 }),
+      });
       assert.equal(started.status, 201);
       const id = started.body.upload_id as string;
       const answers = [
@@ -35,7 +39,12 @@ for (const kind of databaseKinds()) {
       ['200 characters of escapes', '%41'.repeat(200)],
     ];
     for (const [what, id] of oddIds) {
-      for (const [method, key] of [['GET', 'message'], ['PUT', 'error'], ['DELETE', 'message'], ['POST', 'message']] as Array<[string, ErrorKey]>) {
+      for (const [method, key] of [
+        ['GET', 'message'],
+        ['PUT', 'error'],
+        ['DELETE', 'message'],
+        ['POST', 'message'],
+      ] as Array<[string, ErrorKey]>) {
         it(`an id of ${what} on ${method} answers frago's 404 (not Fastify's 400/414), without echoing the URL`, async () => {
           const answer = await sendRaw(t.baseUrl, rawHead(method, `${t.uploadUrl}/${id}/`, { 'content-length': 0 }));
           assert.equal(answer.kind, 'answer');
@@ -47,24 +56,24 @@ for (const kind of databaseKinds()) {
       }
     }
 
-    it('an odd id elsewhere in the host app keeps Fastify\'s own answer', async () => {
+    it("an odd id elsewhere in the host app keeps Fastify's own answer", async () => {
       const answer = await sendRaw(t.baseUrl, rawHead('GET', `${t.baseUrl}/api/other/%zz`, {}));
       assert.equal(answer.kind === 'answer' && answer.status, 400);
     });
 
-    it('a JSON body over the body limit answers 413 in frago\'s body, keeps FST_ERR_CTP_BODY_TOO_LARGE and says so', async () => {
+    it("a JSON body over the body limit answers 413 in frago's body, keeps FST_ERR_CTP_BODY_TOO_LARGE and says so", async () => {
       const big = JSON.stringify({ filename: 'big.bin', total_size: 10, pad: 'x'.repeat(1024 * 1024 + 10) });
       const answer = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
       const text = assertFragoError(answer, 413, 'message', 'FST_ERR_CTP_BODY_TOO_LARGE');
       assert.match(text, /larger than the limit of 1048576 bytes/);
     });
 
-    it('an unsupported Content-Type keeps Fastify\'s code FST_ERR_CTP_INVALID_MEDIA_TYPE in frago\'s body', async () => {
+    it("an unsupported Content-Type keeps Fastify's code FST_ERR_CTP_INVALID_MEDIA_TYPE in frago's body", async () => {
       const answer = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'text/x-unknown' }, body: 'filename=a' });
       assertFragoError(answer, 415, 'message', 'FST_ERR_CTP_INVALID_MEDIA_TYPE');
     });
 
-    it('malformed JSON keeps Fastify\'s code in frago\'s body', async () => {
+    it("malformed JSON keeps Fastify's code in frago's body", async () => {
       const answer = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"filename": ' });
       const body = answer.body;
       assertFragoError(answer, 400, 'message');

@@ -80,7 +80,10 @@ for (const kind of databaseKinds()) {
       const answers = await Promise.all(
         [...ranges, ...ranges].map(({ start, end }, i) => putChunk(t.uploadUrl, id, data.subarray(start, end), start, data.length, { multipart: i % 3 === 0 })),
       );
-      assert.deepEqual(answers.map((a) => a.status), answers.map(() => 200));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        answers.map(() => 200),
+      );
       assert.equal(answers.filter((a) => a.body.duplicate === true).length, ranges.length);
       const received = events.of(events.chunks, id);
       assert.equal(received.length, ranges.length);
@@ -105,7 +108,10 @@ for (const kind of databaseKinds()) {
         headers: { 'content-digest': `sha-256=:${createHash('sha256').update('other bytes').digest('base64')}:` },
       });
       assert.equal(wrongDigest.status, 400);
-      const short = await putChunk(t.uploadUrl, id, data.subarray(1000, 1900), 1000, data.length, { multipart: true, contentRange: `bytes 1000-1999/${data.length}` });
+      const short = await putChunk(t.uploadUrl, id, data.subarray(1000, 1900), 1000, data.length, {
+        multipart: true,
+        contentRange: `bytes 1000-1999/${data.length}`,
+      });
       assert.equal(short.status, 400);
       assert.equal(events.of(events.chunks, id).length, 1);
 
@@ -121,7 +127,10 @@ for (const kind of databaseKinds()) {
       const id = await startOk(t.uploadUrl, 'done.bin', data.length);
       await storeAll(t.uploadUrl, id, data, 100_000);
       const answers = await Promise.all(Array.from({ length: 16 }, () => finalize(t.uploadUrl, id, { checksum: digest(data) })));
-      assert.ok(answers.every((a) => a.status === 201 || a.status === 409), JSON.stringify(answers.map((a) => a.body)));
+      assert.ok(
+        answers.every((a) => a.status === 201 || a.status === 409),
+        JSON.stringify(answers.map((a) => a.body)),
+      );
       assert.equal((await finalize(t.uploadUrl, id, { checksum: digest(data) })).status, 201);
       const completed = events.of(events.completed, id);
       assert.equal(completed.length, 1);
@@ -151,7 +160,10 @@ for (const kind of databaseKinds()) {
 
       const racing = await Promise.all(Array.from({ length: 8 }, () => finalize(t.uploadUrl, id, { checksum: wrong })));
       const mismatches = racing.filter((a) => a.status === 400 && a.body.message === 'Checksum mismatch').length;
-      assert.ok(racing.every((a) => a.status === 400 || a.status === 409), JSON.stringify(racing.map((a) => a.body)));
+      assert.ok(
+        racing.every((a) => a.status === 400 || a.status === 409),
+        JSON.stringify(racing.map((a) => a.body)),
+      );
       assert.equal(events.of(events.checksumFailed, id).length, 1 + mismatches);
       // Still resumable, and nothing completed.
       assert.equal((await getStatus(t.uploadUrl, id)).body.status, 'in_progress');
@@ -160,7 +172,10 @@ for (const kind of databaseKinds()) {
 
     it('upload.expired fires once per expired upload, even with concurrent sweeps', async () => {
       const id = await startOk(t.uploadUrl, 'old.bin', 100);
-      await t.app.get(DataSource).getRepository(ChunkUpload).update({ id }, { expiresAt: new Date(Date.now() - 1000) });
+      await t.app
+        .get(DataSource)
+        .getRepository(ChunkUpload)
+        .update({ id }, { expiresAt: new Date(Date.now() - 1000) });
       const expiry = t.app.get(ExpiryService);
       await Promise.all([expiry.sweepExpired(), expiry.sweepExpired(), expiry.sweepExpired()]);
       await expiry.sweepExpired();

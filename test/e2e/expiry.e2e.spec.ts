@@ -17,7 +17,10 @@ const EXPIRATION_MS = 60 * 60 * 1000;
 
 /** Moves upload `id` past its expiry time, as if `expiration` had elapsed. */
 async function expireNow(t: TestApp, id: string): Promise<void> {
-  const result = await t.app.get(DataSource).getRepository(ChunkUpload).update({ id }, { expiresAt: new Date(Date.now() - 1000) });
+  const result = await t.app
+    .get(DataSource)
+    .getRepository(ChunkUpload)
+    .update({ id }, { expiresAt: new Date(Date.now() - 1000) });
   assert.equal(result.affected, 1, `upload ${id} exists`);
 }
 
@@ -27,7 +30,11 @@ function chunkFiles(t: TestApp, id: string): string[] {
 }
 
 function storedStatus(t: TestApp, id: string): Promise<string | undefined> {
-  return t.app.get(DataSource).getRepository(ChunkUpload).findOneBy({ id }).then((row) => row?.status);
+  return t.app
+    .get(DataSource)
+    .getRepository(ChunkUpload)
+    .findOneBy({ id })
+    .then((row) => row?.status);
 }
 
 /** Starts an upload of 2000 bytes and stores its first 1000. */

@@ -97,7 +97,11 @@ for (const kind of databaseKinds()) {
       const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       assert.deepEqual(readFileSync(join(other.dir, 'cut-copy.bin')), data);
-      assert.deepEqual(readdirSync(other.dir).filter((name) => name.startsWith('.frago-')), [], 'no temporary copy left');
+      assert.deepEqual(
+        readdirSync(other.dir).filter((name) => name.startsWith('.frago-')),
+        [],
+        'no temporary copy left',
+      );
     });
   });
 

@@ -39,7 +39,12 @@ async function uploadPieces(url: string, filename: string, data: Buffer, pieces:
 
 /** Starts and fully uploads `data` in chunks of `chunkSize`, without finalizing. */
 function uploadWhole(url: string, filename: string, data: Buffer, chunkSize = 4096): Promise<string> {
-  return uploadPieces(url, filename, data, chunkRanges(data.length, chunkSize).map(({ start, end }) => [start, end]));
+  return uploadPieces(
+    url,
+    filename,
+    data,
+    chunkRanges(data.length, chunkSize).map(({ start, end }) => [start, end]),
+  );
 }
 
 for (const kind of databaseKinds()) {
@@ -62,9 +67,27 @@ for (const kind of databaseKinds()) {
       const data = testBytes(300, 2);
       const cases: Array<{ pieces: Array<[number, number]>; missing: Array<{ start: number; end: number }> }> = [
         { pieces: [[100, 300]], missing: [{ start: 0, end: 99 }] },
-        { pieces: [[0, 100], [200, 300]], missing: [{ start: 100, end: 199 }] },
+        {
+          pieces: [
+            [0, 100],
+            [200, 300],
+          ],
+          missing: [{ start: 100, end: 199 }],
+        },
         { pieces: [[0, 200]], missing: [{ start: 200, end: 299 }] },
-        { pieces: [[50, 100], [150, 200], [250, 299]], missing: [{ start: 0, end: 49 }, { start: 100, end: 149 }, { start: 200, end: 249 }, { start: 299, end: 299 }] },
+        {
+          pieces: [
+            [50, 100],
+            [150, 200],
+            [250, 299],
+          ],
+          missing: [
+            { start: 0, end: 49 },
+            { start: 100, end: 149 },
+            { start: 200, end: 249 },
+            { start: 299, end: 299 },
+          ],
+        },
         { pieces: [], missing: [{ start: 0, end: 299 }] },
       ];
       for (const { pieces, missing } of cases) {
@@ -81,7 +104,10 @@ for (const kind of databaseKinds()) {
 
     it('reports a single missing byte between chunks (coverage, not a sum of sizes)', async () => {
       const data = testBytes(301, 3);
-      const id = await uploadPieces(app.t.uploadUrl, 'onebyte.bin', data, [[0, 100], [101, 301]]);
+      const id = await uploadPieces(app.t.uploadUrl, 'onebyte.bin', data, [
+        [0, 100],
+        [101, 301],
+      ]);
       const refused = await finalize(app.t.uploadUrl, id, { checksum: digest(data) });
       assertFragoError(refused, 400, 'message', 'INCOMPLETE_UPLOAD');
       assert.deepEqual(refused.body.missing, [{ start: 100, end: 100 }]);
@@ -179,7 +205,11 @@ for (const kind of databaseKinds()) {
       const second = await finalize(app.t.uploadUrl, id, { checksum: digest(data) });
       assert.equal(second.status, 201);
       assert.deepEqual(second.body, first.body);
-      assert.deepEqual(readdirSync(app.t.assembledDir).filter((name) => name.startsWith('twice')), ['twice.bin'], 'published once');
+      assert.deepEqual(
+        readdirSync(app.t.assembledDir).filter((name) => name.startsWith('twice')),
+        ['twice.bin'],
+        'published once',
+      );
       assert.equal(app.events.count(app.events.completed, id), 1);
     });
 

@@ -77,7 +77,11 @@ for (const kind of databaseKinds()) {
       assert.equal(retry.body.duplicate, undefined, 'the retry is stored, not taken for a duplicate');
       assert.equal(await reservations(id, false), 0, 'the interrupted reservation is gone');
       assert.equal(await reservations(id, true), 1);
-      assert.deepEqual(t.loggedErrors().map((entry) => entry.text), [], 'a client that goes away is not logged as a server error');
+      assert.deepEqual(
+        t.loggedErrors().map((entry) => entry.text),
+        [],
+        'a client that goes away is not logged as a server error',
+      );
     }
 
     /** Sends the remaining chunks, finalizes, and compares the assembled file with the source. */
@@ -132,7 +136,10 @@ for (const kind of databaseKinds()) {
       assert.equal(answer.body.duplicate, undefined);
       const status = await getStatus(t.uploadUrl, id);
       assert.deepEqual(status.body.chunks, [{ start: 0, end: CHUNK - 1, size: CHUNK }]);
-      assert.deepEqual(t.loggedErrors().map((entry) => entry.text), []);
+      assert.deepEqual(
+        t.loggedErrors().map((entry) => entry.text),
+        [],
+      );
       await completeAndCompare(id, 'stalled.bin', data);
     });
   });

@@ -81,8 +81,20 @@ for (const kind of databaseKinds()) {
         async () => (await putChunk(url, open, data.subarray(0, 10), 0, data.length, { contentRange: 'bytes 0-19/3000' })).status,
         async () => (await putChunk(url, open, data.subarray(500, 1500), 500, data.length)).status,
         async () => (await putChunk(url, open, testBytes(5000), 0, 5000)).status,
-        async () => (await putChunk(url, open, data.subarray(1000, 1010), 1000, data.length, { headers: { 'content-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:` } })).status,
-        async () => (await fetch(`${url}/${open}/`, { method: 'PUT', headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-range': 'bytes 1000-1009/3000' }, body: '--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc' })).status,
+        async () =>
+          (
+            await putChunk(url, open, data.subarray(1000, 1010), 1000, data.length, {
+              headers: { 'content-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:` },
+            })
+          ).status,
+        async () =>
+          (
+            await fetch(`${url}/${open}/`, {
+              method: 'PUT',
+              headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-range': 'bytes 1000-1009/3000' },
+              body: '--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc',
+            })
+          ).status,
         async () => (await putChunk(url, complete, data.subarray(0, 10), 0, data.length)).status,
         async () => (await putChunk(url, unknown, data.subarray(0, 10), 0, data.length)).status,
         async () => (await finalize(url, open, { checksum: digest(data) })).status,
@@ -97,7 +109,7 @@ for (const kind of databaseKinds()) {
       for (const status of statuses) assert.ok(status >= 400 && status < 500, `a client mistake is a 4xx: ${statuses.join(',')}`);
 
       const serious = logger.lines.filter((line) => line.level === 'error' || line.level === 'fatal' || line.level === 'warn');
-      assert.deepEqual(serious, [], 'no error, fatal or warning for a client\'s mistake');
+      assert.deepEqual(serious, [], "no error, fatal or warning for a client's mistake");
       const stacks = logger.lines.filter((line) => /\n\s+at \S/.test(line.text));
       assert.deepEqual(stacks, [], 'no stack trace');
       const refused = logger.lines.filter((line) => line.level === 'debug' && / refused: 4\d\d /.test(line.text));

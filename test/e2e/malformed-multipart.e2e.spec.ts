@@ -101,7 +101,10 @@ for (const kind of databaseKinds()) {
     const truncations: Array<[string, (data: Buffer) => Buffer]> = [
       ['the file data and nothing after it', (data) => multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data }], false).subarray(0, -2)],
       ['the file data and a CRLF', (data) => multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data }], false)],
-      ['the file data and a delimiter without its closing dashes', (data) => Buffer.concat([multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data }], false), Buffer.from(`--${BOUNDARY}`)])],
+      [
+        'the file data and a delimiter without its closing dashes',
+        (data) => Buffer.concat([multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data }], false), Buffer.from(`--${BOUNDARY}`)]),
+      ],
       ['half of the file data', (data) => multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data }], false).subarray(0, 200 + CHUNK / 2)],
     ];
     for (const [ending, body] of truncations) {
@@ -144,7 +147,10 @@ for (const kind of databaseKinds()) {
     it('a file part longer than its Content-Range answers 400 CHUNK_SIZE_MISMATCH (the oversize part is not silently truncated)', async () => {
       const data = testBytes(2 * CHUNK, 6);
       const id = await startOk(t.uploadUrl, 'oversize.bin', data.length);
-      const answer = await sendRaw(t.baseUrl, putRaw(id, data.length, multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data: data.subarray(0, CHUNK + 10) }])));
+      const answer = await sendRaw(
+        t.baseUrl,
+        putRaw(id, data.length, multipartBytes(BOUNDARY, [{ name: 'file', filename: 'c', data: data.subarray(0, CHUNK + 10) }])),
+      );
       assertAnswer(answer, 400, 'CHUNK_SIZE_MISMATCH');
       await assertNothingRecordedThenComplete(id, 'oversize.bin', data);
     });

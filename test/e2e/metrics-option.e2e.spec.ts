@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { getStatus, startOk } from '../helpers/upload-client';
 
-describe('metrics: true registers the metrics on a registry of the module\'s own (SPEC §12, opt-in)', () => {
+describe("metrics: true registers the metrics on a registry of the module's own (SPEC §12, opt-in)", () => {
   let db: TestDatabase;
   let t: TestApp;
   before(async () => {
@@ -51,6 +51,9 @@ describe('metrics off (the default)', () => {
   it('FragoMetrics says so, and asking it for the text names the option to set', () => {
     const metrics = t.app.get(FragoMetrics);
     assert.equal(metrics.enabled, false);
-    assert.throws(() => metrics.text(), (error: unknown) => error instanceof FragoSetupError && /set metrics: true/.test(error.message));
+    assert.throws(
+      () => metrics.text(),
+      (error: unknown) => error instanceof FragoSetupError && /set metrics: true/.test(error.message),
+    );
   });
 });

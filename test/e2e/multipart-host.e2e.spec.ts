@@ -69,7 +69,10 @@ describe('@fastify/multipart registered by the host', () => {
       createTestApp({
         db,
         configure: (app) => {
-          app.getHttpAdapter().getInstance().addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
+          app
+            .getHttpAdapter()
+            .getInstance()
+            .addContentTypeParser('multipart/form-data', (_request, _payload, done) => done(null, undefined));
         },
       }),
       /other than @fastify\/multipart/,

@@ -68,7 +68,12 @@ const BAD_OPTIONS: Array<{ name: string; options: Record<string, unknown>; optio
   { name: 'an unknown checksumType', options: { checksumType: 'crc-999' }, option: 'checksumType', shows: '"crc-999"' },
   { name: 'a storage that is not a ChunkStorage', options: { storage: new DuckTypedStorage() }, option: 'storage', shows: 'DuckTypedStorage' },
   { name: "identifierMode 'bogus'", options: { identifierMode: 'bogus' }, option: 'identifierMode', shows: '"bogus"' },
-  { name: 'an identifierMode class that is not an IdentifierStrategy', options: { identifierMode: NotAStrategy }, option: 'identifierMode', shows: 'NotAStrategy' },
+  {
+    name: 'an identifierMode class that is not an IdentifierStrategy',
+    options: { identifierMode: NotAStrategy },
+    option: 'identifierMode',
+    shows: 'NotAStrategy',
+  },
   { name: 'an unknown option key', options: { chunkSize: 1024 }, option: 'chunkSize', shows: '1024' },
   { name: 'a non-boolean doChecksum', options: { doChecksum: 'yes' }, option: 'doChecksum', shows: '"yes"' },
 ];
@@ -89,7 +94,10 @@ for (const kind of databaseKinds()) {
     });
 
     it('boots with valid options (the control case)', async () => {
-      const error = await bootError(db, ChunkedUploadModule.forRoot({ ...paths(), maxUploadSize: 1000, maxChunkSize: 1000, checksumType: 'SHA256', identifierMode: 'user' }));
+      const error = await bootError(
+        db,
+        ChunkedUploadModule.forRoot({ ...paths(), maxUploadSize: 1000, maxChunkSize: 1000, checksumType: 'SHA256', identifierMode: 'user' }),
+      );
       assert.equal(error, null);
     });
 

@@ -7,17 +7,7 @@ import { DataSource } from 'typeorm';
 import { ChunkUpload } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
-import {
-  deleteUpload,
-  digest,
-  finalize,
-  getStatus,
-  type JsonResponse,
-  putChunk,
-  startOk,
-  startUpload,
-  testBytes,
-} from '../helpers/upload-client';
+import { deleteUpload, digest, finalize, getStatus, type JsonResponse, putChunk, startOk, startUpload, testBytes } from '../helpers/upload-client';
 
 const ALICE = { 'x-user': 'alice' };
 const BOB = { 'x-user': 'bob' };
@@ -125,7 +115,10 @@ for (const kind of databaseKinds()) {
       await startOk(t.uploadUrl, 'dave.bin', 10, { 'x-user': 'dave' });
       const list = await listUploads(t.uploadUrl, { 'x-user': 'carol' });
       assert.equal(list.status, 200);
-      assert.deepEqual((list.body as unknown as Array<{ upload_id: string }>).map((entry) => entry.upload_id), [mine]);
+      assert.deepEqual(
+        (list.body as unknown as Array<{ upload_id: string }>).map((entry) => entry.upload_id),
+        [mine],
+      );
     });
 
     it("stores the user's id in the upload's identifier column", async () => {

@@ -79,7 +79,10 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(first.body, { status: true, message: 'Chunk uploaded', start: 0, end: 2499, size: 2500 });
       const second = await putChunk(t.uploadUrl, id, data.subarray(2500), 2500, data.length);
       assert.equal(second.status, 200);
-      await assertChunks(id, [{ start: 0, end: 2499, size: 2500 }, { start: 2500, end: 4999, size: 2500 }]);
+      await assertChunks(id, [
+        { start: 0, end: 2499, size: 2500 },
+        { start: 2500, end: 4999, size: 2500 },
+      ]);
       const done = await finalize(t.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
     });
@@ -128,7 +131,7 @@ for (const kind of databaseKinds()) {
       await assertChunks(id, []);
     });
 
-    it('answers 400 when Content-Range TOTAL differs from the upload\'s total_size', async () => {
+    it("answers 400 when Content-Range TOTAL differs from the upload's total_size", async () => {
       const id = await startOk(t.uploadUrl, 'total.bin', 100);
       assertFragoError(await putChunk(t.uploadUrl, id, testBytes(10), 0, 101), 400, 'error', 'INVALID_CONTENT_RANGE');
       assertFragoError(await putChunk(t.uploadUrl, id, testBytes(10), 0, 99), 400, 'error', 'INVALID_CONTENT_RANGE');
@@ -170,7 +173,12 @@ for (const kind of databaseKinds()) {
       const form = new FormData();
       form.append('other', new Blob([testBytes(10) as Uint8Array<ArrayBuffer>]), 'chunk');
       form.append('field', 'value');
-      assertFragoError(await request(`${t.uploadUrl}/${id}/`, { method: 'PUT', headers: { 'content-range': 'bytes 0-9/10' }, body: form }), 400, 'error', 'NO_CHUNK');
+      assertFragoError(
+        await request(`${t.uploadUrl}/${id}/`, { method: 'PUT', headers: { 'content-range': 'bytes 0-9/10' }, body: form }),
+        400,
+        'error',
+        'NO_CHUNK',
+      );
       const fieldsOnly = new FormData();
       fieldsOnly.append('file', 'not a file part, a plain field');
       assertFragoError(await request(`${t.uploadUrl}/${id}/`, { method: 'PUT', headers: { 'content-range': 'bytes 0-9/10' }, body: fieldsOnly }), 400, 'error');

@@ -14,14 +14,18 @@ function sendUntilClosed(url: string, size: number): Promise<{ status: number | 
   return new Promise((resolve) => {
     let status: number | null = null;
     let sent = 0;
-    const request = httpRequest(url, {
-      method: 'PUT',
-      agent: new Agent({ keepAlive: false }),
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), 'content-range': `bytes 0-${size - 1}/${size}` },
-    }, (response) => {
-      status = response.statusCode ?? null;
-      response.resume();
-    });
+    const request = httpRequest(
+      url,
+      {
+        method: 'PUT',
+        agent: new Agent({ keepAlive: false }),
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size), 'content-range': `bytes 0-${size - 1}/${size}` },
+      },
+      (response) => {
+        status = response.statusCode ?? null;
+        response.resume();
+      },
+    );
     request.on('error', () => undefined);
     request.on('close', () => resolve({ status, sent }));
     const piece = Buffer.alloc(64 * 1024);
@@ -114,7 +118,11 @@ describe('at most refusedBodyDrainSockets connections drain at once', () => {
     const over = holdRefusedRequest(t, SIZE);
     assert.match(await over.answered, / 413 /);
     await over.closed;
-    assert.deepEqual(draining.map((held) => held.isClosed()), [false, false], 'the connections within the cap are still being drained');
+    assert.deepEqual(
+      draining.map((held) => held.isClosed()),
+      [false, false],
+      'the connections within the cap are still being drained',
+    );
     for (const held of draining) held.finish();
     await Promise.all(draining.map((held) => held.closed));
     // The slots are free again: the next refused connection is drained (open until its body ends).

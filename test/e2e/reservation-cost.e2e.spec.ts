@@ -68,7 +68,11 @@ for (const kind of databaseKinds()) {
       const runner = dataSource.createQueryRunner();
       await runner.connect();
       try {
-        for (const [start, free] of [[CHUNKS, true], [CHUNKS - 1, false], [CHUNKS / 2, false]] as const) {
+        for (const [start, free] of [
+          [CHUNKS, true],
+          [CHUNKS - 1, false],
+          [CHUNKS / 2, false],
+        ] as const) {
           const { query, params } = reservation(start);
           await runner.startTransaction();
           try {
@@ -90,13 +94,16 @@ for (const kind of databaseKinds()) {
               const plan = (await runner.query(`EXPLAIN QUERY PLAN ${query}`, params)) as Array<{ detail: string }>;
               const details = plan.map((row) => row.detail);
               assert.ok(
-                details.every((detail) => !/\bSCAN\b/.test(detail) || detail === 'SCAN CONSTANT ROW') && details.some((detail) => /range_start=\?/.test(detail)),
+                details.every((detail) => !/\bSCAN\b/.test(detail) || detail === 'SCAN CONSTANT ROW') &&
+                  details.some((detail) => /range_start=\?/.test(detail)),
                 `start ${start}: ${JSON.stringify(details)}`,
               );
               await runner.query(query, params);
             }
             console.log(`${kind}: reservation at ${start} after ${CHUNKS} chunks: ${kind === 'sqlite' ? 'index seeks only' : `${touched} rows/handler reads`}`);
-            const mine = (await runner.query(`SELECT COUNT(*) AS n FROM frago_chunk WHERE id = ${kind === 'postgres' ? '$1' : '?'}`, [params[0]])) as Array<{ n: unknown }>;
+            const mine = (await runner.query(`SELECT COUNT(*) AS n FROM frago_chunk WHERE id = ${kind === 'postgres' ? '$1' : '?'}`, [params[0]])) as Array<{
+              n: unknown;
+            }>;
             assert.equal(Number(mine[0].n) === 1, free, `start ${start} is ${free ? 'free' : 'taken'}`);
           } finally {
             await runner.rollbackTransaction();

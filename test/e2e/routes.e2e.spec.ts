@@ -42,7 +42,11 @@ async function everyOperation(base: string, slash: '' | '/', assembledDir: strin
   assert.equal(listed.status, 200, `GET list ${slash}`);
   assert.ok((listed.body as unknown as Array<{ upload_id: string }>).some((entry) => entry.upload_id === id));
 
-  const put = await request(item, { method: 'PUT', headers: { ...user, 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-1999/2000' }, body: data as Uint8Array<ArrayBuffer> });
+  const put = await request(item, {
+    method: 'PUT',
+    headers: { ...user, 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-1999/2000' },
+    body: data as Uint8Array<ArrayBuffer>,
+  });
   assert.equal(put.status, 200, `PUT ${slash}: ${JSON.stringify(put.body)}`);
 
   const status = await request(item, { headers: user });
@@ -100,7 +104,7 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 404);
     });
 
-    it('answers errors raised before the controller in frago\'s shape on the custom path', async () => {
+    it("answers errors raised before the controller in frago's shape on the custom path", async () => {
       const response = await request(`${app.t.uploadUrl}/`, { method: 'POST', headers: { ...user, 'content-type': 'application/json' }, body: '{"filename":' });
       assertFragoError(response, 400, 'message');
     });

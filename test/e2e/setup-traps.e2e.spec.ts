@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
-import { ChunkedUploadChunk, ChunkedUploadModule, type ChunkedUploadOptions, FragoNameClaim, fragoMigrations, fragoMigrationsFor, IdentifierStrategy } from 'nestjs-frago';
+import {
+  ChunkedUploadChunk,
+  ChunkedUploadModule,
+  type ChunkedUploadOptions,
+  FragoNameClaim,
+  fragoMigrations,
+  fragoMigrationsFor,
+  IdentifierStrategy,
+} from 'nestjs-frago';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { bootHostApp, type HostBoot } from './support/boot-host-app';
 import { DeviceUpload } from '../fixtures/device/device-upload.entity';
@@ -45,13 +53,21 @@ for (const kind of databaseKinds()) {
 
     it('boots the README device example: DeviceUpload at the top level of forRootAsync, its strategy, its migrations; Device is not listed anywhere: the module registers the entities DeviceUpload relates to (the control case)', async () => {
       const error = await bootError(db, {
-        uploadModule: ChunkedUploadModule.forRootAsync({ uploadEntity: DeviceUpload, useFactory: () => ({ ...paths(), identifierMode: DeviceIdentifierStrategy }) }),
+        uploadModule: ChunkedUploadModule.forRootAsync({
+          uploadEntity: DeviceUpload,
+          useFactory: () => ({ ...paths(), identifierMode: DeviceIdentifierStrategy }),
+        }),
         migrations: deviceMigrations(),
       });
       assert.equal(error, null, error?.message);
     });
 
-    for (const [key, value] of [['uploadEntity', DeviceUpload], ['chunkEntity', DeviceUpload], ['routePrefix', 'files'], ['isGlobal', true]] as const) {
+    for (const [key, value] of [
+      ['uploadEntity', DeviceUpload],
+      ['chunkEntity', DeviceUpload],
+      ['routePrefix', 'files'],
+      ['isGlobal', true],
+    ] as const) {
       it(`${key} returned by the forRootAsync factory instead of the top level`, async () => {
         const error = await bootError(db, { uploadModule: ChunkedUploadModule.forRootAsync({ useFactory: () => ({ ...paths(), [key]: value }) }) });
         assert.ok(error, 'the boot must fail');
@@ -84,7 +100,10 @@ for (const kind of databaseKinds()) {
         migrations: deviceMigrations(),
       });
       assert.ok(error, 'the boot must fail');
-      assert.match(error.message, /TypoStrategy stores the owner in the field "devise".*DeviceUpload has no column or relation "devise".*Set TypoStrategy\.identifierField/);
+      assert.match(
+        error.message,
+        /TypoStrategy stores the owner in the field "devise".*DeviceUpload has no column or relation "devise".*Set TypoStrategy\.identifierField/,
+      );
     });
 
     it('the Express adapter', async () => {
@@ -130,7 +149,10 @@ for (const kind of databaseKinds()) {
 
     it('Device missing from an explicit entity list (autoLoadEntities off): TypeORM names the relation and the entity', async () => {
       const error = await bootError(db, {
-        uploadModule: ChunkedUploadModule.forRootAsync({ uploadEntity: DeviceUpload, useFactory: () => ({ ...paths(), identifierMode: DeviceIdentifierStrategy }) }),
+        uploadModule: ChunkedUploadModule.forRootAsync({
+          uploadEntity: DeviceUpload,
+          useFactory: () => ({ ...paths(), identifierMode: DeviceIdentifierStrategy }),
+        }),
         migrations: deviceMigrations(),
         entities: [DeviceUpload, ChunkedUploadChunk, FragoNameClaim],
       });
@@ -141,7 +163,10 @@ for (const kind of databaseKinds()) {
     it('a strategy class with constructor arguments but no @Injectable()', async () => {
       const error = await bootError(db, { uploadModule: ChunkedUploadModule.forRoot({ ...paths(), identifierMode: UndecoratedStrategy }) });
       assert.ok(error, 'the boot must fail');
-      assert.match(error.message, /UndecoratedStrategy takes constructor arguments but has no @Injectable\(\) decorator.*add @Injectable\(\) to UndecoratedStrategy/);
+      assert.match(
+        error.message,
+        /UndecoratedStrategy takes constructor arguments but has no @Injectable\(\) decorator.*add @Injectable\(\) to UndecoratedStrategy/,
+      );
     });
   });
 }

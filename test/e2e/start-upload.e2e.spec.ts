@@ -126,7 +126,7 @@ for (const kind of databaseKinds()) {
       assert.equal(exact.status, 201, JSON.stringify(exact.body));
     });
 
-    it('answers 400 in frago\'s shape to a malformed JSON body', async () => {
+    it("answers 400 in frago's shape to a malformed JSON body", async () => {
       const response = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"filename": "x", ' });
       assertFragoError(response, 400, 'message');
       const array = await request(`${t.uploadUrl}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '["x", 1]' });

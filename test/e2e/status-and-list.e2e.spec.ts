@@ -58,7 +58,11 @@ for (const kind of databaseKinds()) {
     it('answers 200 with the stored chunks in order, received_bytes and the gaps after out-of-order chunks', async () => {
       const data = testBytes(1000, 1);
       const id = await startOk(t.uploadUrl, 'partial.bin', data.length);
-      for (const [start, end] of [[700, 900], [0, 100], [300, 400]] as const) {
+      for (const [start, end] of [
+        [700, 900],
+        [0, 100],
+        [300, 400],
+      ] as const) {
         assert.equal((await putChunk(t.uploadUrl, id, data.subarray(start, end), start, data.length, { multipart: start === 0 })).status, 200);
       }
       const status = await getStatus(t.uploadUrl, id);
@@ -174,7 +178,7 @@ for (const kind of databaseKinds()) {
       await db?.drop();
     });
 
-    it('answers 200 with only the caller\'s uploads, newest first, 50 by default', async () => {
+    it("answers 200 with only the caller's uploads, newest first, 50 by default", async () => {
       const response = await list('', alice);
       assert.equal(response.status, 200);
       assert.ok(Array.isArray(response.body));
@@ -194,7 +198,10 @@ for (const kind of databaseKinds()) {
         }
       }
       const bobs = await list('', bob);
-      assert.deepEqual(bobs.body.map((entry) => entry.upload_id), [bobId]);
+      assert.deepEqual(
+        bobs.body.map((entry) => entry.upload_id),
+        [bobId],
+      );
       assert.deepEqual(await list('', carol).then((r) => r.body), []);
     });
 
@@ -251,7 +258,10 @@ for (const kind of databaseKinds()) {
       assert.ok(inProgress.every((entry) => entry.status === 'in_progress'));
       assert.ok(!inProgress.some((entry) => entry.upload_id === aliceDone));
       const complete = (await list('?status=complete', alice)).body;
-      assert.deepEqual(complete.map((entry) => entry.upload_id), [aliceDone]);
+      assert.deepEqual(
+        complete.map((entry) => entry.upload_id),
+        [aliceDone],
+      );
       assert.deepEqual((await list('?status=expired', alice)).body, []);
       for (const query of ['?status=bogus', '?status=COMPLETE', '?status=in_progress,complete']) {
         assertFragoError(await list(query, alice), 400, 'message', 'INVALID_INPUT');
@@ -266,7 +276,7 @@ for (const kind of databaseKinds()) {
       assert.ok(status.status === 401 || status.status === 403, String(status.status));
     });
 
-    it('answers 200 to the owner\'s GET of one upload', async () => {
+    it("answers 200 to the owner's GET of one upload", async () => {
       const status = await getStatus(t.uploadUrl, bobId, bob);
       assert.equal(status.status, 200);
       assert.equal(status.body.total_size, 5 * GiB);

@@ -38,7 +38,7 @@ const binaries = postgresBinaries();
 const skip = 'missing' in binaries ? `${binaries.missing}: the database-down readiness test needs a PostgreSQL server of its own` : false;
 if (skip && process.env.CI === 'true') throw new Error(`${skip}; CI=true does not allow skipping it`);
 
-describe('readiness answers 503 while the database is down, liveness stays 200 (a PostgreSQL server of the test\'s own, stopped for real)', { skip }, () => {
+describe("readiness answers 503 while the database is down, liveness stays 200 (a PostgreSQL server of the test's own, stopped for real)", { skip }, () => {
   let pg: OwnPostgres;
   let app: ExampleApp;
 
@@ -71,7 +71,11 @@ describe('readiness answers 503 while the database is down, liveness stays 200 (
     assert.ok((down.body.database.detail ?? '').length > 0, 'says why');
     assert.equal(down.body.storage.status, 'up', 'the storage is fine');
     assert.equal(await live(app), 200, 'liveness does not depend on the database (an orchestrator must not restart the app for an outage)');
-    const start = await fetch(`${app.apiUrl}/upload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.bin', total_size: 1 }) });
+    const start = await fetch(`${app.apiUrl}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'a.bin', total_size: 1 }),
+    });
     assert.equal(start.status, 503);
     assert.equal(((await start.json()) as { code: string }).code, 'DATABASE_UNAVAILABLE');
 
@@ -147,7 +151,11 @@ if (!s3) {
       const up = await ready(app);
       assert.equal(up.status, 200, JSON.stringify(up.body));
       assert.equal(up.body.storage.status, 'up');
-      assert.deepEqual((await bucket.keys()).filter((key) => key.includes('.frago-health/')), [], 'the probe leaves nothing behind');
+      assert.deepEqual(
+        (await bucket.keys()).filter((key) => key.includes('.frago-health/')),
+        [],
+        'the probe leaves nothing behind',
+      );
 
       await proxy.cut();
       const down = await ready(app);

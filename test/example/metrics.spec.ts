@@ -17,7 +17,7 @@ function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     assert.ok(match, `a sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] as string | undefined ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
+    for (const pair of ((match[2] as string | undefined) ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
@@ -71,7 +71,10 @@ describe('the example app serves Prometheus metrics at /api/metrics (SPEC §12)'
     const before = await scrape();
     assert.match(before.contentType ?? '', /^text\/plain; version=0\.0\.4/);
     assert.equal(sum(before.samples, 'frago_requests_total'), 0);
-    assert.ok(before.samples.some((sample) => sample.name === 'process_resident_memory_bytes'), 'the process metrics are beside frago\'s');
+    assert.ok(
+      before.samples.some((sample) => sample.name === 'process_resident_memory_bytes'),
+      "the process metrics are beside frago's",
+    );
 
     let requests = 0;
     const send = async (url: string, init: RequestInit): Promise<Response> => {
@@ -81,7 +84,11 @@ describe('the example app serves Prometheus metrics at /api/metrics (SPEC §12)'
       return response;
     };
     const start = async (filename: string, size: number): Promise<string> => {
-      const response = await fetch(upload, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename, total_size: size }) });
+      const response = await fetch(upload, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename, total_size: size }),
+      });
       requests += 1;
       assert.equal(response.status, 201);
       return ((await response.json()) as { upload_id: string }).upload_id;
@@ -99,11 +106,19 @@ describe('the example app serves Prometheus metrics at /api/metrics (SPEC §12)'
     }
     assert.equal((await put(id, 0, chunkSize)).status, 200, 'a duplicate chunk');
     const md5 = createHash('md5').update(data).digest('hex');
-    const finalize = await send(`${upload}/${id}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ checksum: md5 }) });
+    const finalize = await send(`${upload}/${id}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ checksum: md5 }),
+    });
     assert.equal(finalize.status, 201);
 
     // Refusals: a bad Content-Range (400), an unknown upload (404), malformed JSON (Fastify's 400), a PUT once complete (409).
-    const badRange = await send(`${upload}/${id}/`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 9-1/3' }, body: 'abc' });
+    const badRange = await send(`${upload}/${id}/`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 9-1/3' },
+      body: 'abc',
+    });
     assert.equal(badRange.status, 400);
     assert.equal((await send(`${upload}/00000000-0000-4000-8000-000000000000/`, { method: 'GET' })).status, 404);
     assert.equal((await send(`${upload}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"filename":' })).status, 400);
@@ -153,7 +168,11 @@ describe('the example app serves Prometheus metrics at /api/metrics (SPEC §12)'
 
   it('counts a chunk being received in frago_chunks_in_flight while its body arrives', async () => {
     const upload = `${app.apiUrl}/upload`;
-    const response = await fetch(upload, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'slow.bin', total_size: 8 }) });
+    const response = await fetch(upload, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'slow.bin', total_size: 8 }),
+    });
     const { upload_id: id } = (await response.json()) as { upload_id: string };
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -198,7 +217,11 @@ describe('FRAGO_METRICS=false: no /api/metrics', () => {
 
   it('GET /api/metrics answers 404 and uploads still work', async () => {
     assert.equal((await fetch(`${app.apiUrl}/metrics`)).status, 404);
-    const response = await fetch(`${app.apiUrl}/upload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.bin', total_size: 1 }) });
+    const response = await fetch(`${app.apiUrl}/upload`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'a.bin', total_size: 1 }),
+    });
     assert.equal(response.status, 201);
   });
 });

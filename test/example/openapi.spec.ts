@@ -49,13 +49,17 @@ describe('the OpenAPI document describes what the example app really answers (SP
   async function call(method: Method, template: string, path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`${origin()}${path}`, { ...init, method: method.toUpperCase() });
     const text = await response.text();
-    const operation = (document.paths[template] as Record<string, unknown> | undefined)?.[method] as { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } | undefined;
+    const operation = (document.paths[template] as Record<string, unknown> | undefined)?.[method] as
+      { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } | undefined;
     assert.ok(operation, `${method.toUpperCase()} ${template} is in the document`);
     const documented = operation.responses[String(response.status)] ?? (response.status >= 400 ? operation.responses.default : undefined);
     assert.ok(documented, `${method.toUpperCase()} ${template} documents status ${response.status} (body ${text})`);
     checked.add(`${method} ${template} ${response.status}`);
     if (text === '') {
-      assert.ok(documented.content === undefined || method === 'head', `${method.toUpperCase()} ${template} ${response.status}: documented with a body, answered none`);
+      assert.ok(
+        documented.content === undefined || method === 'head',
+        `${method.toUpperCase()} ${template} ${response.status}: documented with a body, answered none`,
+      );
       return { status: response.status, body: undefined };
     }
     const body: unknown = JSON.parse(text);
@@ -67,25 +71,47 @@ describe('the OpenAPI document describes what the example app really answers (SP
       validate = ajv.compile(resolveRefs(schema, document) as object);
       compiled.set(key, validate);
     }
-    assert.ok(validate(body), `${method.toUpperCase()} ${template} ${response.status}: ${text}\ndoes not match the document: ${ajv.errorsText(validate.errors)}`);
+    assert.ok(
+      validate(body),
+      `${method.toUpperCase()} ${template} ${response.status}: ${text}\ndoes not match the document: ${ajv.errorsText(validate.errors)}`,
+    );
     return { status: response.status, body };
   }
 
   const jsonBody = (value: unknown): RequestInit => ({ headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(value) });
-  const chunk = (range: string, bytes: Buffer): RequestInit => ({ headers: { ...auth, 'content-type': 'application/octet-stream', 'content-range': range }, body: new Uint8Array(bytes) });
+  const chunk = (range: string, bytes: Buffer): RequestInit => ({
+    headers: { ...auth, 'content-type': 'application/octet-stream', 'content-range': range },
+    body: new Uint8Array(bytes),
+  });
 
   it('is an OpenAPI 3.1 document whose schemas compile, with every frago operation', () => {
     assert.equal(document.openapi, '3.1.0');
     for (const [name, schema] of Object.entries(document.components.schemas)) {
       assert.doesNotThrow(() => ajv.compile(resolveRefs(schema, document) as object), `component ${name} compiles`);
     }
-    const operations = Object.values(document.paths).flatMap((item) => Object.values(item).map((operation) => (operation as { operationId?: string }).operationId).filter(Boolean));
-    for (const id of ['startUpload', 'listUploads', 'uploadStatus', 'putChunk', 'finalizeUpload', 'abortUpload', 'tusOptions', 'tusCreate', 'tusHead', 'tusPatch', 'tusTerminate']) {
+    const operations = Object.values(document.paths).flatMap((item) =>
+      Object.values(item)
+        .map((operation) => (operation as { operationId?: string }).operationId)
+        .filter(Boolean),
+    );
+    for (const id of [
+      'startUpload',
+      'listUploads',
+      'uploadStatus',
+      'putChunk',
+      'finalizeUpload',
+      'abortUpload',
+      'tusOptions',
+      'tusCreate',
+      'tusHead',
+      'tusPatch',
+      'tusTerminate',
+    ]) {
       assert.ok(operations.includes(id), `${id} in ${operations.join(', ')}`);
     }
   });
 
-  it('each frago operation\'s success and error answers match it', async () => {
+  it("each frago operation's success and error answers match it", async () => {
     const collection = '/api/upload/';
     const item = '/api/upload/{id}/';
     const data = randomBytes(6000);
@@ -97,8 +123,20 @@ describe('the OpenAPI document describes what the example app really answers (SP
     assert.equal((await call('post', collection, collection, jsonBody({ total_size: 5 }))).status, 400);
     assert.equal((await call('post', collection, collection, { headers: { ...auth, 'content-type': 'application/json' }, body: '{"filename":' })).status, 400);
     assert.equal((await call('post', collection, collection, jsonBody({ filename: 'huge.bin', total_size: 60 * 1024 ** 3 }))).status, 413);
-    assert.equal((await call('post', collection, collection, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', total_size: 1 }) })).status, 401);
-    assert.equal((await call('post', collection, collection, { headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', total_size: 1 }) })).status, 401);
+    assert.equal(
+      (await call('post', collection, collection, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', total_size: 1 }) }))
+        .status,
+      401,
+    );
+    assert.equal(
+      (
+        await call('post', collection, collection, {
+          headers: { authorization: 'Bearer wrong', 'content-type': 'application/json' },
+          body: JSON.stringify({ filename: 'a', total_size: 1 }),
+        })
+      ).status,
+      401,
+    );
 
     // Chunk: 200, duplicate 200; 400 bad range; 409 overlap; 413 too large; 404.
     const url = `${collection}${id}/`;
@@ -137,27 +175,51 @@ describe('the OpenAPI document describes what the example app really answers (SP
     assert.equal((await call('delete', item, `${collection}${other.upload_id}/`, { headers: auth })).status, 404);
   });
 
-  it('the tus operations\' answers match it', async () => {
+  it("the tus operations' answers match it", async () => {
     const collection = '/api/files/';
     const item = '/api/files/{id}';
     const tus = { ...auth, 'tus-resumable': '1.0.0' };
     assert.equal((await call('options', collection, collection)).status, 204);
-    const created = await fetch(`${origin()}${collection}`, { method: 'POST', headers: { ...tus, 'upload-length': '5', 'upload-metadata': `filename ${Buffer.from('t.txt').toString('base64')}` } });
+    const created = await fetch(`${origin()}${collection}`, {
+      method: 'POST',
+      headers: { ...tus, 'upload-length': '5', 'upload-metadata': `filename ${Buffer.from('t.txt').toString('base64')}` },
+    });
     await created.arrayBuffer();
     assert.equal(created.status, 201);
     assert.equal((await call('post', collection, collection, { headers: { ...tus, 'upload-length': '3' } })).status, 201);
     const location = created.headers.get('location') ?? '';
     const path = new URL(location, origin()).pathname;
     assert.equal((await call('head', item, path, { headers: tus })).status, 200);
-    assert.equal((await call('patch', item, path, { headers: { ...tus, 'upload-offset': '1', 'content-type': 'application/offset+octet-stream' }, body: 'hello' })).status, 409);
-    assert.equal((await call('patch', item, path, { headers: { ...tus, 'tus-resumable': '0.2.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'hello' })).status, 412);
+    assert.equal(
+      (await call('patch', item, path, { headers: { ...tus, 'upload-offset': '1', 'content-type': 'application/offset+octet-stream' }, body: 'hello' })).status,
+      409,
+    );
+    assert.equal(
+      (
+        await call('patch', item, path, {
+          headers: { ...tus, 'tus-resumable': '0.2.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+          body: 'hello',
+        })
+      ).status,
+      412,
+    );
     assert.equal((await call('patch', item, path, { headers: { ...tus, 'upload-offset': '0', 'content-type': 'text/plain' }, body: 'hello' })).status, 415);
-    assert.equal((await call('patch', item, path, { headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'hello' })).status, 204);
+    assert.equal(
+      (await call('patch', item, path, { headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'hello' })).status,
+      204,
+    );
     assert.equal((await call('delete', item, '/api/files/00000000-0000-4000-8000-000000000000', { headers: tus })).status, 404);
   });
 
   it('checked a success and an error answer of every frago operation', () => {
-    for (const operation of ['post /api/upload/', 'get /api/upload/', 'get /api/upload/{id}/', 'put /api/upload/{id}/', 'post /api/upload/{id}/', 'delete /api/upload/{id}/']) {
+    for (const operation of [
+      'post /api/upload/',
+      'get /api/upload/',
+      'get /api/upload/{id}/',
+      'put /api/upload/{id}/',
+      'post /api/upload/{id}/',
+      'delete /api/upload/{id}/',
+    ]) {
       const statuses = [...checked].filter((entry) => entry.startsWith(`${operation} `)).map((entry) => Number(entry.slice(operation.length + 1)));
       assert.ok(statuses.some((status) => status < 300) && statuses.some((status) => status >= 400), `${operation}: ${statuses.join(', ')}`);
     }

@@ -83,7 +83,10 @@ function checkAnswer(outcome: RawOutcome, request: ChaosRequest, dataDir: string
   const what = `${request.label ? `${request.label}: ` : ''}${request.raw.method} ${request.raw.path.slice(0, 120)}`;
   if (!outcome.answer) {
     const refusedByNode = request.expect.protocolLevel && !outcome.fullySent;
-    assert.ok(request.expect.mayGoUnanswered || refusedByNode, `${what}: no answer (${outcome.error}) to a request that was ${outcome.fullySent ? 'sent whole' : 'cut by the server while sending'}`);
+    assert.ok(
+      request.expect.mayGoUnanswered || refusedByNode,
+      `${what}: no answer (${outcome.error}) to a request that was ${outcome.fullySent ? 'sent whole' : 'cut by the server while sending'}`,
+    );
     return null;
   }
   const { status, headers, body } = outcome.answer;
@@ -120,7 +123,14 @@ function summarise(statuses: number[]): string {
 }
 
 /** Runs one property with the suite's seed; a failure names how to reproduce it. */
-async function runProperty<T>(family: string, kind: string, arbitrary: fc.Arbitrary<T>, runs: number, check: (value: T) => Promise<void>, diagnostic: (text: string) => void): Promise<void> {
+async function runProperty<T>(
+  family: string,
+  kind: string,
+  arbitrary: fc.Arbitrary<T>,
+  runs: number,
+  check: (value: T) => Promise<void>,
+  diagnostic: (text: string) => void,
+): Promise<void> {
   let done = 0;
   const started = Date.now();
   try {
@@ -129,7 +139,13 @@ async function runProperty<T>(family: string, kind: string, arbitrary: fc.Arbitr
         done++;
         await check(value);
       }),
-      { numRuns: Math.max(1, Math.round(runs * FACTOR)), seed: SEED, path: PATH, endOnFailure: true, plugins: [fc.interruptAfterTimeLimit(FAMILY_TIME_LIMIT_MS * FACTOR, { failOnInterrupt: false })] },
+      {
+        numRuns: Math.max(1, Math.round(runs * FACTOR)),
+        seed: SEED,
+        path: PATH,
+        endOnFailure: true,
+        plugins: [fc.interruptAfterTimeLimit(FAMILY_TIME_LIMIT_MS * FACTOR, { failOnInterrupt: false })],
+      },
     );
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause;
@@ -242,7 +258,10 @@ for (const kind of databaseKinds()) {
       const chunk = (start: number, size: number): { start: number; end: number; size: number } => ({ start, end: start + size - 1, size });
       assert.deepEqual(status.body.chunks, [chunk(TWIN_RANGE.start, TWIN_RANGE.size), chunk(STORED_RANGE.start, STORED_RANGE.size)]);
       assert.equal(status.body.received_bytes, TWIN_RANGE.size + STORED_RANGE.size);
-      for (const [start, size] of [[512, 1536], [2560, 1536]]) {
+      for (const [start, size] of [
+        [512, 1536],
+        [2560, 1536],
+      ]) {
         const answer = await putChunk(app.uploadUrl, id, piece(start, size), start, TOTAL, { multipart: plan.seed % 2 === 0 });
         assert.equal(answer.status, 200, JSON.stringify(answer.body));
       }
@@ -315,7 +334,11 @@ for (const kind of databaseKinds()) {
         const body = checkAnswer(outcome, requests[i], dataDir);
         if (outcome.answer?.status === 200 && body?.duplicate !== true) stored++;
       });
-      assert.equal(stored, 1, `exactly one request stored the chunk: holder ${JSON.stringify(holderAnswer)}, twins ${JSON.stringify(outcomes.map((o) => o.answer?.body ?? o.error))}`);
+      assert.equal(
+        stored,
+        1,
+        `exactly one request stored the chunk: holder ${JSON.stringify(holderAnswer)}, twins ${JSON.stringify(outcomes.map((o) => o.answer?.body ?? o.error))}`,
+      );
       const status = await getStatus(app.uploadUrl, id);
       assert.deepEqual(status.body.chunks, [{ start: TWIN_RANGE.start, end: TWIN_RANGE.start + TWIN_RANGE.size - 1, size: TWIN_RANGE.size }]);
       const rest = file.subarray(TWIN_RANGE.size);

@@ -74,8 +74,15 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       const counted = new Set((status.body.chunks as Array<{ start: number; end: number }>).map(key));
       for (const range of acknowledged) assert.ok(counted.has(range), `acknowledged chunk ${range} was lost`);
       for (const range of halfRanges) assert.ok(!counted.has(key(range)), `half-written chunk ${key(range)} counts`);
-      for (const range of counted) assert.ok(ranges.some((r) => key(r) === range), `unexpected chunk ${range}`);
-      assert.equal(status.body.received_bytes, [...counted].reduce((sum, r) => sum + Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1, 0));
+      for (const range of counted)
+        assert.ok(
+          ranges.some((r) => key(r) === range),
+          `unexpected chunk ${range}`,
+        );
+      assert.equal(
+        status.body.received_bytes,
+        [...counted].reduce((sum, r) => sum + Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1, 0),
+      );
 
       // Resume: send exactly what status says is missing (a dead writer's range frees when its lease ends).
       const missing = ranges.filter((range) => !counted.has(key(range)));
@@ -83,7 +90,11 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       const resent = await Promise.all(
         missing.map((range) => putChunk(second.uploadUrl, id, data.subarray(range.start, range.end + 1), range.start, data.length)),
       );
-      assert.deepEqual(resent.map((answer) => answer.status), missing.map(() => 200), JSON.stringify(resent.map((a) => a.body)));
+      assert.deepEqual(
+        resent.map((answer) => answer.status),
+        missing.map(() => 200),
+        JSON.stringify(resent.map((a) => a.body)),
+      );
       const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', 'crash.bin')), data);

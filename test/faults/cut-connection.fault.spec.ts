@@ -68,7 +68,10 @@ describe(`connection cut mid-chunk, ${where}`, () => {
       const last = await putChunk(a.uploadUrl, id, piece(2), 2 * CHUNK, data.length, { multipart });
       assert.equal(last.status, 200);
       const rows = await probe.chunks(id);
-      assert.deepEqual(rows.map((row) => [row.start, row.size, row.committed]), [0, 1, 2].map((n) => [n * CHUNK, CHUNK, true]));
+      assert.deepEqual(
+        rows.map((row) => [row.start, row.size, row.committed]),
+        [0, 1, 2].map((n) => [n * CHUNK, CHUNK, true]),
+      );
       const done = await finalize(b.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
       assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', name)), data);

@@ -24,7 +24,10 @@ for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
       await proxy.open();
       url.port = String(proxy.port);
       // A lease far longer than the test: a reservation left behind by a failed commit would make the retry wait for it.
-      t = await createTestApp({ db: { ...db, options: { ...db.options, url: url.toString() } as DataSourceOptions }, options: { chunkLeaseTimeout: 600_000, twinPollInterval: 100 } });
+      t = await createTestApp({
+        db: { ...db, options: { ...db.options, url: url.toString() } as DataSourceOptions },
+        options: { chunkLeaseTimeout: 600_000, twinPollInterval: 100 },
+      });
     });
     after(async () => {
       await proxy?.cut();
@@ -57,7 +60,9 @@ for (const kind of databaseKinds().filter((k) => k !== 'sqlite')) {
       socket.on('data', (bytes: Buffer) => received.push(bytes));
       const closed = once(socket, 'close');
       await once(socket, 'connect');
-      socket.write(`PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK}\r\nConnection: close\r\n\r\n`);
+      socket.write(
+        `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK}\r\nConnection: close\r\n\r\n`,
+      );
       socket.write(data.subarray(0, CHUNK / 2));
       const reservations = t.app.get(DataSource).getRepository(ChunkedUploadChunk);
       for (let attempt = 0; (await reservations.countBy({ uploadId: id, committed: false })) === 0; attempt++) {

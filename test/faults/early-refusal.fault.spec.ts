@@ -45,11 +45,25 @@ describe('early refusals reach clients that keep sending', () => {
   });
 
   const MiB = 1024 * 1024;
-  const MULTIPART_HEAD = Buffer.from('--frago-over\r\nContent-Disposition: form-data; name="file"; filename="chunk"\r\nContent-Type: application/octet-stream\r\n\r\n');
+  const MULTIPART_HEAD = Buffer.from(
+    '--frago-over\r\nContent-Disposition: form-data; name="file"; filename="chunk"\r\nContent-Type: application/octet-stream\r\n\r\n',
+  );
   const refusals: Array<{ what: string; status: number; size: number; url: () => string; range: string; multipart?: boolean }> = [
     { what: '404 for an unknown upload', status: 404, size: 4 * MiB, url: () => `${t.uploadUrl}/${randomUUID()}/`, range: `bytes 0-${4 * MiB - 1}/${TOTAL}` },
-    { what: '413 for a chunk above maxChunkSize', status: 413, size: 9 * MiB, url: () => `${t.uploadUrl}/${openId}/`, range: `bytes 0-${9 * MiB - 1}/${TOTAL}` },
-    { what: '413 for a raw chunk one byte over maxChunkSize', status: 413, size: MAX_CHUNK + 1, url: () => `${t.uploadUrl}/${openId}/`, range: `bytes 0-${MAX_CHUNK}/${TOTAL}` },
+    {
+      what: '413 for a chunk above maxChunkSize',
+      status: 413,
+      size: 9 * MiB,
+      url: () => `${t.uploadUrl}/${openId}/`,
+      range: `bytes 0-${9 * MiB - 1}/${TOTAL}`,
+    },
+    {
+      what: '413 for a raw chunk one byte over maxChunkSize',
+      status: 413,
+      size: MAX_CHUNK + 1,
+      url: () => `${t.uploadUrl}/${openId}/`,
+      range: `bytes 0-${MAX_CHUNK}/${TOTAL}`,
+    },
     {
       what: '413 for a multipart chunk one byte over maxChunkSize',
       status: 413,
@@ -73,7 +87,14 @@ describe('early refusals reach clients that keep sending', () => {
         const outcomes: SendOutcome[] = [];
         const contentType = refusal.multipart ? 'multipart/form-data; boundary=frago-over' : 'application/octet-stream';
         for (let attempt = 0; attempt < TRIES; attempt++) {
-          outcomes.push(await send(refusal.url(), { 'content-type': contentType, 'content-range': refusal.range }, refusal.size, refusal.multipart ? MULTIPART_HEAD : undefined));
+          outcomes.push(
+            await send(
+              refusal.url(),
+              { 'content-type': contentType, 'content-range': refusal.range },
+              refusal.size,
+              refusal.multipart ? MULTIPART_HEAD : undefined,
+            ),
+          );
         }
         const lost = outcomes.filter((outcome) => !('status' in outcome) || outcome.status !== refusal.status);
         assert.deepEqual(lost, [], `every try got the ${refusal.status} (lost ${lost.length} of ${TRIES})`);
@@ -89,7 +110,13 @@ describe('early refusals reach clients that keep sending', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       for (let attempt = 0; attempt < 10; attempt++) {
-        const refused = await sendWithNodeHttp(`${t.uploadUrl}/${randomUUID()}/`, 'PUT', { 'content-type': 'application/octet-stream', 'content-range': `bytes 0-${4 * 1024 * 1024 - 1}/${TOTAL}` }, 4 * 1024 * 1024, agent);
+        const refused = await sendWithNodeHttp(
+          `${t.uploadUrl}/${randomUUID()}/`,
+          'PUT',
+          { 'content-type': 'application/octet-stream', 'content-range': `bytes 0-${4 * 1024 * 1024 - 1}/${TOTAL}` },
+          4 * 1024 * 1024,
+          agent,
+        );
         assert.equal('status' in refused && refused.status, 404, JSON.stringify(refused));
         const next = await sendWithNodeHttp(`${t.uploadUrl}/${openId}/`, 'GET', {}, 0, agent);
         assert.equal('status' in next && next.status, 200, JSON.stringify(next));

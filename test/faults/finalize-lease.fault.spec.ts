@@ -60,7 +60,10 @@ for (const kind of serverKinds) {
         const answered = finalize(a.uploadUrl, id, { checksum: digest(data, ALGORITHM), checksum_algo: ALGORITHM }).catch(() => null);
         let state: 'claimed' | 'complete' = 'complete';
         for (;;) {
-          const rows = await probe.query<{ status: string; finalizing_until: unknown }>('SELECT status, finalizing_until FROM frago_upload WHERE upload_id = ?', [id]);
+          const rows = await probe.query<{ status: string; finalizing_until: unknown }>(
+            'SELECT status, finalizing_until FROM frago_upload WHERE upload_id = ?',
+            [id],
+          );
           if (rows[0].status !== 'in_progress') break;
           if (rows[0].finalizing_until !== null) {
             a.signal('SIGKILL');

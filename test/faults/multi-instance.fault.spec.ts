@@ -74,7 +74,8 @@ for (const kind of serverKinds) {
       files.forEach((file, u) => {
         chunkRanges(file.data.length, CHUNK).forEach(({ start, end }, i) => {
           const bytes = file.data.subarray(start, end);
-          const put = (instance: AppProcess): Promise<JsonResponse> => putChunk(instance.uploadUrl, ids[u], bytes, start, file.data.length, { multipart: i % 2 === 0 });
+          const put = (instance: AppProcess): Promise<JsonResponse> =>
+            putChunk(instance.uploadUrl, ids[u], bytes, start, file.data.length, { multipart: i % 2 === 0 });
           tasks.push(() => put(instances[(u + i) % 3]));
           // Every fourth chunk also goes to the next instance at the same moment: twins across processes.
           if (i % 4 === 0) tasks.push(() => put(instances[(u + i + 1) % 3]));
@@ -91,7 +92,9 @@ for (const kind of serverKinds) {
 
       const finals = await Promise.all(
         files.flatMap((file, u) =>
-          Array.from({ length: FINALIZERS }, (_, n) => finalizeUntilDone(instances[n % 3].uploadUrl, ids[u], digest(file.data)).then((answers) => ({ u, answers }))),
+          Array.from({ length: FINALIZERS }, (_, n) =>
+            finalizeUntilDone(instances[n % 3].uploadUrl, ids[u], digest(file.data)).then((answers) => ({ u, answers })),
+          ),
         ),
       );
       for (const { u, answers } of finals) {

@@ -57,8 +57,14 @@ async function assertConsistent(t: TestApp, probe: DbProbe, id: string): Promise
   const state = status.body.status as string;
   if (state === 'in_progress') {
     const counted = (status.body.chunks as Array<{ start: number; end: number; size: number }>).map((c) => [c.start, c.end, c.size]);
-    assert.deepEqual(counted, rows.map((row) => [row.start, row.end, row.size]));
-    assert.equal(status.body.received_bytes, rows.reduce((sum, row) => sum + row.size, 0));
+    assert.deepEqual(
+      counted,
+      rows.map((row) => [row.start, row.end, row.size]),
+    );
+    assert.equal(
+      status.body.received_bytes,
+      rows.reduce((sum, row) => sum + row.size, 0),
+    );
     assert.equal(dataFile, true);
   } else {
     assert.equal(state, 'expired');
@@ -98,9 +104,15 @@ for (const kind of databaseKinds()) {
       const answers = await Promise.all(
         Array.from({ length: 16 }, (_, i) => putChunk(t.uploadUrl, id, data.subarray(CHUNK, 2 * CHUNK), CHUNK, data.length, { multipart: i % 2 === 0 })),
       );
-      assert.deepEqual(answers.map((a) => a.status), Array(16).fill(200));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        Array(16).fill(200),
+      );
       assert.equal(answers.filter((a) => a.body.duplicate !== true).length, 1);
-      assert.deepEqual((await probe.chunks(id)).map((row) => row.start), [CHUNK]);
+      assert.deepEqual(
+        (await probe.chunks(id)).map((row) => row.start),
+        [CHUNK],
+      );
       await assertConsistent(t, probe, id);
     });
 
@@ -109,9 +121,7 @@ for (const kind of databaseKinds()) {
       const data = testBytes(pairs * 2 * CHUNK, 32);
       const id = await startOk(t.uploadUrl, 'overlap.bin', data.length);
       const put = (start: number): Promise<JsonResponse> => putChunk(t.uploadUrl, id, data.subarray(start, start + CHUNK), start, data.length);
-      const results = await Promise.all(
-        Array.from({ length: pairs }, (_, k) => Promise.all([put(2 * k * CHUNK), put(2 * k * CHUNK + CHUNK / 2)])),
-      );
+      const results = await Promise.all(Array.from({ length: pairs }, (_, k) => Promise.all([put(2 * k * CHUNK), put(2 * k * CHUNK + CHUNK / 2)])));
       for (const pair of results) {
         assert.deepEqual(pair.map((a) => a.status).sort(), [200, 409], JSON.stringify(pair.map((a) => a.body)));
         const loser = pair.find((a) => a.status === 409);
@@ -195,7 +205,10 @@ for (const kind of databaseKinds()) {
         assert.equal(await sweeps, 1, 'expired once');
         assertNo5xx(answers);
         for (const answer of answers) assert.ok([200, 410].includes(answer.status), `chunk answered ${answer.status} ${JSON.stringify(answer.body)}`);
-        assert.ok(answers.some((a) => a.status === 410), 'the upload expired while chunks arrived');
+        assert.ok(
+          answers.some((a) => a.status === 410),
+          'the upload expired while chunks arrived',
+        );
         assert.equal(await assertConsistent(expiring, probe, id), 'expired');
       } finally {
         await expiring.close();

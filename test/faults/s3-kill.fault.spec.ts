@@ -50,7 +50,10 @@ describeFleet('kill -9', (fleet, instances) => {
     assert.equal(await fleet.completedEvents(id), 0);
     const done = await untilSettled(() => finalize(instances()[1].uploadUrl, id, { checksum: digest(data) }));
     assertSettledAs(done, 201);
-    assert.deepEqual((await publishedKeys(fleet.bucket)).filter((key) => key.includes('killed')), [`${PREFIX}killed.bin`]);
+    assert.deepEqual(
+      (await publishedKeys(fleet.bucket)).filter((key) => key.includes('killed')),
+      [`${PREFIX}killed.bin`],
+    );
     assert.ok((await fleet.bucket.get(`${PREFIX}killed.bin`))?.equals(data));
     assert.equal(await fleet.completedEvents(id), 1);
     await assertNoLeftovers(fleet.bucket, id);

@@ -16,7 +16,11 @@ describeFleet('round-robin and 32 finalizes', (fleet, instances) => {
     const data = testBytes(25 * MiB + 321, 201);
     const ranges = layout([6 * MiB, 6 * MiB, 1 * MiB, 1 * MiB, 5 * MiB, 2 * MiB, 4 * MiB + 321]);
     const id = await startOk(instances()[0].uploadUrl, 'sprayed.bin', data.length);
-    const answers = await Promise.all(ranges.reverse().map(({ start, end }, i) => putChunk(instances()[i % 3].uploadUrl, id, data.subarray(start, end), start, data.length, { multipart: i % 2 === 0 })));
+    const answers = await Promise.all(
+      ranges
+        .reverse()
+        .map(({ start, end }, i) => putChunk(instances()[i % 3].uploadUrl, id, data.subarray(start, end), start, data.length, { multipart: i % 2 === 0 })),
+    );
     for (const answer of answers) assert.equal(answer.status, 200, JSON.stringify(answer.body));
 
     const finals = await Promise.all(

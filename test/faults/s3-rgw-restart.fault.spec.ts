@@ -45,7 +45,10 @@ if (!s3) {
         stdio: 'ignore',
       });
       for (let i = 0; i < 600; i++) {
-        const up = await fetch(`http://127.0.0.1:${rgwPort}/`).then(() => true, () => false);
+        const up = await fetch(`http://127.0.0.1:${rgwPort}/`).then(
+          () => true,
+          () => false,
+        );
         if (up) return;
         await sleep(100);
       }

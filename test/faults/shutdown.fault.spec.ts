@@ -89,7 +89,11 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
     for (const range of slowRanges) assert.ok(!counted.has(key(range)), `unfinished chunk ${key(range)} counts`);
     const missing = ranges.filter((range) => !counted.has(key(range)));
     const resent = await Promise.all(missing.map((range) => putChunk(second.uploadUrl, id, body(range), range.start, data.length)));
-    assert.deepEqual(resent.map((answer) => answer.status), missing.map(() => 200), JSON.stringify(resent.map((a) => a.body)));
+    assert.deepEqual(
+      resent.map((answer) => answer.status),
+      missing.map(() => 200),
+      JSON.stringify(resent.map((a) => a.body)),
+    );
     const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
     assert.equal(done.status, 201, JSON.stringify(done.body));
     assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', 'shutdown.bin')), data);

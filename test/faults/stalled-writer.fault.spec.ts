@@ -39,7 +39,11 @@ for (const kind of serverKinds) {
       const stalled = openChunk(a.uploadUrl, id, garbage, 0, data.length);
       await stalled.send(CHUNK / 2);
       const dataFile = join(dataDir, 'chunked_uploads', `${id}.part`);
-      while (readFileSync(dataFile).subarray(0, 4096).some((byte) => byte !== 0xee));
+      while (
+        readFileSync(dataFile)
+          .subarray(0, 4096)
+          .some((byte) => byte !== 0xee)
+      );
       a.process.kill('SIGSTOP');
       try {
         // Its lease runs out.
@@ -88,10 +92,15 @@ for (const kind of serverKinds) {
 async function waitForBlockedTakeover(probe: DbProbe, id: string, dataFile: string, watch: { stop: boolean }): Promise<void> {
   const leases = new Set<number>();
   while (!watch.stop) {
-    const rows = await probe.query<{ lease_until: unknown; committed: unknown }>('SELECT lease_until, committed FROM frago_chunk WHERE upload_id = ? AND range_start = 0', [id]);
+    const rows = await probe.query<{ lease_until: unknown; committed: unknown }>(
+      'SELECT lease_until, committed FROM frago_chunk WHERE upload_id = ? AND range_start = 0',
+      [id],
+    );
     const committed = rows[0]?.committed === true || Number(rows[0]?.committed) === 1;
     if (rows.length === 1 && !committed && Number(rows[0].lease_until) > Date.now()) leases.add(Number(rows[0].lease_until));
-    const untouched = readFileSync(dataFile).subarray(0, 4096).every((byte) => byte === 0xee);
+    const untouched = readFileSync(dataFile)
+      .subarray(0, 4096)
+      .every((byte) => byte === 0xee);
     if (leases.size >= 3 && untouched) return;
   }
   await new Promise<never>(() => undefined); // stopped: the race was decided by the answer

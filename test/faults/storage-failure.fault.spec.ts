@@ -24,7 +24,11 @@ class FlakyDiskStorage extends LocalDiskChunkStorage {
   writes = 0;
   failures = 0;
 
-  constructor(chunkDir: string, assembledDir: string, private readonly every: number) {
+  constructor(
+    chunkDir: string,
+    assembledDir: string,
+    private readonly every: number,
+  ) {
     super(chunkDir, assembledDir);
   }
 
@@ -218,7 +222,12 @@ describe('a full disk shared with SQLite (a 4 MiB tmpfs holding the database fil
       return;
     }
     const file = join(mountPoint, 'frago.sqlite');
-    const db: TestDatabase = { kind: 'sqlite', url: `sqlite:${file}`, options: { type: 'better-sqlite3', database: file, enableWAL: true, timeout: 15_000 }, drop: async () => undefined };
+    const db: TestDatabase = {
+      kind: 'sqlite',
+      url: `sqlite:${file}`,
+      options: { type: 'better-sqlite3', database: file, enableWAL: true, timeout: 15_000 },
+      drop: async () => undefined,
+    };
     t = await createTestApp({ db, dataDir: join(mountPoint, 'data') });
     const id = await startOk(t.uploadUrl, 'before.bin', 4096);
     const ballast = join(mountPoint, 'ballast');
@@ -226,7 +235,8 @@ describe('a full disk shared with SQLite (a 4 MiB tmpfs holding the database fil
 
     // Every start is a database write; the first one that needs the file (or its WAL) to grow has no room.
     let answer = await startUpload(t.uploadUrl, { filename: 'full-0.bin', total_size: 10 });
-    for (let attempt = 1; answer.status === 201 && attempt < 500; attempt++) answer = await startUpload(t.uploadUrl, { filename: `full-${attempt}.bin`, total_size: 10 });
+    for (let attempt = 1; answer.status === 201 && attempt < 500; attempt++)
+      answer = await startUpload(t.uploadUrl, { filename: `full-${attempt}.bin`, total_size: 10 });
     assert.equal(answer.status, 507, JSON.stringify(answer.body));
     assert.equal(answer.body.status, false);
     assert.equal(answer.body.code, 'STORAGE_FULL');

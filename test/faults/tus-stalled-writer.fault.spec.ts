@@ -43,7 +43,10 @@ for (const kind of serverKinds) {
       const { dataDir } = fleet;
       const data = testBytes(2 * CHUNK, 37);
       const garbage = Buffer.alloc(CHUNK, 0xee);
-      const created = await createTus(`${b.apiUrl}/files/`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'tus-stalled.bin' }) });
+      const created = await createTus(`${b.apiUrl}/files/`, {
+        'upload-length': String(data.length),
+        'upload-metadata': metadata({ filename: 'tus-stalled.bin' }),
+      });
       assert.equal(created.response.status, 201);
       const id = created.id;
       const onA = `${a.apiUrl}/files/${id}`;
@@ -103,7 +106,10 @@ for (const kind of serverKinds) {
 async function waitForBlockedTakeover(probe: DbProbe, id: string, secondHalf: () => Buffer, watch: { stop: boolean }): Promise<void> {
   const leases = new Set<number>();
   while (!watch.stop) {
-    const rows = await probe.query<{ lease_until: unknown; committed: unknown }>('SELECT lease_until, committed FROM frago_chunk WHERE upload_id = ? AND range_start = ?', [id, CHUNK]);
+    const rows = await probe.query<{ lease_until: unknown; committed: unknown }>(
+      'SELECT lease_until, committed FROM frago_chunk WHERE upload_id = ? AND range_start = ?',
+      [id, CHUNK],
+    );
     const committed = rows[0]?.committed === true || Number(rows[0]?.committed) === 1;
     if (rows.length === 1 && !committed && Number(rows[0].lease_until) > Date.now()) leases.add(Number(rows[0].lease_until));
     const untouched = secondHalf().every((byte) => byte === 0xee);

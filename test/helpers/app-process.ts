@@ -31,12 +31,7 @@ const LOG_LINES_KEPT = 400;
  * the app logs the errors it handles without a stack.
  */
 const STACK_FRAME = /^\s+at \S.*(?::\d+:\d+\)?|\(native\)|\(<anonymous>\))$/;
-const UNHANDLED_PATTERNS: readonly RegExp[] = [
-  /Unexpected error/,
-  /Unhandled 'error' event/,
-  /unhandled ?rejection/i,
-  /uncaught ?exception/i,
-];
+const UNHANDLED_PATTERNS: readonly RegExp[] = [/Unexpected error/, /Unhandled 'error' event/, /unhandled ?rejection/i, /uncaught ?exception/i];
 
 /** A port nothing listens on right now (to test a client against a closed port; apps listen on port 0). */
 export async function unusedPort(): Promise<number> {
@@ -177,7 +172,9 @@ export class AppProcess {
   async stop(): Promise<void> {
     const diedOnItsOwn = !this.running() && !this.exitRequested;
     await this.kill();
-    const problems = this.output.problems.concat(diedOnItsOwn ? [`the app exited on its own (code ${this.process.exitCode}, signal ${this.process.signalCode})`] : []);
+    const problems = this.output.problems.concat(
+      diedOnItsOwn ? [`the app exited on its own (code ${this.process.exitCode}, signal ${this.process.signalCode})`] : [],
+    );
     if (problems.length > 0) {
       throw new Error(`the app (pid ${this.process.pid}) broke:\n- ${problems.join('\n- ')}\n--- last output ---\n${this.logTail()}`);
     }
@@ -214,7 +211,10 @@ class OutputWatch {
   /** Inside the stack of an expected line. */
   private skipStack = false;
 
-  constructor(child: ChildProcess, private readonly expected: readonly RegExp[]) {
+  constructor(
+    child: ChildProcess,
+    private readonly expected: readonly RegExp[],
+  ) {
     this.listening = new Promise<number>((resolvePromise, reject) => {
       const timer = setTimeout(() => reject(new Error(`app not listening after ${BOOT_TIMEOUT_MS} ms:\n${this.lines.join('\n')}`)), BOOT_TIMEOUT_MS);
       const onExit = (code: number | null, signal: string | null): void => {

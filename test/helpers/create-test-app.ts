@@ -1,5 +1,14 @@
 import 'reflect-metadata';
-import { type CanActivate, type DynamicModule, type ExecutionContext, Injectable, type LoggerService, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import {
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  Injectable,
+  type LoggerService,
+  type ModuleMetadata,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -151,7 +160,9 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
       const expected = config.expectedErrors ?? [];
       const unhandled = recordedSince(since).filter((entry) => entry.unhandled && !expected.some((pattern) => pattern.test(entry.text)));
       if (unhandled.length > 0) {
-        throw new Error(`the app recorded ${unhandled.length} unhandled error(s) while it ran:\n${unhandled.map((entry) => `[${entry.source}] ${entry.text}`).join('\n\n')}`);
+        throw new Error(
+          `the app recorded ${unhandled.length} unhandled error(s) while it ran:\n${unhandled.map((entry) => `[${entry.source}] ${entry.text}`).join('\n\n')}`,
+        );
       }
     },
   };

@@ -14,9 +14,14 @@ import { unusedPort } from './app-process';
 /** Where initdb and pg_ctl are, or why they are not usable here. */
 export function postgresBinaries(): { bin: string } | { missing: string } {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((name) => existsSync(join(root, name, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => existsSync(join(root, name, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) return { missing: `no PostgreSQL server binaries (${root}/<version>/bin/initdb)` };
-  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0) return { missing: 'running as root without a postgres user to run the cluster as' };
+  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0)
+    return { missing: 'running as root without a postgres user to run the cluster as' };
   return { bin: join(root, versions[0], 'bin') };
 }
 
@@ -51,7 +56,9 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`;
-  const start = (): void => { run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']); };
+  const start = (): void => {
+    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  };
   let running = false;
   const stop = (): void => {
     if (!running) return;

@@ -118,10 +118,14 @@ export interface RawOutcome {
   error?: string;
 }
 
-
 /** Serialises the head of a {@link RawRequest}. */
 export function requestHead(port: number, request: RawRequest): Buffer {
-  const lines = [`${request.method} ${request.path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, ...request.headers.map(([name, value]) => `${name}: ${value}`), 'Connection: close'];
+  const lines = [
+    `${request.method} ${request.path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    ...request.headers.map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+  ];
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
@@ -162,7 +166,10 @@ export function sendRequest(port: number, request: RawRequest): Promise<RawOutco
       void (async () => {
         const write = (bytes: Buffer): Promise<boolean> =>
           new Promise((done) => {
-            if (socket.destroyed || !socket.writable) { done(false); return; }
+            if (socket.destroyed || !socket.writable) {
+              done(false);
+              return;
+            }
             socket.write(bytes, (error) => done(!error));
           });
         if (!(await write(requestHead(port, request)))) return;

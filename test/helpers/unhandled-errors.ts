@@ -27,7 +27,7 @@ function record(source: RecordedError['source'], text: string, unhandled: boolea
 
 function describe(value: unknown): string {
   if (value instanceof Error) return value.stack ?? `${value.name}: ${value.message}`;
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
 }
 
 const STACK = /\n\s+at \S/;

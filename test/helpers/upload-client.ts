@@ -104,7 +104,13 @@ export function chunkRanges(size: number, chunkSize: number): Array<{ start: num
 }
 
 /** Uploads `data` whole: start, all chunks in parallel (shuffled), finalize. Returns the id. */
-export async function uploadAll(url: string, filename: string, data: Buffer, chunkSize: number, options: { headers?: Headers0; parallel?: number; algo?: string } = {}): Promise<string> {
+export async function uploadAll(
+  url: string,
+  filename: string,
+  data: Buffer,
+  chunkSize: number,
+  options: { headers?: Headers0; parallel?: number; algo?: string } = {},
+): Promise<string> {
   const id = await startOk(url, filename, data.length, options.headers);
   const ranges = chunkRanges(data.length, chunkSize).sort(() => Math.random() - 0.5);
   const parallel = options.parallel ?? 4;

@@ -171,7 +171,10 @@ function bootApp(node: string, appDir: string, env: NodeJS.ProcessEnv): Promise<
     const timer = setTimeout(() => failed(new Error(`the app did not start within 120 s:\n${output}`)), 120_000);
     const stop = (): Promise<void> =>
       new Promise((stopped) => {
-        if (child.exitCode !== null) { stopped(); return; }
+        if (child.exitCode !== null) {
+          stopped();
+          return;
+        }
         child.once('exit', () => stopped());
         child.kill('SIGTERM');
       });

@@ -9,7 +9,11 @@ import { DeviceUpload } from '../fixtures/device/device-upload.entity';
 import { CreateDevices1733000000000 } from '../fixtures/device/device.migration';
 
 /** Runs the migrations on a fresh database, then returns what TypeORM would still change to match the entities. */
-async function pendingAfterMigrations(db: TestDatabase, entities: NonNullable<DataSourceOptions['entities']>, migrations: NonNullable<DataSourceOptions['migrations']>): Promise<{ pending: string[]; dataSource: DataSource }> {
+async function pendingAfterMigrations(
+  db: TestDatabase,
+  entities: NonNullable<DataSourceOptions['entities']>,
+  migrations: NonNullable<DataSourceOptions['migrations']>,
+): Promise<{ pending: string[]; dataSource: DataSource }> {
   const dataSource = new DataSource({ ...db.options, entities, migrations, migrationsRun: false, synchronize: false, logging: false });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
@@ -36,7 +40,12 @@ async function isMariaDbNullDefaultEcho(dataSource: DataSource, query: string): 
     [table, column],
   );
   const current = rows[0];
-  return !!current && current.COLUMN_TYPE.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1') === type && current.IS_NULLABLE === 'YES' && (current.COLUMN_DEFAULT === null || current.COLUMN_DEFAULT === 'NULL');
+  return (
+    !!current &&
+    current.COLUMN_TYPE.replace(/^(tinyint|smallint|mediumint|int|bigint)\(\d+\)/, '$1') === type &&
+    current.IS_NULLABLE === 'YES' &&
+    (current.COLUMN_DEFAULT === null || current.COLUMN_DEFAULT === 'NULL')
+  );
 }
 
 for (const kind of databaseKinds()) {
@@ -54,7 +63,11 @@ for (const kind of databaseKinds()) {
     });
 
     it('fragoMigrations build exactly the schema of ChunkUpload and ChunkedUploadChunk', async () => {
-      const { pending, dataSource } = await pendingAfterMigrations(await fresh(), [ChunkUpload, ChunkedUploadChunk, FragoNameClaim, FragoTusUpload], fragoMigrations);
+      const { pending, dataSource } = await pendingAfterMigrations(
+        await fresh(),
+        [ChunkUpload, ChunkedUploadChunk, FragoNameClaim, FragoTusUpload],
+        fragoMigrations,
+      );
       sources.push(dataSource);
       assert.deepEqual(pending, []);
     });

@@ -84,10 +84,11 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       await storage.create(id, data.length);
       const offsets: number[] = [];
       for (let offset = 0; offset < data.length; offset += chunkSize) offsets.push(offset);
-      const written = await Promise.all(
-        offsets.reverse().map((offset) => storage.writeChunk(id, offset, trickle(data.subarray(offset, offset + chunkSize)))),
+      const written = await Promise.all(offsets.reverse().map((offset) => storage.writeChunk(id, offset, trickle(data.subarray(offset, offset + chunkSize)))));
+      assert.equal(
+        written.reduce((sum, n) => sum + n, 0),
+        data.length,
       );
-      assert.equal(written.reduce((sum, n) => sum + n, 0), data.length);
       return id;
     }
 

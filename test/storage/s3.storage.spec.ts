@@ -22,16 +22,22 @@ async function collect(stream: Readable): Promise<Buffer> {
 function storageOn(bucket: TestBucket, prefix = `t-${randomUUID()}/`): { storage: S3ChunkStorage; prefix: string; sent: string[] } {
   const client = createS3Client(bucket.config);
   const sent: string[] = [];
-  client.middlewareStack.add((next, context) => (args) => {
-    sent.push(context.commandName as string);
-    return next(args);
-  }, { step: 'initialize', name: 'countCommands' });
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(context.commandName as string);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
   return { storage: new S3ChunkStorage({ bucket: bucket.name, prefix, client }), prefix, sent };
 }
 
 /** Creates an upload of `data` stored as the chunks `sizes` (in that order of offsets), sent in reverse. */
 async function uploadAs(storage: S3ChunkStorage, data: Buffer, sizes: number[]): Promise<string> {
-  assert.equal(sizes.reduce((a, b) => a + b, 0), data.length);
+  assert.equal(
+    sizes.reduce((a, b) => a + b, 0),
+    data.length,
+  );
   const id = randomUUID();
   await storage.create(id, data.length);
   const ranges: [number, number][] = [];
@@ -50,10 +56,13 @@ async function uploadAs(storage: S3ChunkStorage, data: Buffer, sizes: number[]):
  */
 function dieAt(storage: S3ChunkStorage, commands: string[]): () => void {
   const name = `die-${randomUUID()}`;
-  storage.client.middlewareStack.add((next, context) => (args) => {
-    if (commands.includes(context.commandName as string)) throw new Error('instance died (simulated)');
-    return next(args);
-  }, { step: 'initialize', name });
+  storage.client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (commands.includes(context.commandName as string)) throw new Error('instance died (simulated)');
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
   return () => {
     storage.client.middlewareStack.remove(name);
   };
@@ -82,7 +91,11 @@ if (!config) {
       const { storage, prefix } = storageOn(bucket);
       await storage.init();
       const data = testBytes(23 * MiB, 91);
-      const id = await uploadAs(storage, data, [6, 1, 1, 8, 2, 2, 3].map((n) => n * MiB));
+      const id = await uploadAs(
+        storage,
+        data,
+        [6, 1, 1, 8, 2, 2, 3].map((n) => n * MiB),
+      );
       const published = await storage.publish(id, 'mixed.bin');
       assert.equal(published?.location, `s3://${bucket.name}/${prefix}mixed.bin`);
       assert.ok((await bucket.get(`${prefix}mixed.bin`))?.equals(data));
@@ -97,13 +110,20 @@ if (!config) {
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), [], 'no chunk object: every chunk went into a part');
       sent.length = 0;
       await storage.publish(id, 'direct.bin');
-      assert.deepEqual(sent.filter((name) => /UploadPart/.test(name)), [], sent.join());
+      assert.deepEqual(
+        sent.filter((name) => /UploadPart/.test(name)),
+        [],
+        sent.join(),
+      );
       assert.ok(sent.filter((name) => name === 'GetObjectCommand').length <= 1, `only the small seal record is read: ${sent.join()}`);
       assert.equal(sent.filter((name) => name === 'CompleteMultipartUploadCommand').length, 1, sent.join());
       assert.equal(sent.filter((name) => name === 'CopyObjectCommand').length, 1, sent.join());
       assert.ok((await bucket.get(`${prefix}direct.bin`))?.equals(data));
       const other = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config });
-      assert.ok((await collect(other.read(id, 5 * MiB - 10, 5 * MiB + 10))).equals(data.subarray(5 * MiB - 10, 5 * MiB + 11)), 'another instance reads the sealed parts');
+      assert.ok(
+        (await collect(other.read(id, 5 * MiB - 10, 5 * MiB + 10))).equals(data.subarray(5 * MiB - 10, 5 * MiB + 11)),
+        'another instance reads the sealed parts',
+      );
       await storage.remove(id);
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/`), []);
       assert.deepEqual(await bucket.multipartUploads(prefix), []);
@@ -150,7 +170,11 @@ if (!config) {
       sent.length = 0;
       await storage.publish(id, 'copied.bin');
       assert.equal(sent.filter((name) => name === 'UploadPartCopyCommand').length, 3, sent.join());
-      assert.deepEqual(sent.filter((name) => name === 'UploadPartCommand'), [], 'no part passed through the app');
+      assert.deepEqual(
+        sent.filter((name) => name === 'UploadPartCommand'),
+        [],
+        'no part passed through the app',
+      );
       assert.ok((await bucket.get(`${prefix}copied.bin`))?.equals(data));
       await storage.remove(id);
     });
@@ -196,7 +220,7 @@ if (!config) {
       assert.equal(await bucket.get(`${prefix}never.bin`), null);
     });
 
-    it('the expiry sweep removes a crashed instance\'s staging objects and multipart uploads, and nothing newer', async () => {
+    it("the expiry sweep removes a crashed instance's staging objects and multipart uploads, and nothing newer", async () => {
       const { storage, prefix } = storageOn(bucket);
       await storage.init();
       const dead = await uploadAs(storage, testBytes(12 * MiB, 96), [6 * MiB, 6 * MiB]);
@@ -253,11 +277,14 @@ if (!config) {
       const id = randomUUID();
       await storage.create(id, 10);
       // Corrupt the body after the MD5 was computed, as a broken proxy would.
-      storage.client.middlewareStack.add((next) => async (args) => {
-        const request = args.request as { headers: Record<string, string> };
-        if (request.headers?.['content-md5']) request.headers['content-md5'] = Buffer.alloc(16).toString('base64');
-        return next(args);
-      }, { step: 'build', name: 'corruptMd5', priority: 'low' });
+      storage.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers: Record<string, string> };
+          if (request.headers?.['content-md5']) request.headers['content-md5'] = Buffer.alloc(16).toString('base64');
+          return next(args);
+        },
+        { step: 'build', name: 'corruptMd5', priority: 'low' },
+      );
       await assert.rejects(storage.writeChunk(id, 0, Readable.from([Buffer.alloc(10, 7)])));
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/chunks/`), []);
       assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/parts/`), [], 'no part record either');
@@ -269,13 +296,17 @@ if (!config) {
       const prefix = `t-${randomUUID()}/`;
       const client = createS3Client(bucket.config);
       const parts: number[] = [];
-      client.middlewareStack.add((next, context) => async (args) => {
-        const output = await next(args);
-        const input = args.input as { Key?: string; MultipartUpload?: { Parts?: unknown[] } };
-        // The published object's multipart upload (not the upload's own one, sealed in the staging area).
-        if (context.commandName === 'CompleteMultipartUploadCommand' && !input.Key?.includes('.frago/')) parts.push((input.MultipartUpload?.Parts ?? []).length);
-        return output;
-      }, { step: 'initialize', name: 'countParts' });
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const output = await next(args);
+          const input = args.input as { Key?: string; MultipartUpload?: { Parts?: unknown[] } };
+          // The published object's multipart upload (not the upload's own one, sealed in the staging area).
+          if (context.commandName === 'CompleteMultipartUploadCommand' && !input.Key?.includes('.frago/'))
+            parts.push((input.MultipartUpload?.Parts ?? []).length);
+          return output;
+        },
+        { step: 'initialize', name: 'countParts' },
+      );
       const storage = new S3ChunkStorage({ bucket: bucket.name, prefix, client, maxParts: 2 });
       const data = testBytes(15 * MiB + 10, 98);
       const id = await uploadAs(storage, data, [5 * MiB, 5 * MiB, 5 * MiB + 10]);
@@ -295,7 +326,7 @@ if (!config) {
         return true;
       });
       await storage.create(randomUUID(), 5 * 1024 ** 3); // exactly the limit is fine
-      assert.deepEqual((await bucket.keys(`${prefix}.frago/uploads/${id}/`)), []);
+      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/${id}/`), []);
     });
 
     it('fails at construction without a bucket, naming the option', () => {

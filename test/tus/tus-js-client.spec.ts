@@ -73,7 +73,12 @@ for (const kind of databaseKinds()) {
 
     it('uploadDataDuringCreation sends the first chunk with the POST', async () => {
       const data = testBytes(200_000, 33);
-      const url = await tusUpload(data, { endpoint: endpoint(), uploadDataDuringCreation: true, chunkSize: 150_000, metadata: { filename: 'tusjs-during.bin' } }).done;
+      const url = await tusUpload(data, {
+        endpoint: endpoint(),
+        uploadDataDuringCreation: true,
+        chunkSize: 150_000,
+        metadata: { filename: 'tusjs-during.bin' },
+      }).done;
       assert.deepEqual(onDisk('tusjs-during.bin'), data);
       const id = url.split('/').pop() as string;
       const first = events.chunks.find((event) => event.upload.id === id);
@@ -144,7 +149,10 @@ for (const kind of databaseKinds()) {
           url = request.getURL();
         },
       });
-      const error = (await attempt.done.then(() => null, (e: unknown) => e)) as { originalResponse?: { getStatus(): number } } | null;
+      const error = (await attempt.done.then(
+        () => null,
+        (e: unknown) => e,
+      )) as { originalResponse?: { getStatus(): number } } | null;
       assert.ok(error, 'the upload fails');
       assert.equal(error.originalResponse?.getStatus(), 460);
       const head = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });

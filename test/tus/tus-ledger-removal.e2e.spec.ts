@@ -38,7 +38,11 @@ for (const kind of databaseKinds()) {
 
     /** A tus upload with its first half stored. */
     async function halfTus(name: string, extra: Record<string, string> = {}): Promise<{ url: string; id: string }> {
-      const { response, url, id } = await createTus(`${files}/`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: name }), ...extra });
+      const { response, url, id } = await createTus(`${files}/`, {
+        'upload-length': String(data.length),
+        'upload-metadata': metadata({ filename: name }),
+        ...extra,
+      });
       assert.equal(response.status, 201);
       assert.equal((await patchTus(url, 0, data.subarray(0, 1000))).status, 204);
       assert.ok(await tusRow(id), 'the tus row exists while the upload does');
@@ -80,7 +84,10 @@ for (const kind of databaseKinds()) {
       const plain = await halfTus('expires.bin');
       const partial = await halfTus('expires-partial.bin', { 'upload-concat': 'partial' });
       for (const { id } of [plain, partial]) {
-        const moved = await t.app.get(DataSource).getRepository(ChunkUpload).update({ id }, { expiresAt: new Date(Date.now() - 1000) });
+        const moved = await t.app
+          .get(DataSource)
+          .getRepository(ChunkUpload)
+          .update({ id }, { expiresAt: new Date(Date.now() - 1000) });
         assert.equal(moved.affected, 1);
       }
       await t.app.get(ExpiryService).sweepExpired();
@@ -98,7 +105,11 @@ for (const kind of databaseKinds()) {
       const orphan = randomUUID();
       await rows.insert({ uploadId: orphan, metadata: null, lengthDeferred: false, concat: null, parts: null, finalId: null });
       const live = await halfTus('sweep-live.bin');
-      const { response, url, id: complete } = await createTus(`${files}/`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'sweep-complete.bin' }) });
+      const {
+        response,
+        url,
+        id: complete,
+      } = await createTus(`${files}/`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'sweep-complete.bin' }) });
       assert.equal(response.status, 201);
       assert.equal((await patchTus(url, 0, data)).status, 204);
       assert.equal((await uploadRow(complete))?.status, 'complete');

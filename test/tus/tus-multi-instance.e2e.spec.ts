@@ -35,7 +35,10 @@ for (const kind of databaseKinds().filter((candidate) => candidate !== 'sqlite')
 
     it('one tus upload is served by both: created on one, patched on either, HEAD agrees, published once', async () => {
       const data = testBytes(300_000, 41);
-      const { url } = await createTus(`${a.baseUrl}/api/files`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'multi.bin' }) });
+      const { url } = await createTus(`${a.baseUrl}/api/files`, {
+        'upload-length': String(data.length),
+        'upload-metadata': metadata({ filename: 'multi.bin' }),
+      });
       assert.equal((await patchTus(on(a, url), 0, data.subarray(0, 100_000))).status, 204);
       assert.equal((await headTus(on(b, url))).headers.get('upload-offset'), '100000');
       assert.equal((await patchTus(on(b, url), 100_000, data.subarray(100_000, 200_000))).status, 204);
@@ -46,7 +49,10 @@ for (const kind of databaseKinds().filter((candidate) => candidate !== 'sqlite')
 
     it('two PATCHes at one offset on different instances never both succeed', async () => {
       const data = testBytes(200_000, 42);
-      const { url } = await createTus(`${a.baseUrl}/api/files`, { 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'multi-race.bin' }) });
+      const { url } = await createTus(`${a.baseUrl}/api/files`, {
+        'upload-length': String(data.length),
+        'upload-metadata': metadata({ filename: 'multi-race.bin' }),
+      });
       const first = openPatch(on(a, url), 0, data.length, data.subarray(0, 20_000));
       const second = await patchTus(on(b, url), 0, data);
       const statuses = [await first.finish(data.subarray(20_000)), second.status].sort();

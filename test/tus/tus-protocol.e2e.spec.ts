@@ -51,20 +51,37 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 204);
       assert.equal(response.headers.get('tus-version'), '1.0.0');
       const extensions = (response.headers.get('tus-extension') ?? '').split(',');
-      for (const name of ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'checksum', 'expiration', 'concatenation']) assert.ok(extensions.includes(name), name);
+      for (const name of ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'checksum', 'expiration', 'concatenation'])
+        assert.ok(extensions.includes(name), name);
       assert.equal(response.headers.get('tus-max-size'), String(MAX));
       assert.equal(response.headers.get('tus-checksum-algorithm'), 'sha1,sha256,md5');
       assert.equal(response.headers.get('access-control-allow-origin'), 'http://example.test');
       const allowed = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
-      for (const name of ['upload-offset', 'upload-length', 'upload-metadata', 'upload-concat', 'upload-checksum', 'tus-resumable', 'x-http-method-override']) assert.ok(allowed.includes(name), name);
+      for (const name of ['upload-offset', 'upload-length', 'upload-metadata', 'upload-concat', 'upload-checksum', 'tus-resumable', 'x-http-method-override'])
+        assert.ok(allowed.includes(name), name);
       const exposed = (response.headers.get('access-control-expose-headers') ?? '').toLowerCase();
-      for (const name of ['upload-offset', 'location', 'upload-length', 'tus-version', 'tus-resumable', 'tus-max-size', 'tus-extension', 'upload-metadata', 'upload-expires']) assert.ok(exposed.includes(name), name);
+      for (const name of [
+        'upload-offset',
+        'location',
+        'upload-length',
+        'tus-version',
+        'tus-resumable',
+        'tus-max-size',
+        'tus-extension',
+        'upload-metadata',
+        'upload-expires',
+      ])
+        assert.ok(exposed.includes(name), name);
     });
 
     it('creates (201 + Location with the UUID), takes PATCHes (204 + Upload-Offset), HEAD reports them, and publishes the file once complete', async () => {
       const data = testBytes(300_000, 11);
       const before = events.completed.length;
-      const { response, url, id } = await createTus(files, { ...ALICE, 'upload-length': String(data.length), 'upload-metadata': metadata({ filename: 'tus-plain.bin', filetype: 'application/x-test' }) });
+      const { response, url, id } = await createTus(files, {
+        ...ALICE,
+        'upload-length': String(data.length),
+        'upload-metadata': metadata({ filename: 'tus-plain.bin', filetype: 'application/x-test' }),
+      });
       assert.equal(response.status, 201);
       assert.match(id, /^[0-9a-f-]{36}$/);
       assert.ok(response.headers.get('upload-expires'), 'Upload-Expires on creation');
@@ -123,7 +140,11 @@ for (const kind of databaseKinds()) {
       await assertTusError((await createTus(files, ALICE)).response, 400, 'INVALID_INPUT');
       await assertTusError((await createTus(files, { ...ALICE, 'upload-length': 'ten' })).response, 400, 'INVALID_INPUT');
       const { url } = await create(100);
-      const response = await fetch(url, { method: 'PATCH', headers: { ...TUS, ...ALICE, 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(10) as unknown as BodyInit });
+      const response = await fetch(url, {
+        method: 'PATCH',
+        headers: { ...TUS, ...ALICE, 'content-type': 'application/offset+octet-stream' },
+        body: Buffer.alloc(10) as unknown as BodyInit,
+      });
       await assertTusError(response, 400, 'INVALID_INPUT');
     });
 
@@ -133,7 +154,7 @@ for (const kind of databaseKinds()) {
       await assertTusError(await patchTus(url, 0, Buffer.alloc(1001), ALICE), 413, 'UPLOAD_LENGTH_EXCEEDED');
     });
 
-    it('answers 404 to a terminated upload (DELETE 204), an unknown UUID, a non-UUID, and another owner\'s upload', async () => {
+    it("answers 404 to a terminated upload (DELETE 204), an unknown UUID, a non-UUID, and another owner's upload", async () => {
       const { url, id } = await create(100);
       await assertTusError(await headTus(url, { 'x-user': 'bob' }), 404);
       await assertTusError(await patchTus(url, 0, Buffer.alloc(100), { 'x-user': 'bob' }), 404, 'UPLOAD_NOT_FOUND');
@@ -145,16 +166,28 @@ for (const kind of databaseKinds()) {
       await assertTusError(await patchTus(url, 0, Buffer.alloc(100), ALICE), 404, 'UPLOAD_NOT_FOUND');
       await assertTusError(await patchTus(`${files}/${randomUUID()}`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
       await assertTusError(await patchTus(`${files}/not-a-uuid`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
-      assert.deepEqual(readdirSync(t.chunkDir).filter((name) => name.includes(id)), [], 'data removed');
+      assert.deepEqual(
+        readdirSync(t.chunkDir).filter((name) => name.includes(id)),
+        [],
+        'data removed',
+      );
     });
 
     it('answers 460 to a PATCH whose Upload-Checksum does not match (nothing stored), 204 when it matches, 400 for an unknown algorithm', async () => {
       const data = testBytes(50_000, 13);
       const { url } = await create(data.length);
-      await assertTusError(await patchTus(url, 0, data, { ...ALICE, 'upload-checksum': uploadChecksum(Buffer.from('other'), 'sha256') }), 460, 'CHUNK_CHECKSUM_MISMATCH');
+      await assertTusError(
+        await patchTus(url, 0, data, { ...ALICE, 'upload-checksum': uploadChecksum(Buffer.from('other'), 'sha256') }),
+        460,
+        'CHUNK_CHECKSUM_MISMATCH',
+      );
       assert.equal((await headTus(url, ALICE)).headers.get('upload-offset'), '0', 'nothing stored');
       await assertTusError(await patchTus(url, 0, data, { ...ALICE, 'upload-checksum': 'crc32 AAAA' }), 400, 'UNSUPPORTED_ALGORITHM');
-      for (const [algorithm, from, to] of [['sha1', 0, 20_000], ['md5', 20_000, 30_000], ['sha256', 30_000, 50_000]] as const) {
+      for (const [algorithm, from, to] of [
+        ['sha1', 0, 20_000],
+        ['md5', 20_000, 30_000],
+        ['sha256', 30_000, 50_000],
+      ] as const) {
         const part = data.subarray(from, to);
         assert.equal((await patchTus(url, from, part, { ...ALICE, 'upload-checksum': uploadChecksum(part, algorithm) })).status, 204, algorithm);
       }
@@ -165,7 +198,12 @@ for (const kind of databaseKinds()) {
       const data = testBytes(40_000, 14);
       const { response, url, id } = await createTus(
         files,
-        { ...ALICE, 'upload-length': String(data.length), 'content-type': 'application/offset+octet-stream', 'upload-metadata': metadata({ filename: 'with-upload.bin' }) },
+        {
+          ...ALICE,
+          'upload-length': String(data.length),
+          'content-type': 'application/offset+octet-stream',
+          'upload-metadata': metadata({ filename: 'with-upload.bin' }),
+        },
         data.subarray(0, 25_000),
       );
       assert.equal(response.status, 201);
@@ -200,7 +238,11 @@ for (const kind of databaseKinds()) {
         urls.push(url);
       }
       assert.equal(readdirSync(t.assembledDir).filter((name) => name.startsWith('concat')).length, 0, 'partials are not published');
-      const final = await createTus(files, { ...ALICE, 'upload-concat': `final;${urls.map((url) => new URL(url).pathname).join(' ')}`, 'upload-metadata': metadata({ filename: 'concat.bin' }) });
+      const final = await createTus(files, {
+        ...ALICE,
+        'upload-concat': `final;${urls.map((url) => new URL(url).pathname).join(' ')}`,
+        'upload-metadata': metadata({ filename: 'concat.bin' }),
+      });
       assert.equal(final.response.status, 201);
       assert.deepEqual(assembled('concat.bin'), data, 'bytes verified on disk');
       const head = await headTus(final.url, ALICE);
@@ -213,7 +255,7 @@ for (const kind of databaseKinds()) {
       assert.equal((await getStatus(t.uploadUrl, final.id, ALICE)).body.status, 'complete');
     });
 
-    it('concatenation: 400 when a partial is incomplete, 404 when it is another caller\'s', async () => {
+    it("concatenation: 400 when a partial is incomplete, 404 when it is another caller's", async () => {
       const { url } = await create(1000, { 'upload-concat': 'partial' });
       assert.equal((await patchTus(url, 0, Buffer.alloc(500), ALICE)).status, 204);
       await assertTusError((await createTus(files, { ...ALICE, 'upload-concat': `final;${url}` })).response, 400, 'INVALID_INPUT');

@@ -63,7 +63,12 @@ if (!config) {
         { step: 'initialize', name: 'recordCommands' },
       );
       const storage = new S3ChunkStorage({ bucket: bucket.name, prefix, client });
-      t = await createTestApp({ db, providers: [FragoEventLog], options: { storage, maxChunkSize: 64 * MiB, maxUploadSize: 256 * MiB }, extras: { tusPath: 'files' } });
+      t = await createTestApp({
+        db,
+        providers: [FragoEventLog],
+        options: { storage, maxChunkSize: 64 * MiB, maxUploadSize: 256 * MiB },
+        extras: { tusPath: 'files' },
+      });
       events = t.app.get(FragoEventLog);
     });
     after(async () => {

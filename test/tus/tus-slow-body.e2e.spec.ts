@@ -42,7 +42,9 @@ function slowPatch(url: string, offset: number, body: Buffer, pace: { lead: numb
       resolve({ answer: parseAnswer(Buffer.concat(received)), sent });
     });
     socket.on('connect', () => {
-      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      const extra = Object.entries(headers)
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.write(
         `PATCH ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n` +
           `Upload-Offset: ${offset}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n`,

@@ -147,7 +147,11 @@ describe('Uppy (@uppy/core + @uppy/tus) in Chromium against the tus endpoint', {
     assert.equal(status.body.status, 'complete');
     assert.equal(status.body.total_size, bytes.length);
     assert.equal(requests.of('POST').length, 1, 'one creation');
-    assert.deepEqual(requests.of('PATCH').map((patch) => patch.offset), ['0', String(MiB), String(2 * MiB), String(3 * MiB)], 'PATCHes at each offset in turn');
+    assert.deepEqual(
+      requests.of('PATCH').map((patch) => patch.offset),
+      ['0', String(MiB), String(2 * MiB), String(3 * MiB)],
+      'PATCHes at each offset in turn',
+    );
     assert.deepEqual(errors, []);
   });
 
@@ -173,7 +177,7 @@ describe('Uppy (@uppy/core + @uppy/tus) in Chromium against the tus endpoint', {
 });
 
 describe("the README's Uppy snippet", () => {
-  it('type-checks as page code (strict, DOM, the Uppy packages\' own types)', () => {
+  it("type-checks as page code (strict, DOM, the Uppy packages' own types)", () => {
     const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO_ROOT] });
     const check = spawnSync(process.execPath, [tsc, '-p', join(REPO_ROOT, 'test', 'fixtures', 'uppy', 'tsconfig.json')], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stdout + check.stderr);

@@ -34,7 +34,10 @@ describe('parseChunkDigests', () => {
   it('reads several members with optional spaces after the commas, and skips unknown algorithms', () => {
     const header = `unixsum=:AAAA:,  sha-256=:${sha256.toString('base64')}: , sha-512=:${sha512.toString('base64')}:`;
     const digests = parseChunkDigests(header, undefined);
-    assert.deepEqual(digests.map((d) => d.algorithm), ['sha256', 'sha512']);
+    assert.deepEqual(
+      digests.map((d) => d.algorithm),
+      ['sha256', 'sha512'],
+    );
     assert.ok(digests[0].value.equals(sha256));
     assert.ok(digests[1].value.equals(sha512));
   });
@@ -47,7 +50,10 @@ describe('parseChunkDigests', () => {
 
   it('combines both headers', () => {
     const digests = parseChunkDigests(`sha-256=:${sha256.toString('base64')}:`, md5.toString('base64'));
-    assert.deepEqual(digests.map((d) => d.header), ['Content-Digest', 'Content-MD5']);
+    assert.deepEqual(
+      digests.map((d) => d.header),
+      ['Content-Digest', 'Content-MD5'],
+    );
   });
 
   it('refuses a malformed Content-Digest', () => {
@@ -110,20 +116,29 @@ describe('parseChunkDigests', () => {
       }
     });
 
-    it('ignores members it does not know whatever their value (the registry\'s insecure ones, integers, tokens, lists)', () => {
+    it("ignores members it does not know whatever their value (the registry's insecure ones, integers, tokens, lists)", () => {
       const header = `unixsum=30637, md5=:Sd/dVLAcvNLSq16eXua5uQ==:, id-sha-256=:AAAA:, adler=token, x-list=(1 2), flag, sha-256=:${HELLO_SHA256}:`;
       const digests = parseChunkDigests(header, undefined);
-      assert.deepEqual(digests.map((d) => d.algorithm), ['sha256']);
+      assert.deepEqual(
+        digests.map((d) => d.algorithm),
+        ['sha256'],
+      );
     });
 
     it('ignores parameters on a member (RFC 8941 §3.1.2; RFC 9530 defines none)', () => {
       const digests = parseChunkDigests(`sha-256=:${HELLO_SHA256}:;keyid="k1";n=1, sha-512=:${HELLO_SHA512}:;x`, undefined);
-      assert.deepEqual(digests.map((d) => d.value.toString('base64')), [HELLO_SHA256, HELLO_SHA512]);
+      assert.deepEqual(
+        digests.map((d) => d.value.toString('base64')),
+        [HELLO_SHA256, HELLO_SHA512],
+      );
     });
 
     it('keeps the last of a repeated key, as RFC 8941 §4.2.2 says', () => {
       const digests = parseChunkDigests(`sha-256=:${sha256.toString('base64')}:, sha-256=:${HELLO_SHA256}:`, undefined);
-      assert.deepEqual(digests.map((d) => d.value.toString('base64')), [HELLO_SHA256]);
+      assert.deepEqual(
+        digests.map((d) => d.value.toString('base64')),
+        [HELLO_SHA256],
+      );
     });
 
     it('refuses a header that names only algorithms it does not check', () => {

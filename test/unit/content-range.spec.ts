@@ -40,9 +40,23 @@ describe('parseContentRange', () => {
 
   it('refuses malformed headers', () => {
     for (const header of [
-      'bytes=0-1/2', 'items 0-1/2', 'bytes 0-1', 'bytes 0-1/*', 'bytes */2', 'bytes 0 - 1/2', 'bytes -1-0/2',
-      'bytes 0.5-1/2', 'bytes a-b/c', '0-1/2', 'bytes0-1/2', 'bytes 0-1/2 extra', 'bytes 0-1/2, bytes 2-3/4',
-      'bytes +0-1/2', 'bytes 0x0-1/2', 'bytes 1e2-1e3/1e4', 'bytes ١-٢/٣',
+      'bytes=0-1/2',
+      'items 0-1/2',
+      'bytes 0-1',
+      'bytes 0-1/*',
+      'bytes */2',
+      'bytes 0 - 1/2',
+      'bytes -1-0/2',
+      'bytes 0.5-1/2',
+      'bytes a-b/c',
+      '0-1/2',
+      'bytes0-1/2',
+      'bytes 0-1/2 extra',
+      'bytes 0-1/2, bytes 2-3/4',
+      'bytes +0-1/2',
+      'bytes 0x0-1/2',
+      'bytes 1e2-1e3/1e4',
+      'bytes ١-٢/٣',
     ]) {
       refused(header);
     }

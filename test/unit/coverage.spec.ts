@@ -25,33 +25,80 @@ describe('computeCoverage', () => {
   });
 
   it('reports nothing missing when the chunks cover every byte, in any order', () => {
-    const chunks = [{ start: 50, end: 99 }, { start: 0, end: 24 }, { start: 25, end: 49 }];
+    const chunks = [
+      { start: 50, end: 99 },
+      { start: 0, end: 24 },
+      { start: 25, end: 49 },
+    ];
     assert.deepEqual(computeCoverage(chunks, 100), { receivedBytes: 100, missing: [] });
   });
 
   it('reports gaps at the start, in the middle and at the end', () => {
     assert.deepEqual(computeCoverage([{ start: 10, end: 99 }], 100).missing, [{ start: 0, end: 9 }]);
-    assert.deepEqual(computeCoverage([{ start: 0, end: 9 }, { start: 20, end: 99 }], 100).missing, [{ start: 10, end: 19 }]);
+    assert.deepEqual(
+      computeCoverage(
+        [
+          { start: 0, end: 9 },
+          { start: 20, end: 99 },
+        ],
+        100,
+      ).missing,
+      [{ start: 10, end: 19 }],
+    );
     assert.deepEqual(computeCoverage([{ start: 0, end: 89 }], 100).missing, [{ start: 90, end: 99 }]);
-    assert.deepEqual(computeCoverage([{ start: 5, end: 9 }, { start: 50, end: 59 }], 100).missing, [
-      { start: 0, end: 4 },
-      { start: 10, end: 49 },
-      { start: 60, end: 99 },
-    ]);
+    assert.deepEqual(
+      computeCoverage(
+        [
+          { start: 5, end: 9 },
+          { start: 50, end: 59 },
+        ],
+        100,
+      ).missing,
+      [
+        { start: 0, end: 4 },
+        { start: 10, end: 49 },
+        { start: 60, end: 99 },
+      ],
+    );
   });
 
   it('finds one missing byte between adjacent-looking chunks', () => {
-    assert.deepEqual(computeCoverage([{ start: 0, end: 99 }, { start: 101, end: 200 }], 201), {
-      receivedBytes: 200,
-      missing: [{ start: 100, end: 100 }],
-    });
+    assert.deepEqual(
+      computeCoverage(
+        [
+          { start: 0, end: 99 },
+          { start: 101, end: 200 },
+        ],
+        201,
+      ),
+      {
+        receivedBytes: 200,
+        missing: [{ start: 100, end: 100 }],
+      },
+    );
   });
 
   it('counts overlapping bytes once: coverage, not a sum of sizes', () => {
     // Sizes add up to the total, yet byte 150-199 is missing.
-    const result = computeCoverage([{ start: 0, end: 99 }, { start: 50, end: 149 }], 200);
+    const result = computeCoverage(
+      [
+        { start: 0, end: 99 },
+        { start: 50, end: 149 },
+      ],
+      200,
+    );
     assert.deepEqual(result, { receivedBytes: 150, missing: [{ start: 150, end: 199 }] });
-    assert.deepEqual(computeCoverage([{ start: 0, end: 99 }, { start: 0, end: 99 }, { start: 10, end: 20 }], 100), { receivedBytes: 100, missing: [] });
+    assert.deepEqual(
+      computeCoverage(
+        [
+          { start: 0, end: 99 },
+          { start: 0, end: 99 },
+          { start: 10, end: 20 },
+        ],
+        100,
+      ),
+      { receivedBytes: 100, missing: [] },
+    );
   });
 
   it('ignores bytes outside [0, totalSize)', () => {
@@ -62,12 +109,18 @@ describe('computeCoverage', () => {
     const GiB = 1024 ** 3;
     assert.deepEqual(computeCoverage([{ start: 5 * GiB, end: 5 * GiB + 1023 }], 6 * GiB), {
       receivedBytes: 1024,
-      missing: [{ start: 0, end: 5 * GiB - 1 }, { start: 5 * GiB + 1024, end: 6 * GiB - 1 }],
+      missing: [
+        { start: 0, end: 5 * GiB - 1 },
+        { start: 5 * GiB + 1024, end: 6 * GiB - 1 },
+      ],
     });
   });
 
   it('does not modify its input', () => {
-    const chunks = [{ start: 50, end: 99 }, { start: 0, end: 49 }];
+    const chunks = [
+      { start: 50, end: 99 },
+      { start: 0, end: 49 },
+    ];
     const copy = structuredClone(chunks);
     computeCoverage(chunks, 100);
     assert.deepEqual(chunks, copy);

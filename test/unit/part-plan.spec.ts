@@ -17,12 +17,21 @@ function chainOf(sizes: number[]): { key: string; start: number; end: number }[]
 describe('planParts (S3 multipart composition)', () => {
   it('copies every chunk of at least the minimum as its own part', () => {
     const parts = planParts(chainOf([5, 8, 6, 2]), MIN);
-    assert.deepEqual(parts.map((p) => p.kind), ['copy', 'copy', 'copy', 'copy']);
+    assert.deepEqual(
+      parts.map((p) => p.kind),
+      ['copy', 'copy', 'copy', 'copy'],
+    );
   });
 
   it('gathers small chunks and takes only the missing bytes from the next large one', () => {
     const parts = planParts(chainOf([1, 1, 12]), MIN);
-    assert.deepEqual(parts.map((p) => [p.kind, p.size]), [['stream', 5], ['copy', 9]]);
+    assert.deepEqual(
+      parts.map((p) => [p.kind, p.size]),
+      [
+        ['stream', 5],
+        ['copy', 9],
+      ],
+    );
   });
 
   it('for any chunk sizes: parts cover the bytes in order, each but the last at least the minimum', () => {
@@ -38,7 +47,10 @@ describe('planParts (S3 multipart composition)', () => {
         const expected = chain.flatMap((c) => Array.from({ length: c.end - c.start + 1 }, (_, b) => `${c.key}:${b}`));
         assert.deepEqual(bytes, expected);
         parts.slice(0, -1).forEach((part) => assert.ok(part.size >= MIN, JSON.stringify(parts)));
-        assert.deepEqual(parts.map((p) => p.number), parts.map((_, i) => i + 1));
+        assert.deepEqual(
+          parts.map((p) => p.number),
+          parts.map((_, i) => i + 1),
+        );
         if (sizes.slice(0, -1).every((size) => size >= MIN)) assert.ok(parts.every((p) => p.kind === 'copy'));
       }),
     );
@@ -50,7 +62,10 @@ describe('planParts (S3 multipart composition)', () => {
         const parts = planParts(chainOf(sizes), MIN, maxParts);
         assert.ok(parts.length <= maxParts, `${parts.length} parts for at most ${maxParts}: ${JSON.stringify(parts)}`);
         const total = sizes.reduce((a, b) => a + b, 0);
-        assert.equal(parts.reduce((sum, p) => sum + p.size, 0), total);
+        assert.equal(
+          parts.reduce((sum, p) => sum + p.size, 0),
+          total,
+        );
         parts.slice(0, -1).forEach((part) => assert.ok(part.size >= MIN, JSON.stringify(parts)));
       }),
     );

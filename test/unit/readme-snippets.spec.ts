@@ -18,7 +18,7 @@ function fileBlocks(): Array<{ path: string; body: string }> {
 describe('README examples are the tested fixtures', () => {
   const blocks = fileBlocks();
 
-  it('shows the whole device example (entity, upload entity, strategy, migration, registration, the host\'s typed service), the example app\'s health, metrics and OpenAPI controllers, and the Uppy example', () => {
+  it("shows the whole device example (entity, upload entity, strategy, migration, registration, the host's typed service), the example app's health, metrics and OpenAPI controllers, and the Uppy example", () => {
     assert.deepEqual(
       blocks.map((block) => block.path).sort(),
       [

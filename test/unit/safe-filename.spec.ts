@@ -61,16 +61,19 @@ describe('safeFilename', () => {
 
   it('always yields a non-empty single segment without separators or a leading dot, at most 200 bytes (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 300 }), fc.constantFrom('..', '.', '/', '\\', '../..', '.\\.')), (name) => {
-        const safe = safeFilename(name);
-        assert.ok(safe.length > 0);
-        // eslint-disable-next-line no-control-regex -- the assertion is that no control character survives
-        assert.doesNotMatch(safe, /[\\/\u0000-\u001f\u007f]/);
-        assert.ok(!safe.startsWith('.'));
-        assert.ok(safe !== '.' && safe !== '..');
-        assert.ok(Buffer.byteLength(safe) <= 200);
-        assert.ok(staysInside(safe));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 300 }), fc.constantFrom('..', '.', '/', '\\', '../..', '.\\.')),
+        (name) => {
+          const safe = safeFilename(name);
+          assert.ok(safe.length > 0);
+          // eslint-disable-next-line no-control-regex -- the assertion is that no control character survives
+          assert.doesNotMatch(safe, /[\\/\u0000-\u001f\u007f]/);
+          assert.ok(!safe.startsWith('.'));
+          assert.ok(safe !== '.' && safe !== '..');
+          assert.ok(Buffer.byteLength(safe) <= 200);
+          assert.ok(staysInside(safe));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

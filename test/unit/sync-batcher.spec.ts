@@ -31,10 +31,12 @@ describe('SyncBatcher', () => {
       await (await open(path, 'w')).close();
       const { handles, syncs } = await countingHandles(path, 8);
       const batcher = new SyncBatcher();
-      await Promise.all(handles.map(async (handle, i) => {
-        await handle.write(Buffer.alloc(4096, i), 0, 4096, i * 4096);
-        await batcher.sync('upload', handle);
-      }));
+      await Promise.all(
+        handles.map(async (handle, i) => {
+          await handle.write(Buffer.alloc(4096, i), 0, 4096, i * 4096);
+          await batcher.sync('upload', handle);
+        }),
+      );
       assert.ok(syncs() <= 2, `expected at most 2 syncs, got ${syncs()}`);
       assert.ok(syncs() >= 1);
       // a later caller starts a fresh sync: its own writes are never covered by an older one
@@ -51,7 +53,12 @@ describe('SyncBatcher', () => {
   it('a failing sync rejects its waiters and the next caller gets a fresh sync', async () => {
     const batcher = new SyncBatcher();
     let calls = 0;
-    const failing = { datasync: async () => { calls++; throw new Error('EIO'); } } as unknown as FileHandle;
+    const failing = {
+      datasync: async () => {
+        calls++;
+        throw new Error('EIO');
+      },
+    } as unknown as FileHandle;
     await assert.rejects(batcher.sync('x', failing), /EIO/);
     const dir = mkdtempSync(join(tmpdir(), 'frago-sync-'));
     try {

@@ -31,38 +31,66 @@ describe('tus header validators', () => {
   it('Tus-Resumable must be 1.0.0 (412 code otherwise, also when absent)', () => {
     checkTusResumable('1.0.0');
     checkTusResumable(' 1.0.0 ');
-    assert.equal(code(() => checkTusResumable('0.2.2')), 'TUS_VERSION_UNSUPPORTED');
-    assert.equal(code(() => checkTusResumable(undefined)), 'TUS_VERSION_UNSUPPORTED');
+    assert.equal(
+      code(() => checkTusResumable('0.2.2')),
+      'TUS_VERSION_UNSUPPORTED',
+    );
+    assert.equal(
+      code(() => checkTusResumable(undefined)),
+      'TUS_VERSION_UNSUPPORTED',
+    );
   });
 
   it('Upload-Offset is a required non-negative integer', () => {
     assert.equal(parseUploadOffset('0'), 0);
     assert.equal(parseUploadOffset('123456789012'), 123456789012);
-    for (const bad of [undefined, '', '-1', '1.5', '01', 'abc', '1e3', '99999999999999999']) assert.equal(code(() => parseUploadOffset(bad)), 'INVALID_INPUT', String(bad));
+    for (const bad of [undefined, '', '-1', '1.5', '01', 'abc', '1e3', '99999999999999999'])
+      assert.equal(
+        code(() => parseUploadOffset(bad)),
+        'INVALID_INPUT',
+        String(bad),
+      );
   });
 
   it('Upload-Length is optional; Upload-Defer-Length must be 1', () => {
     assert.equal(parseUploadLength(undefined), undefined);
     assert.equal(parseUploadLength('42'), 42);
-    assert.equal(code(() => parseUploadLength('x')), 'INVALID_INPUT');
+    assert.equal(
+      code(() => parseUploadLength('x')),
+      'INVALID_INPUT',
+    );
     assert.equal(parseDeferLength(undefined), false);
     assert.equal(parseDeferLength('1'), true);
-    assert.equal(code(() => parseDeferLength('0')), 'INVALID_INPUT');
+    assert.equal(
+      code(() => parseDeferLength('0')),
+      'INVALID_INPUT',
+    );
   });
 
   it('PATCH Content-Type must be application/offset+octet-stream (415 code)', () => {
     checkPatchContentType('application/offset+octet-stream');
     checkPatchContentType('Application/Offset+Octet-Stream; charset=binary');
-    for (const bad of [undefined, 'application/octet-stream', 'text/plain']) assert.equal(code(() => checkPatchContentType(bad)), 'UNSUPPORTED_MEDIA_TYPE');
+    for (const bad of [undefined, 'application/octet-stream', 'text/plain'])
+      assert.equal(
+        code(() => checkPatchContentType(bad)),
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
   });
 
   it('Upload-Metadata: comma-separated "key base64" pairs, empty values allowed, unique non-empty keys', () => {
-    const parsed = parseUploadMetadata(`filename ${Buffer.from('ä b.txt').toString('base64')},is_confidential, type ${Buffer.from('text/plain').toString('base64')}`);
+    const parsed = parseUploadMetadata(
+      `filename ${Buffer.from('ä b.txt').toString('base64')},is_confidential, type ${Buffer.from('text/plain').toString('base64')}`,
+    );
     assert.equal(parsed.values.get('filename'), 'ä b.txt');
     assert.equal(parsed.values.get('is_confidential'), '');
     assert.equal(parsed.values.get('type'), 'text/plain');
     assert.deepEqual(parseUploadMetadata(undefined), { raw: null, values: new Map() });
-    for (const bad of ['a b c', 'a !!!', 'a YQ==,a Yg==', ',', 'x'.repeat(5000)]) assert.equal(code(() => parseUploadMetadata(bad)), 'INVALID_INPUT', bad.slice(0, 20));
+    for (const bad of ['a b c', 'a !!!', 'a YQ==,a Yg==', ',', 'x'.repeat(5000)])
+      assert.equal(
+        code(() => parseUploadMetadata(bad)),
+        'INVALID_INPUT',
+        bad.slice(0, 20),
+      );
   });
 
   it('Upload-Checksum: "<algorithm> <base64>" with sha1, sha256 or md5; others are refused', () => {
@@ -70,15 +98,28 @@ describe('tus header validators', () => {
     assert.equal(parsed?.algorithm, 'sha1');
     assert.equal(parsed?.digest.length, 20);
     assert.equal(parseUploadChecksum(undefined), undefined);
-    assert.equal(code(() => parseUploadChecksum('crc32 AAAA')), 'UNSUPPORTED_ALGORITHM');
-    for (const bad of ['sha1', 'sha1 !!', 'sha1 AA AA']) assert.equal(code(() => parseUploadChecksum(bad)), 'INVALID_INPUT', bad);
+    assert.equal(
+      code(() => parseUploadChecksum('crc32 AAAA')),
+      'UNSUPPORTED_ALGORITHM',
+    );
+    for (const bad of ['sha1', 'sha1 !!', 'sha1 AA AA'])
+      assert.equal(
+        code(() => parseUploadChecksum(bad)),
+        'INVALID_INPUT',
+        bad,
+      );
   });
 
   it('Upload-Concat: partial, or final; with URLs whose last segment is an upload UUID', () => {
     assert.deepEqual(parseUploadConcat(undefined), { kind: 'none' });
     assert.deepEqual(parseUploadConcat('partial'), { kind: 'partial' });
     assert.deepEqual(parseUploadConcat(`final;/files/${ID} http://h/files/${ID.toUpperCase()}/`), { kind: 'final', parts: [ID, ID] });
-    for (const bad of ['final;', 'final;/files/abc', 'nope', `final ${ID}`]) assert.equal(code(() => parseUploadConcat(bad)), 'INVALID_INPUT', bad);
+    for (const bad of ['final;', 'final;/files/abc', 'nope', `final ${ID}`])
+      assert.equal(
+        code(() => parseUploadConcat(bad)),
+        'INVALID_INPUT',
+        bad,
+      );
     assert.equal(uploadIdFromUrl(`/api/files/${ID}?x=1`), ID);
     assert.equal(uploadIdFromUrl('/api/files/'), null);
   });
@@ -87,14 +128,35 @@ describe('tus header validators', () => {
     assert.equal(methodOverride(undefined), null);
     assert.equal(methodOverride('patch'), 'PATCH');
     assert.equal(methodOverride('DELETE'), 'DELETE');
-    assert.equal(code(() => methodOverride('PUT')), 'INVALID_INPUT');
+    assert.equal(
+      code(() => methodOverride('PUT')),
+      'INVALID_INPUT',
+    );
   });
 
   it('the offset is the end of the contiguous run of chunks from 0', () => {
     assert.equal(contiguousOffset([]), 0);
-    assert.equal(contiguousOffset([{ start: 0, end: 9 }, { start: 10, end: 19 }]), 20);
-    assert.equal(contiguousOffset([{ start: 10, end: 19 }, { start: 0, end: 9 }]), 20);
-    assert.equal(contiguousOffset([{ start: 0, end: 9 }, { start: 20, end: 29 }]), 10);
+    assert.equal(
+      contiguousOffset([
+        { start: 0, end: 9 },
+        { start: 10, end: 19 },
+      ]),
+      20,
+    );
+    assert.equal(
+      contiguousOffset([
+        { start: 10, end: 19 },
+        { start: 0, end: 9 },
+      ]),
+      20,
+    );
+    assert.equal(
+      contiguousOffset([
+        { start: 0, end: 9 },
+        { start: 20, end: 29 },
+      ]),
+      10,
+    );
     assert.equal(contiguousOffset([{ start: 5, end: 9 }]), 0);
   });
 });

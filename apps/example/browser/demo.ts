@@ -7,17 +7,22 @@
  * (scripts/ensure-built.js); no framework.
  */
 import { Upload as TusUpload } from 'tus-js-client';
-import { formatBytes, upload, UploadAbortedError, UploadError, type ChecksumAlgorithm, type UploadProgress, type UploadResult, type UploadStatusResponse } from 'nestjs-frago-client';
+import {
+  formatBytes,
+  upload,
+  UploadAbortedError,
+  UploadError,
+  type ChecksumAlgorithm,
+  type UploadProgress,
+  type UploadResult,
+  type UploadStatusResponse,
+} from 'nestjs-frago-client';
 
 /** One entry of `GET /api/upload/`. */
 type ListEntry = Omit<UploadStatusResponse, 'chunks' | 'missing'>;
 
 /** What the server said about listing, which is also how the page learns the identifier mode. */
-type ListAnswer =
-  | { kind: 'ok'; uploads: ListEntry[] }
-  | { kind: 'anonymous' }
-  | { kind: 'unauthorized'; message: string }
-  | { kind: 'error'; message: string };
+type ListAnswer = { kind: 'ok'; uploads: ListEntry[] } | { kind: 'anonymous' } | { kind: 'unauthorized'; message: string } | { kind: 'error'; message: string };
 
 type Protocol = 'frago' | 'tus';
 
@@ -248,7 +253,10 @@ class FileRow {
     } catch (error) {
       if (error instanceof UploadAbortedError) {
         // tus §Termination: abort(true) sends DELETE, which removes the upload as frago's DELETE does.
-        const deleted = await this.tus?.abort(true).then(() => true, () => false);
+        const deleted = await this.tus?.abort(true).then(
+          () => true,
+          () => false,
+        );
         this.finishCancelled(deleted === true);
       } else {
         this.finishFailed(error);

@@ -5,12 +5,7 @@
 import { linkSignals, timeoutSignal } from './abort';
 import { ChecksumMismatchError, UploadError } from './errors';
 import { errorFromRejection, errorFromResponse, parseJsonBody } from './response-errors';
-import type {
-  ChunkUploadedResponse,
-  FinalizeUploadResponse,
-  StartUploadResponse,
-  UploadStatusResponse,
-} from './wire';
+import type { ChunkUploadedResponse, FinalizeUploadResponse, StartUploadResponse, UploadStatusResponse } from './wire';
 
 /** Connection settings shared by every request. */
 export interface FragoApiOptions {
@@ -77,11 +72,7 @@ export class FragoApi {
   }
 
   /** `POST /upload/:id/` with the whole-file checksum; a 400 "Checksum mismatch" becomes `ChecksumMismatchError`. */
-  async finalize(
-    id: string,
-    checksum: { checksum: string; checksum_algo: string } | undefined,
-    signal?: AbortSignal,
-  ): Promise<FinalizeUploadResponse> {
+  async finalize(id: string, checksum: { checksum: string; checksum_algo: string } | undefined, signal?: AbortSignal): Promise<FinalizeUploadResponse> {
     try {
       return (await this.send(this.urlOf(id), 'POST', signal, id, { json: checksum ?? {} })) as FinalizeUploadResponse;
     } catch (error) {

@@ -61,8 +61,7 @@ export async function errorFromResponse(response: Response, uploadId?: string): 
 /** Describes a network failure, including the low-level cause Node attaches (e.g. `ECONNREFUSED`). */
 function describeNetworkError(error: unknown, url: string): string {
   const cause = (error as { cause?: unknown } | null)?.cause;
-  const detail =
-    cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  const detail = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
   return `Could not reach ${url}: ${detail}`;
 }
 

@@ -55,12 +55,7 @@ export type RetryListener = (error: UploadError, attempt: number, delayMs: numbe
  * retries are used up. A server's `Retry-After` (carried as
  * `retryAfterMs`) replaces the computed delay when it is longer, up to `maxDelayMs * 4`.
  */
-export async function withRetry<T>(
-  attempt: () => Promise<T>,
-  policy: RetryPolicy,
-  signal?: AbortSignal,
-  onRetry?: RetryListener,
-): Promise<T> {
+export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal, onRetry?: RetryListener): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt();

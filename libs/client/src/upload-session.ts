@@ -49,10 +49,12 @@ export async function openSession(input: OpenSessionInput): Promise<UploadSessio
   }
   const status = await withRetry(() => api.status(uploadId, signal), policy, signal, onRetry);
   if (status.total_size !== source.size) {
-    throw new UploadError(
-      `Upload ${uploadId} is for ${status.total_size} bytes but the file has ${source.size}; start a new upload`,
-      { status: 0, code: ClientErrorCodes.ResumeMismatch, retryable: false, uploadId },
-    );
+    throw new UploadError(`Upload ${uploadId} is for ${status.total_size} bytes but the file has ${source.size}; start a new upload`, {
+      status: 0,
+      code: ClientErrorCodes.ResumeMismatch,
+      retryable: false,
+      uploadId,
+    });
   }
   if (status.status === 'expired') {
     throw new UploadError(`Upload ${uploadId} has expired; start a new upload`, {

@@ -140,7 +140,9 @@ class UploadRun {
     const algorithm = this.options.checksum === false ? null : this.options.checksum;
     const body = checksum !== undefined && algorithm !== null ? { checksum, checksum_algo: algorithm } : undefined;
     // The answer's JSON is untrusted (a proxy may answer 2xx with anything): only a string message is kept.
-    const done = (await withRetry(() => this.api.finalize(session.id, body, this.signal), this.options.retryPolicy, this.signal, this.onRetry)) as { message?: unknown } | null;
+    const done = (await withRetry(() => this.api.finalize(session.id, body, this.signal), this.options.retryPolicy, this.signal, this.onRetry)) as {
+      message?: unknown;
+    } | null;
     this.progress.phase('done');
     return {
       uploadId: session.id,
@@ -164,10 +166,17 @@ class UploadRun {
     await this.pool?.drain().catch(() => undefined); // siblings fail with aborts; the first error is `error`
     const id = this.session?.id;
     const userAborted = this.options.signal?.aborted === true;
-    const shaped =
-      userAborted ? new UploadAbortedError(id, this.options.signal?.reason)
-      : error instanceof UploadError ? error
-      : new UploadError(error instanceof Error ? error.message : String(error), { status: 0, code: 'CLIENT_ERROR', retryable: false, uploadId: id, cause: error });
+    const shaped = userAborted
+      ? new UploadAbortedError(id, this.options.signal?.reason)
+      : error instanceof UploadError
+        ? error
+        : new UploadError(error instanceof Error ? error.message : String(error), {
+            status: 0,
+            code: 'CLIENT_ERROR',
+            retryable: false,
+            uploadId: id,
+            cause: error,
+          });
     shaped.uploadId ??= id;
     if (userAborted && this.options.deleteOnCancel && id !== undefined) {
       // Best effort: if the DELETE fails too, the server's expiry sweeper removes the upload later.

@@ -39,13 +39,20 @@ export function noticeMissingBrowser(): void {
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `${CHROMIUM} is missing: the demo page test needs Debian's Chromium. Install it with ` +
-        '`apt-get install -y chromium` (.ci/run does this in CI).',
+      `${CHROMIUM} is missing: the demo page test needs Debian's Chromium. Install it with ` + '`apt-get install -y chromium` (.ci/run does this in CI).',
     );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 

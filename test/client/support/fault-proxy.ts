@@ -51,15 +51,12 @@ export async function startFaultProxy(targetPort: number, plan: FaultPlan = {}, 
   const timers = new Set<NodeJS.Timeout>();
 
   const forward = (req: IncomingMessage, res: ServerResponse, dropMidBody: boolean): void => {
-    const upstream = request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
-      (answer) => {
-        stats.forwarded++;
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.once('end', () => onForward?.(req.method ?? '', answer.statusCode ?? 0));
-      },
-    );
+    const upstream = request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent }, (answer) => {
+      stats.forwarded++;
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.once('end', () => onForward?.(req.method ?? '', answer.statusCode ?? 0));
+    });
     upstream.on('error', () => req.socket.destroy());
     if (!dropMidBody) {
       req.pipe(upstream);

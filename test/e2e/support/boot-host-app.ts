@@ -35,7 +35,13 @@ export async function bootHostApp(db: TestDatabase, boot: HostBoot): Promise<Err
   let dataSource: DataSource | undefined;
   let initializing: Promise<DataSource> | undefined;
   const entityList = boot.entities ? { autoLoadEntities: false, entities: boot.entities, retryAttempts: 0 } : { autoLoadEntities: true };
-  const dbOptions = { ...db.options, ...entityList, migrationsRun: true, migrations: boot.migrations ?? fragoMigrations, logging: false } as DataSourceOptions & { autoLoadEntities: boolean };
+  const dbOptions = {
+    ...db.options,
+    ...entityList,
+    migrationsRun: true,
+    migrations: boot.migrations ?? fragoMigrations,
+    logging: false,
+  } as DataSourceOptions & { autoLoadEntities: boolean };
   let app: { init(): Promise<unknown>; close(): Promise<void> } | undefined;
   try {
     const moduleRef = await Test.createTestingModule({

@@ -114,23 +114,58 @@ function split(body: Buffer, pieces: number, pieceSeed: number): Buffer[] {
 }
 
 function chunked(pieces: Buffer[]): Buffer[] {
-  return [...pieces.filter((p) => p.length > 0).map((p) => Buffer.concat([Buffer.from(`${p.length.toString(16)}${CRLF}`), p, Buffer.from(CRLF)])), Buffer.from(`0${CRLF}${CRLF}`)];
+  return [
+    ...pieces.filter((p) => p.length > 0).map((p) => Buffer.concat([Buffer.from(`${p.length.toString(16)}${CRLF}`), p, Buffer.from(CRLF)])),
+    Buffer.from(`0${CRLF}${CRLF}`),
+  ];
 }
 
 // ---------------------------------------------------------------- multipart
 
 const multipartDefect = fc.oneof(
-  fc.record({ kind: fc.constant('no-closing' as const), tail: fc.constantFrom('', CRLF, `${CRLF}--B`, `${CRLF}--B${CRLF}`, `${CRLF}--B-`, `${CRLF}--B${CRLF}Content-Disposition: form-data; name="x"${CRLF}${CRLF}`) }),
+  fc.record({
+    kind: fc.constant('no-closing' as const),
+    tail: fc.constantFrom(
+      '',
+      CRLF,
+      `${CRLF}--B`,
+      `${CRLF}--B${CRLF}`,
+      `${CRLF}--B-`,
+      `${CRLF}--B${CRLF}Content-Disposition: form-data; name="x"${CRLF}${CRLF}`,
+    ),
+  }),
   fc.record({ kind: fc.constant('truncated' as const), at: fc.double({ min: 0, max: 0.999, noNaN: true }), sendRest: fc.boolean() }),
-  fc.record({ kind: fc.constant('boundary-in-data' as const), at: fc.double({ min: 0, max: 0.999, noNaN: true }), after: fc.constantFrom('', CRLF, '--', `--${CRLF}`, `${CRLF}${CRLF}`) }),
+  fc.record({
+    kind: fc.constant('boundary-in-data' as const),
+    at: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    after: fc.constantFrom('', CRLF, '--', `--${CRLF}`, `${CRLF}${CRLF}`),
+  }),
   fc.record({ kind: fc.constant('wrong-size' as const), delta: fc.integer({ min: -1024, max: 64 }).filter((d) => d !== 0) }),
-  fc.record({ kind: fc.constant('no-file-part' as const), name: fc.constantFrom('FILE', 'files', 'file[]', '', 'file ', ' file', 'fil', 'no-name', 'no-disposition', 'field-not-file') }),
-  fc.record({ kind: fc.constant('huge-part-header' as const), bytes: fc.integer({ min: 9_000, max: 60_000 }), delta: fc.integer({ min: -8, max: 8 }).filter((d) => d !== 0) }),
-  fc.record({ kind: fc.constant('several-file-parts' as const), count: fc.integer({ min: 2, max: 5 }), firstDelta: fc.integer({ min: -64, max: 64 }).filter((d) => d !== 0) }),
+  fc.record({
+    kind: fc.constant('no-file-part' as const),
+    name: fc.constantFrom('FILE', 'files', 'file[]', '', 'file ', ' file', 'fil', 'no-name', 'no-disposition', 'field-not-file'),
+  }),
+  fc.record({
+    kind: fc.constant('huge-part-header' as const),
+    bytes: fc.integer({ min: 9_000, max: 60_000 }),
+    delta: fc.integer({ min: -8, max: 8 }).filter((d) => d !== 0),
+  }),
+  fc.record({
+    kind: fc.constant('several-file-parts' as const),
+    count: fc.integer({ min: 2, max: 5 }),
+    firstDelta: fc.integer({ min: -64, max: 64 }).filter((d) => d !== 0),
+  }),
   fc.record({ kind: fc.constant('nested' as const), inner: fc.constantFrom('inner', 'B', 'x-nested') }),
-  fc.record({ kind: fc.constant('bad-content-type' as const), variant: fc.constantFrom('no-boundary', 'other-boundary', 'empty-boundary', 'two-boundaries', 'mixed') }),
+  fc.record({
+    kind: fc.constant('bad-content-type' as const),
+    variant: fc.constantFrom('no-boundary', 'other-boundary', 'empty-boundary', 'two-boundaries', 'mixed'),
+  }),
   fc.record({ kind: fc.constant('duplicate-headers' as const), delta: fc.integer({ min: -16, max: 16 }).filter((d) => d !== 0) }),
-  fc.record({ kind: fc.constant('garbage-part-headers' as const), junk: fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }), delta: fc.integer({ min: -16, max: 16 }).filter((d) => d !== 0) }),
+  fc.record({
+    kind: fc.constant('garbage-part-headers' as const),
+    junk: fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }),
+    delta: fc.integer({ min: -16, max: 16 }).filter((d) => d !== 0),
+  }),
 );
 
 /** A malformed, truncated or misleading multipart chunk body. */
@@ -143,7 +178,7 @@ export const multipartPlan = fc.record({
   framing: fc.constantFrom('exact' as const, 'chunked' as const, 'length-long' as const),
   pieces: fc.integer({ min: 1, max: MAX_PIECES }),
 });
-export type MultipartPlan = (typeof multipartPlan extends fc.Arbitrary<infer T> ? T : never);
+export type MultipartPlan = typeof multipartPlan extends fc.Arbitrary<infer T> ? T : never;
 
 function buildMultipart(plan: MultipartPlan, path: string): ChaosRequest {
   const b = plan.boundary;
@@ -228,7 +263,10 @@ function buildMultipart(plan: MultipartPlan, path: string): ChaosRequest {
       break;
     }
   }
-  const headers: Array<[string, string]> = [['Content-Range', contentRange(plan.range)], ['Content-Type', contentType]];
+  const headers: Array<[string, string]> = [
+    ['Content-Range', contentRange(plan.range)],
+    ['Content-Type', contentType],
+  ];
   let pieces = split(body, plan.pieces, plan.seed);
   let endAfterBody = false;
   if (plan.framing === 'chunked' && contentLength === undefined) {
@@ -257,22 +295,41 @@ const CLIENT_ERRORS = Array.from({ length: 100 }, (_, i) => 400 + i);
 const rawDefect = fc.oneof(
   fc.record({ kind: fc.constant('length-mismatch' as const), delta: fc.integer({ min: -1024, max: 64 }).filter((d) => d !== 0) }),
   fc.record({ kind: fc.constant('chunked-wrong-size' as const), delta: fc.integer({ min: -1024, max: 64 }).filter((d) => d !== 0) }),
-  fc.record({ kind: fc.constant('chunked-bad-framing' as const), variant: fc.constantFrom('bad-hex', 'missing-crlf', 'size-too-big', 'negative', 'no-terminator-fin') }),
+  fc.record({
+    kind: fc.constant('chunked-bad-framing' as const),
+    variant: fc.constantFrom('bad-hex', 'missing-crlf', 'size-too-big', 'negative', 'no-terminator-fin'),
+  }),
   fc.record({ kind: fc.constant('body-short-fin' as const), missing: fc.integer({ min: 1, max: 1024 }) }),
   fc.record({ kind: fc.constant('length-and-chunked' as const) }),
   fc.record({ kind: fc.constant('duplicate-length' as const), delta: fc.integer({ min: 1, max: 64 }) }),
   fc.record({ kind: fc.constant('bad-length' as const), value: fc.constantFrom('-1', 'abc', '1e3', '0x10', ' ', '99999999999999999999', '1,1') }),
-  fc.record({ kind: fc.constant('content-type' as const), value: fc.constantFrom('text/plain', 'application/json', 'application/x-www-form-urlencoded', 'application/octet-streamx', 'application/octet', 'image/png', '', ';', 'multipart/form-data') }),
+  fc.record({
+    kind: fc.constant('content-type' as const),
+    value: fc.constantFrom(
+      'text/plain',
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'application/octet-streamx',
+      'application/octet',
+      'image/png',
+      '',
+      ';',
+      'multipart/form-data',
+    ),
+  }),
   fc.record({ kind: fc.constant('oversize' as const), extra: fc.integer({ min: 1, max: 64 * 1024 }) }),
 );
 
 /** A raw (application/octet-stream) chunk body that disagrees with its headers or its own framing. */
 export const rawPlan = fc.record({ family: fc.constant('raw' as const), range, seed, defect: rawDefect, pieces: fc.integer({ min: 1, max: MAX_PIECES }) });
-export type RawPlan = (typeof rawPlan extends fc.Arbitrary<infer T> ? T : never);
+export type RawPlan = typeof rawPlan extends fc.Arbitrary<infer T> ? T : never;
 
 function buildRaw(plan: RawPlan, path: string): ChaosRequest {
   const data = rangeData(plan.range, plan.seed);
-  const headers: Array<[string, string]> = [['Content-Range', contentRange(plan.range)], ['Content-Type', 'application/octet-stream']];
+  const headers: Array<[string, string]> = [
+    ['Content-Range', contentRange(plan.range)],
+    ['Content-Type', 'application/octet-stream'],
+  ];
   const expect: Expectation = { statuses: CLIENT_ERRORS, mayGoUnanswered: false, protocolLevel: false };
   let body: Buffer[] = split(data, plan.pieces, plan.seed);
   let endAfterBody = false;
@@ -354,7 +411,7 @@ export const cutPlan = fc.record({
   at: fc.double({ min: 0, max: 0.999, noNaN: true }),
   pieces: fc.integer({ min: 1, max: MAX_PIECES }),
 });
-export type CutPlan = (typeof cutPlan extends fc.Arbitrary<infer T> ? T : never);
+export type CutPlan = typeof cutPlan extends fc.Arbitrary<infer T> ? T : never;
 
 function buildCut(plan: CutPlan, path: string): ChaosRequest {
   const good = goodChunk(plan.range, plan.seed, plan.multipart);
@@ -378,10 +435,20 @@ function buildCut(plan: CutPlan, path: string): ChaosRequest {
 /** The bytes and headers (without a length) of a valid chunk. */
 function goodChunk(r: Range, dataSeed: number, multipart: boolean): { headers: Array<[string, string]>; body: Buffer } {
   const data = rangeData(r, dataSeed);
-  if (!multipart) return { headers: [['Content-Range', contentRange(r)], ['Content-Type', 'application/octet-stream']], body: data };
+  if (!multipart)
+    return {
+      headers: [
+        ['Content-Range', contentRange(r)],
+        ['Content-Type', 'application/octet-stream'],
+      ],
+      body: data,
+    };
   const b = `----frago-chaos-${dataSeed}`;
   return {
-    headers: [['Content-Range', contentRange(r)], ['Content-Type', `multipart/form-data; boundary=${b}`]],
+    headers: [
+      ['Content-Range', contentRange(r)],
+      ['Content-Type', `multipart/form-data; boundary=${b}`],
+    ],
     body: serialise(b, [{ headers: fileHeaders(), data }], `${CRLF}--${b}--${CRLF}`),
   };
 }
@@ -389,14 +456,37 @@ function goodChunk(r: Range, dataSeed: number, multipart: boolean): { headers: A
 // ---------------------------------------------------------------- odd ids and paths
 
 const oddId = fc.oneof(
-  fc.constantFrom('%', '%zz', '%2', '%00', '%2e%2e', '..', '.', '%2f', '..%2f..%2fetc%2fpasswd', '%E0%A4%A', '%C0%AF', '%ff', '~', "'", '%27%20OR%201%3D1', 'null', 'undefined', '0', '-1'),
+  fc.constantFrom(
+    '%',
+    '%zz',
+    '%2',
+    '%00',
+    '%2e%2e',
+    '..',
+    '.',
+    '%2f',
+    '..%2f..%2fetc%2fpasswd',
+    '%E0%A4%A',
+    '%C0%AF',
+    '%ff',
+    '~',
+    "'",
+    '%27%20OR%201%3D1',
+    'null',
+    'undefined',
+    '0',
+    '-1',
+  ),
   fc.integer({ min: 101, max: 400 }).map((n) => 'a'.repeat(n)),
   fc.integer({ min: 37, max: 300 }).map((n) => `0123456789abcdef`.repeat(Math.ceil(n / 16)).slice(0, n)),
   fc.uuid().map((id) => `${id}x`),
   fc.uuid().map((id) => `${id}%2f..`),
   fc.uuid().map((id) => id.toUpperCase().replace(/-/g, '')),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map((s) => encodeURIComponent(s)),
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((s) => !/[\s/?#%]/.test(s)).map((s) => `raw:${s}`),
+  fc
+    .string({ unit: 'grapheme', minLength: 1, maxLength: 40 })
+    .filter((s) => !/[\s/?#%]/.test(s))
+    .map((s) => `raw:${s}`),
 );
 
 /** A request to an id that is not an upload's (not a UUID, or no such upload), with every method. */
@@ -408,7 +498,7 @@ export const oddIdPlan = fc.record({
   multipart: fc.boolean(),
   seed,
 });
-export type OddIdPlan = (typeof oddIdPlan extends fc.Arbitrary<infer T> ? T : never);
+export type OddIdPlan = typeof oddIdPlan extends fc.Arbitrary<infer T> ? T : never;
 
 function buildOddId(plan: OddIdPlan, prefix: string): ChaosRequest {
   const raw = plan.id.startsWith('raw:');
@@ -423,7 +513,18 @@ function buildOddId(plan: OddIdPlan, prefix: string): ChaosRequest {
   }
   if (plan.method === 'POST') {
     const body = Buffer.from(JSON.stringify({ checksum: 'd41d8cd98f00b204e9800998ecf8427e' }));
-    return { raw: { method: 'POST', path, headers: [['Content-Type', 'application/json'], ['Content-Length', String(body.length)]], body: [body] }, expect };
+    return {
+      raw: {
+        method: 'POST',
+        path,
+        headers: [
+          ['Content-Type', 'application/json'],
+          ['Content-Length', String(body.length)],
+        ],
+        body: [body],
+      },
+      expect,
+    };
   }
   return { raw: { method: plan.method, path, headers: [], body: [] }, expect };
 }
@@ -434,24 +535,67 @@ const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c)
 const b64 = (bytes: number): fc.Arbitrary<string> => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((a) => Buffer.from(a).toString('base64'));
 
 const headerDefect = fc.oneof(
-  fc.record({ kind: fc.constant('range' as const), variant: fc.constantFrom('missing', 'star-total', 'star-range', 'start-after-end', 'end-at-total', 'other-total', 'multi', 'overflow', 'spaces', 'unit', 'negative', 'duplicate', 'empty', 'no-unit', 'hex', 'plus') }),
+  fc.record({
+    kind: fc.constant('range' as const),
+    variant: fc.constantFrom(
+      'missing',
+      'star-total',
+      'star-range',
+      'start-after-end',
+      'end-at-total',
+      'other-total',
+      'multi',
+      'overflow',
+      'spaces',
+      'unit',
+      'negative',
+      'duplicate',
+      'empty',
+      'no-unit',
+      'hex',
+      'plus',
+    ),
+  }),
   fc.record({ kind: fc.constant('range-garbage' as const), value: printable.filter((v) => !/^\s*bytes[ \t]+\d+-\d+\/4096\s*$/i.test(v)) }),
-  fc.record({ kind: fc.constant('digest' as const), value: fc.oneof(
-    b64(32).map((v) => `sha-256=:${v}:`),
-    b64(64).map((v) => `sha-512=:${v}:`),
-    b64(31).map((v) => `sha-256=:${v}:`),
-    b64(32).map((v) => `sha-512=:${v}:`),
-    fc.constantFrom('sha-256=:!!!:', 'sha-256=::', 'sha-256=', 'sha-256', 'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:', 'SHA-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:'),
-    fc.tuple(printable, b64(32)).map(([junk, v]) => `${junk}, sha-256=:${v}:`),
-  ) }),
-  fc.record({ kind: fc.constant('md5' as const), value: fc.oneof(b64(16), b64(15), fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => Buffer.from(a).toString('hex')), printable, fc.constant('')) }),
-  fc.record({ kind: fc.constant('huge-header' as const), name: fc.constantFrom('X-Padding', 'Content-Digest', 'Content-Range', 'Cookie'), bytes: fc.integer({ min: 17_000, max: 80_000 }) }),
+  fc.record({
+    kind: fc.constant('digest' as const),
+    value: fc.oneof(
+      b64(32).map((v) => `sha-256=:${v}:`),
+      b64(64).map((v) => `sha-512=:${v}:`),
+      b64(31).map((v) => `sha-256=:${v}:`),
+      b64(32).map((v) => `sha-512=:${v}:`),
+      fc.constantFrom(
+        'sha-256=:!!!:',
+        'sha-256=::',
+        'sha-256=',
+        'sha-256',
+        'sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:',
+        'SHA-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:',
+      ),
+      fc.tuple(printable, b64(32)).map(([junk, v]) => `${junk}, sha-256=:${v}:`),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('md5' as const),
+    value: fc.oneof(
+      b64(16),
+      b64(15),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }).map((a) => Buffer.from(a).toString('hex')),
+      printable,
+      fc.constant(''),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('huge-header' as const),
+    name: fc.constantFrom('X-Padding', 'Content-Digest', 'Content-Range', 'Cookie'),
+    bytes: fc.integer({ min: 17_000, max: 80_000 }),
+  }),
   fc.record({ kind: fc.constant('long-digest' as const), bytes: fc.integer({ min: 2_000, max: 12_000 }) }),
 );
 
 /** A chunk of the right size whose headers are wrong in exactly one way. */
 export const headerPlan = fc.record({ family: fc.constant('header' as const), range, seed, multipart: fc.boolean(), defect: headerDefect });
-export type HeaderPlan = (typeof headerPlan extends fc.Arbitrary<infer T> ? T : never);
+export type HeaderPlan = typeof headerPlan extends fc.Arbitrary<infer T> ? T : never;
 
 function buildHeader(plan: HeaderPlan, path: string): ChaosRequest {
   const good = goodChunk(plan.range, plan.seed, plan.multipart);
@@ -496,12 +640,18 @@ function buildHeader(plan: HeaderPlan, path: string): ChaosRequest {
       headers.push(['Content-Range', contentRange(plan.range)], ['Content-MD5', defect.value === md5OfData ? `${defect.value}x` : defect.value]);
       break;
     case 'huge-header':
-      headers.push(['Content-Range', contentRange(plan.range)], [defect.name, defect.name === 'Content-Digest' ? `sha-256=:${'A'.repeat(defect.bytes)}:` : 'h'.repeat(defect.bytes)]);
+      headers.push(
+        ['Content-Range', contentRange(plan.range)],
+        [defect.name, defect.name === 'Content-Digest' ? `sha-256=:${'A'.repeat(defect.bytes)}:` : 'h'.repeat(defect.bytes)],
+      );
       expect.statuses = [400, 413, 431];
       expect.protocolLevel = true;
       break;
     case 'long-digest':
-      headers.push(['Content-Range', contentRange(plan.range)], ['Content-Digest', `sha-256=:${randomBytes(Math.ceil((defect.bytes * 3) / 4)).toString('base64')}:`]);
+      headers.push(
+        ['Content-Range', contentRange(plan.range)],
+        ['Content-Digest', `sha-256=:${randomBytes(Math.ceil((defect.bytes * 3) / 4)).toString('base64')}:`],
+      );
       break;
   }
   headers.push(['Content-Length', String(good.body.length)]);
@@ -546,18 +696,37 @@ export type ConcurrentRole =
 export const concurrentPlan = fc.record({
   family: fc.constant('concurrent' as const),
   seed,
-  roles: fc.array(
-    fc.oneof(
-      { weight: 3, arbitrary: fc.record({ role: fc.constant('twin' as const), multipart: fc.boolean() }) },
-      { weight: 2, arbitrary: fc.record({ role: fc.constant('bad-twin' as const), kind: fc.constantFrom('bad-digest' as const, 'bad-multipart' as const, 'short-body' as const, 'cut' as const), multipart: fc.boolean() }) },
-      // Overlapping the stored chunk [2048, 2559] and nothing the twins send.
-      { weight: 1, arbitrary: fc.record({ role: fc.constant('overlap' as const), start: fc.integer({ min: 1024, max: 2559 }), size: fc.integer({ min: 1, max: 512 }), multipart: fc.boolean() }).filter((r) => r.start + r.size - 1 >= 2048 && r.start + r.size - 1 < 3072 && !(r.start === 2048 && r.size === 512)) },
-    ),
-    { minLength: 2, maxLength: 8 },
-  ).filter((roles) => roles.some((r) => r.role === 'twin')),
+  roles: fc
+    .array(
+      fc.oneof(
+        { weight: 3, arbitrary: fc.record({ role: fc.constant('twin' as const), multipart: fc.boolean() }) },
+        {
+          weight: 2,
+          arbitrary: fc.record({
+            role: fc.constant('bad-twin' as const),
+            kind: fc.constantFrom('bad-digest' as const, 'bad-multipart' as const, 'short-body' as const, 'cut' as const),
+            multipart: fc.boolean(),
+          }),
+        },
+        // Overlapping the stored chunk [2048, 2559] and nothing the twins send.
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({
+              role: fc.constant('overlap' as const),
+              start: fc.integer({ min: 1024, max: 2559 }),
+              size: fc.integer({ min: 1, max: 512 }),
+              multipart: fc.boolean(),
+            })
+            .filter((r) => r.start + r.size - 1 >= 2048 && r.start + r.size - 1 < 3072 && !(r.start === 2048 && r.size === 512)),
+        },
+      ),
+      { minLength: 2, maxLength: 8 },
+    )
+    .filter((roles) => roles.some((r) => r.role === 'twin')),
   pieces: fc.integer({ min: 1, max: MAX_PIECES }),
 });
-export type ConcurrentPlan = (typeof concurrentPlan extends fc.Arbitrary<infer T> ? T : never);
+export type ConcurrentPlan = typeof concurrentPlan extends fc.Arbitrary<infer T> ? T : never;
 
 /** The app's FRAGO_MAX_WAITING_TWINS in the suite: small, so that bursts of twins pass it. */
 export const TWIN_BOUND = 2;
@@ -573,11 +742,16 @@ export const twinsPlan = fc.record({
   twins: fc.array(fc.record({ multipart: fc.boolean() }), { minLength: 1, maxLength: 8 }),
   pieces: fc.integer({ min: 1, max: MAX_PIECES }),
 });
-export type TwinsPlan = (typeof twinsPlan extends fc.Arbitrary<infer T> ? T : never);
+export type TwinsPlan = typeof twinsPlan extends fc.Arbitrary<infer T> ? T : never;
 
 /** A twins case as a concurrency plan (same file, same framing). */
 export function asConcurrent(plan: TwinsPlan): ConcurrentPlan {
-  return { family: 'concurrent', seed: plan.seed, roles: plan.twins.map((twin) => ({ role: 'twin' as const, multipart: twin.multipart })), pieces: plan.pieces };
+  return {
+    family: 'concurrent',
+    seed: plan.seed,
+    roles: plan.twins.map((twin) => ({ role: 'twin' as const, multipart: twin.multipart })),
+    pieces: plan.pieces,
+  };
 }
 
 /** The twins' range and the stored chunk of a concurrency case. */
@@ -594,9 +768,22 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
   const file = concurrentFile(plan);
   const piece = (r: Range): Buffer => file.subarray(r.start, r.start + r.size);
   const framed = (r: Range, multipart: boolean, bytes = piece(r)): { headers: Array<[string, string]>; body: Buffer } => {
-    if (!multipart) return { headers: [['Content-Range', contentRange(r)], ['Content-Type', 'application/octet-stream']], body: bytes };
+    if (!multipart)
+      return {
+        headers: [
+          ['Content-Range', contentRange(r)],
+          ['Content-Type', 'application/octet-stream'],
+        ],
+        body: bytes,
+      };
     const b = `----frago-twin-${plan.seed}`;
-    return { headers: [['Content-Range', contentRange(r)], ['Content-Type', `multipart/form-data; boundary=${b}`]], body: serialise(b, [{ headers: fileHeaders(), data: bytes }], `${CRLF}--${b}--${CRLF}`) };
+    return {
+      headers: [
+        ['Content-Range', contentRange(r)],
+        ['Content-Type', `multipart/form-data; boundary=${b}`],
+      ],
+      body: serialise(b, [{ headers: fileHeaders(), data: bytes }], `${CRLF}--${b}--${CRLF}`),
+    };
   };
   const send = (headers: Array<[string, string]>, body: Buffer, extra: Partial<RawRequest> = {}): RawRequest => ({
     method: 'PUT',
@@ -609,12 +796,20 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
     case 'twin': {
       const { headers, body } = framed(TWIN_RANGE, role.multipart);
       // Past the bound of waiting twins (the suite's app allows TWIN_BOUND), a twin is asked to retry.
-      return { label: 'twin', raw: send(headers, body), expect: { statuses: [200, 429], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] } };
+      return {
+        label: 'twin',
+        raw: send(headers, body),
+        expect: { statuses: [200, 429], mayGoUnanswered: false, protocolLevel: false, retryLater: ['TWIN_WAIT_LIMIT'] },
+      };
     }
     case 'overlap': {
       const r = { start: role.start, size: role.size };
       const { headers, body } = framed(r, role.multipart);
-      return { label: `overlap ${r.start}+${r.size}`, raw: send(headers, body), expect: { statuses: [409], code: 'CHUNK_OVERLAP', mayGoUnanswered: false, protocolLevel: false } };
+      return {
+        label: `overlap ${r.start}+${r.size}`,
+        raw: send(headers, body),
+        expect: { statuses: [409], code: 'CHUNK_OVERLAP', mayGoUnanswered: false, protocolLevel: false },
+      };
     }
     case 'bad-twin': {
       // A twin's duplicate answer (200, skipped) is fine too: the stored bytes are the good twin's.
@@ -624,12 +819,26 @@ export function buildConcurrent(plan: ConcurrentPlan, role: ConcurrentRole, path
       wrong[0] ^= 0xff;
       if (role.kind === 'bad-digest') {
         const { headers, body } = framed(TWIN_RANGE, role.multipart, wrong);
-        return { label: 'bad twin (digest)', raw: send([...headers, ['Content-MD5', createHash('md5').update(piece(TWIN_RANGE)).digest('base64')]], body), expect };
+        return {
+          label: 'bad twin (digest)',
+          raw: send([...headers, ['Content-MD5', createHash('md5').update(piece(TWIN_RANGE)).digest('base64')]], body),
+          expect,
+        };
       }
       if (role.kind === 'bad-multipart') {
         const b = `----frago-bad-${plan.seed}`;
         const body = serialise(b, [{ headers: fileHeaders(), data: wrong }], CRLF);
-        return { label: 'bad twin (no closing boundary)', raw: send([['Content-Range', contentRange(TWIN_RANGE)], ['Content-Type', `multipart/form-data; boundary=${b}`]], body), expect };
+        return {
+          label: 'bad twin (no closing boundary)',
+          raw: send(
+            [
+              ['Content-Range', contentRange(TWIN_RANGE)],
+              ['Content-Type', `multipart/form-data; boundary=${b}`],
+            ],
+            body,
+          ),
+          expect,
+        };
       }
       if (role.kind === 'short-body') {
         const { headers, body } = framed(TWIN_RANGE, role.multipart, wrong.subarray(1));

@@ -38,10 +38,7 @@ export class DbProbe {
 
   /** Every chunk row of one upload, by start. */
   async chunks(uploadId: string): Promise<ChunkRow[]> {
-    const rows = await this.query(
-      'SELECT range_start, range_end, size, committed FROM frago_chunk WHERE upload_id = ? ORDER BY range_start',
-      [uploadId],
-    );
+    const rows = await this.query('SELECT range_start, range_end, size, committed FROM frago_chunk WHERE upload_id = ? ORDER BY range_start', [uploadId]);
     return rows.map((row) => ({
       start: Number(row.range_start),
       end: Number(row.range_end),

@@ -56,7 +56,10 @@ export function openChunk(uploadUrl: string, id: string, bytes: Buffer, start: n
   let offset = 0;
   const write = (data: Buffer): Promise<void> =>
     new Promise((resolve) => {
-      if (req.destroyed || data.length === 0) { resolve(); return; }
+      if (req.destroyed || data.length === 0) {
+        resolve();
+        return;
+      }
       req.write(data, () => resolve());
     });
   return {

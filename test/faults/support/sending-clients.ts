@@ -10,7 +10,14 @@ const PIECE = 64 * 1024;
  * as fast as the socket takes them and does not stop when an answer arrives
  * (as most clients do).
  */
-export function sendWithNodeHttp(url: string, method: string, headers: Record<string, string>, size: number, agent?: Agent, head: Buffer = Buffer.alloc(0)): Promise<SendOutcome> {
+export function sendWithNodeHttp(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  size: number,
+  agent?: Agent,
+  head: Buffer = Buffer.alloc(0),
+): Promise<SendOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: SendOutcome): void => {
@@ -19,12 +26,16 @@ export function sendWithNodeHttp(url: string, method: string, headers: Record<st
         resolve(outcome);
       }
     };
-    const request = httpRequest(url, { method, headers: { ...headers, 'content-length': String(size) }, agent: agent ?? new Agent({ keepAlive: false }) }, (response) => {
-      const pieces: Buffer[] = [];
-      response.on('data', (data: Buffer) => pieces.push(data));
-      response.on('end', () => settle({ status: response.statusCode ?? 0, body: Buffer.concat(pieces).toString('utf8') }));
-      response.on('error', (error: NodeJS.ErrnoException) => settle({ error: `response: ${error.code ?? error.message}` }));
-    });
+    const request = httpRequest(
+      url,
+      { method, headers: { ...headers, 'content-length': String(size) }, agent: agent ?? new Agent({ keepAlive: false }) },
+      (response) => {
+        const pieces: Buffer[] = [];
+        response.on('data', (data: Buffer) => pieces.push(data));
+        response.on('end', () => settle({ status: response.statusCode ?? 0, body: Buffer.concat(pieces).toString('utf8') }));
+        response.on('error', (error: NodeJS.ErrnoException) => settle({ error: `response: ${error.code ?? error.message}` }));
+      },
+    );
     request.on('error', (error: NodeJS.ErrnoException) => settle({ error: error.code ?? error.message }));
     const piece = Buffer.alloc(PIECE, 0x61);
     let sent = head.length;
@@ -45,7 +56,13 @@ export function sendWithNodeHttp(url: string, method: string, headers: Record<st
 }
 
 /** fetch with a streamed body of `size` bytes (`head` first, then filler) that keeps producing while the answer arrives. */
-export async function sendWithFetch(url: string, method: string, headers: Record<string, string>, size: number, head: Buffer = Buffer.alloc(0)): Promise<SendOutcome> {
+export async function sendWithFetch(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  size: number,
+  head: Buffer = Buffer.alloc(0),
+): Promise<SendOutcome> {
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {

@@ -17,7 +17,11 @@ export function uploadChecksum(data: Uint8Array, algorithm = 'sha1'): string {
 }
 
 /** POST a creation request; returns the response and the upload URL (absolute). */
-export async function createTus(filesUrl: string, headers: Record<string, string>, body?: Uint8Array): Promise<{ response: Response; url: string; id: string }> {
+export async function createTus(
+  filesUrl: string,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+): Promise<{ response: Response; url: string; id: string }> {
   const response = await fetch(filesUrl, { method: 'POST', headers: { ...TUS, ...headers }, body: body as unknown as BodyInit | undefined });
   const location = response.headers.get('location') ?? '';
   const url = new URL(location, filesUrl).toString();
@@ -42,7 +46,13 @@ export function headTus(url: string, headers: Record<string, string> = {}): Prom
  * back functions to send the rest or to half-close the connection (the body
  * is then cut: what was sent arrives, nothing more).
  */
-export function openPatch(url: string, offset: number, total: number, first: Uint8Array, headers: Record<string, string> = {}): {
+export function openPatch(
+  url: string,
+  offset: number,
+  total: number,
+  first: Uint8Array,
+  headers: Record<string, string> = {},
+): {
   finish(rest: Uint8Array): Promise<number>;
   cut(): void;
   status: Promise<number>;

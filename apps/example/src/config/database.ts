@@ -42,7 +42,14 @@ export function describeStartupError(error: unknown): string {
  * server, keep instances × poolSize below its connection limit (PostgreSQL: 100).
  */
 export function typeOrmOptions(url: string, poolSize = 20): TypeOrmModuleOptions {
-  const common = { toRetry: isTransient, autoLoadEntities: true, synchronize: false, migrationsRun: false, migrations: fragoMigrations, logging: false } as const;
+  const common = {
+    toRetry: isTransient,
+    autoLoadEntities: true,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: fragoMigrations,
+    logging: false,
+  } as const;
   if (url.startsWith('sqlite:')) {
     const path = resolve(url.slice('sqlite:'.length));
     mkdirSync(dirname(path), { recursive: true });
@@ -50,7 +57,14 @@ export function typeOrmOptions(url: string, poolSize = 20): TypeOrmModuleOptions
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { ...common, type: 'postgres', url, extra: { max: poolSize } };
   if (/^(mysql|mariadb):\/\//.test(url)) {
-    return { ...common, type: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), bigNumberStrings: true, supportBigNumbers: true, extra: { connectionLimit: poolSize } };
+    return {
+      ...common,
+      type: 'mysql',
+      url: url.replace(/^mariadb:/, 'mysql:'),
+      bigNumberStrings: true,
+      supportBigNumbers: true,
+      extra: { connectionLimit: poolSize },
+    };
   }
   throw new InvalidEnvironmentError('DATABASE_URL', url, 'expected sqlite:PATH, postgres://… or mysql://…');
 }

@@ -136,6 +136,7 @@ function tusPath(env: Env): string | null {
   if (value === undefined) return 'files';
   const path = value.trim().replace(/^\/+|\/+$/g, '');
   if (path === '') return null;
-  if (!/^[A-Za-z0-9_\-/]+$/.test(path)) throw new InvalidEnvironmentError('FRAGO_TUS_PATH', value, 'expected a route such as files (letters, digits, -, _ and /), or empty to turn tus off');
+  if (!/^[A-Za-z0-9_\-/]+$/.test(path))
+    throw new InvalidEnvironmentError('FRAGO_TUS_PATH', value, 'expected a route such as files (letters, digits, -, _ and /), or empty to turn tus off');
   return path;
 }

@@ -24,7 +24,9 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
     if (type === 'postgres') {
       await runner.query('SELECT pg_advisory_lock(hashtext($1))', [LOCK_KEY]);
     } else {
-      const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS locked', [LOCK_KEY, LOCK_WAIT_SECONDS])) as Array<{ locked: number | string | null } | undefined>;
+      const [row] = (await runner.query('SELECT GET_LOCK(?, ?) AS locked', [LOCK_KEY, LOCK_WAIT_SECONDS])) as Array<
+        { locked: number | string | null } | undefined
+      >;
       if (Number(row?.locked) !== 1) throw new Error(`Could not take the migration lock within ${LOCK_WAIT_SECONDS} s (another instance is migrating)`);
     }
     try {

@@ -92,7 +92,10 @@ export class NoChunkError extends FragoError {
  * bytes fails the same way. Nothing was recorded.
  */
 export class MalformedMultipartError extends FragoError {
-  constructor(reason: string, private readonly fastifyCode?: string) {
+  constructor(
+    reason: string,
+    private readonly fastifyCode?: string,
+  ) {
     super('MALFORMED_MULTIPART', `Malformed multipart body: ${reason}`);
   }
 
@@ -103,7 +106,10 @@ export class MalformedMultipartError extends FragoError {
 
 /** The multipart body has more parts, files or fields than the chunk route accepts (413); `wireCode` is @fastify/multipart's. */
 export class MultipartLimitError extends FragoError {
-  constructor(private readonly fastifyCode: string, what: string) {
+  constructor(
+    private readonly fastifyCode: string,
+    what: string,
+  ) {
     super('MULTIPART_LIMIT', `The multipart body has too many ${what}`);
   }
 
@@ -248,7 +254,12 @@ export class UnsupportedMediaTypeError extends FragoError {
 /** tus: `Upload-Offset` differs from the upload's offset, or another PATCH is writing there (409). */
 export class OffsetMismatchError extends FragoError {
   constructor(public readonly offset: number | null) {
-    super('OFFSET_MISMATCH', offset === null ? 'Another request is writing at this offset; ask HEAD for the offset and resume' : `Upload-Offset must be ${offset}; ask HEAD for the offset and resume`);
+    super(
+      'OFFSET_MISMATCH',
+      offset === null
+        ? 'Another request is writing at this offset; ask HEAD for the offset and resume'
+        : `Upload-Offset must be ${offset}; ask HEAD for the offset and resume`,
+    );
   }
 }
 

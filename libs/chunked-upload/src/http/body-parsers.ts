@@ -75,7 +75,9 @@ export class FragoBodyParsers implements OnModuleInit {
       return !!match && match[1].endsWith(`/${prefix}`) && instance.hasRoute({ method, url: `${match[1]}/:id` });
     };
     if (!answerOddIdsAsNotFound(instance, isUploadIdPath, drains)) {
-      this.logger.warn('Ids with a malformed percent-encoding or over maxParamLength will get Fastify\'s 400/414 instead of 404 (this Fastify hides its options)');
+      this.logger.warn(
+        "Ids with a malformed percent-encoding or over maxParamLength will get Fastify's 400/414 instead of 404 (this Fastify hides its options)",
+      );
     }
     // onError runs before the error handler shapes the body (Nest's drops Fastify's code): keep the code.
     instance.addHook('onError', (request: FastifyRequest, _reply: FastifyReply, error: { code?: unknown }, done: () => void) => {

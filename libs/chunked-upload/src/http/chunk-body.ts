@@ -115,12 +115,7 @@ async function multipartChunk(request: FastifyRequest, expectedSize: number, sig
   }
 }
 
-async function* fileThenRestOfForm(
-  part: MultipartFile,
-  parts: AsyncIterator<Multipart>,
-  expectedSize: number,
-  signal: AbortSignal,
-): AsyncGenerator<Buffer> {
+async function* fileThenRestOfForm(part: MultipartFile, parts: AsyncIterator<Multipart>, expectedSize: number, signal: AbortSignal): AsyncGenerator<Buffer> {
   try {
     for await (const data of part.file) yield data as Buffer;
   } catch (error) {

@@ -8,13 +8,7 @@ import { UploadNotFoundError } from '../errors/frago.errors';
 import { ChunkService } from '../services/chunk.service';
 import { FinalizeService } from '../services/finalize.service';
 import { UploadService } from '../services/upload.service';
-import type {
-  ChunkUploadedResponse,
-  FinalizeUploadResponse,
-  StartUploadResponse,
-  UploadListEntry,
-  UploadStatusResponse,
-} from '../protocol/wire.types';
+import type { ChunkUploadedResponse, FinalizeUploadResponse, StartUploadResponse, UploadListEntry, UploadStatusResponse } from '../protocol/wire.types';
 import { parseContentRange } from './content-range';
 import { parseChunkDigests } from './content-digest';
 import { chunkSourceFromRequest } from './chunk-body';
@@ -75,7 +69,10 @@ export class ChunkedUploadController {
     const checkedId = uploadId(id);
     const range = parseContentRange(request.headers['content-range']);
     const digests = parseChunkDigests(request.headers['content-digest'], request.headers['content-md5']);
-    const source = chunkSourceFromRequest(request, range.size, { minBytesPerSecond: this.options.minChunkBodyRate, windowMs: this.options.chunkBodyRateWindow });
+    const source = chunkSourceFromRequest(request, range.size, {
+      minBytesPerSecond: this.options.minChunkBodyRate,
+      windowMs: this.options.chunkBodyRateWindow,
+    });
     const { duplicate } = await this.chunks.put(identifier, checkedId, range, digests, source);
     const reply: ChunkUploadedResponse = { status: true, message: 'Chunk uploaded', start: range.start, end: range.end, size: range.size };
     return duplicate ? { ...reply, message: 'Duplicate chunk already uploaded; skipped', duplicate: true } : reply;

@@ -9,10 +9,6 @@ export function isClientDisconnect(error: unknown): boolean {
   const failure = error as NodeJS.ErrnoException | null | undefined;
   const code = failure?.code;
   return (
-    failure?.name === 'AbortError' ||
-    code === 'ABORT_ERR' ||
-    code === 'ECONNRESET' ||
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    failure?.message === 'aborted'
+    failure?.name === 'AbortError' || code === 'ABORT_ERR' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || failure?.message === 'aborted'
   );
 }

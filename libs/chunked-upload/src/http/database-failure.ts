@@ -3,9 +3,21 @@ const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EH
 
 /** MySQL/MariaDB driver codes of a lost, refused, overloaded or locked server. */
 const MYSQL = new Set([
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN', 'ER_LOCK_WAIT_TIMEOUT',
-  'ER_LOCK_DEADLOCK', 'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_CANT_CREATE_THREAD',
-  'ER_SERVER_GONE_ERROR', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST', 'ER_NET_READ_ERROR', 'ER_NET_READ_INTERRUPTED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_QUERY_INTERRUPTED',
+  'ER_CONNECTION_KILLED',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_CANT_CREATE_THREAD',
+  'ER_SERVER_GONE_ERROR',
+  'CR_SERVER_GONE_ERROR',
+  'CR_SERVER_LOST',
+  'ER_NET_READ_ERROR',
+  'ER_NET_READ_INTERRUPTED',
 ]);
 
 /** PostgreSQL SQLSTATEs of an unavailable server: connection exceptions (08…), shutdown, overload, conflicts, timeouts. */
@@ -14,7 +26,8 @@ const POSTGRES = /^(08...|57P0[1-5]|53000|53300|40001|40P01|55P03|57014)$/;
 /** SQLite result codes of a busy or failing database file. */
 const SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|PROTOCOL|NOMEM)/;
 
-const MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Connection lost|Client has encountered a connection error|Pool is closed|Cannot enqueue|database is locked|server closed the connection/i;
+const MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Connection lost|Client has encountered a connection error|Pool is closed|Cannot enqueue|database is locked|server closed the connection/i;
 
 /**
  * Whether an error is the database being unreachable or overloaded (a

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import { FragoSetupError } from '../errors/frago-setup.error';
 
-
 const BUFFERING_MESSAGE =
   '@fastify/multipart is registered with attachFieldsToBody, which reads every file of a request into memory before ' +
   'the route runs: chunk bodies must stream. Register it without attachFieldsToBody (frago reads the parts itself with ' +
@@ -45,7 +44,9 @@ export function useStreamingMultipart(instance: FastifyInstance): void {
 function buffersMultipart(root: FastifyInstance): boolean {
   const hooksKey = Object.getOwnPropertySymbols(root).find((symbol) => symbol.description === 'fastify.hooks');
   const hooks = hooksKey ? (root as unknown as Record<symbol, { preValidation?: unknown[] }>)[hooksKey] : undefined;
-  return (hooks?.preValidation ?? []).some((hook) => typeof hook === 'function' && /isMultipart\(\)[\s\S]*\.parts\(/.test(Function.prototype.toString.call(hook)));
+  return (hooks?.preValidation ?? []).some(
+    (hook) => typeof hook === 'function' && /isMultipart\(\)[\s\S]*\.parts\(/.test(Function.prototype.toString.call(hook)),
+  );
 }
 
 /**

@@ -15,7 +15,11 @@ type FrameworkErrors = NonNullable<FastifyServerOptions['frameworkErrors']>;
  * any, for every other URL). Returns false when this Fastify keeps its
  * options where this cannot reach them.
  */
-export function answerOddIdsAsNotFound(instance: FastifyInstance, isUploadIdPath: (method: string, path: string) => boolean, drains: RefusedBodyDrains): boolean {
+export function answerOddIdsAsNotFound(
+  instance: FastifyInstance,
+  isUploadIdPath: (method: string, path: string) => boolean,
+  drains: RefusedBodyDrains,
+): boolean {
   const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.options');
   const options = key ? (instance as unknown as Record<symbol, { frameworkErrors?: FrameworkErrors } | undefined>)[key] : undefined;
   if (!options || typeof options !== 'object') return false;

@@ -48,10 +48,20 @@ function errors(key: 'error' | 'message', statuses: Record<number, string>): Rec
   return answers;
 }
 
-const RETRYABLE = { 429: 'QUOTA_EXCEEDED: the caller holds too many uploads or bytes; or TWIN_WAIT_LIMIT / TWIN_WAIT_TIMEOUT on a chunk PUT whose identical twin is still being written (Retry-After).', 503: 'DATABASE_UNAVAILABLE or STORAGE_UNAVAILABLE (Retry-After).', 507: 'STORAGE_FULL (Retry-After).' };
+const RETRYABLE = {
+  429: 'QUOTA_EXCEEDED: the caller holds too many uploads or bytes; or TWIN_WAIT_LIMIT / TWIN_WAIT_TIMEOUT on a chunk PUT whose identical twin is still being written (Retry-After).',
+  503: 'DATABASE_UNAVAILABLE or STORAGE_UNAVAILABLE (Retry-After).',
+  507: 'STORAGE_FULL (Retry-After).',
+};
 const OWNED = { 401: 'No authenticated caller (user mode, custom strategies).', 403: 'The identifier strategy refused the caller.' };
 
-const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'The upload\'s UUID; anything else is 404.' };
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+  description: "The upload's UUID; anything else is 404.",
+};
 
 /**
  * The OpenAPI 3.1 document of the module's operations (frago's routes, tus, health and metrics),
@@ -71,9 +81,10 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
     info: {
       title: options.title ?? 'nestjs-frago uploads',
       version: options.version ?? '1',
-      description: 'Resumable, parallel, chunked uploads (frago\'s wire protocol). Routes answer with and without a trailing slash. Error bodies are {status: false, code, error|message}: `error` on the chunk PUT, `message` elsewhere.',
+      description:
+        "Resumable, parallel, chunked uploads (frago's wire protocol). Routes answer with and without a trailing slash. Error bodies are {status: false, code, error|message}: `error` on the chunk PUT, `message` elsewhere.",
     },
-    tags: [{ name: 'frago', description: 'frago\'s operations: start, chunk, finalize, status, list, abort.' }],
+    tags: [{ name: 'frago', description: "frago's operations: start, chunk, finalize, status, list, abort." }],
     components: {
       schemas: {
         ByteRange: BYTE_RANGE_SCHEMA,
@@ -87,12 +98,18 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
         ChunkErrorResponse: errorResponseSchema('error', codes),
         StartUploadRequest: {
           type: 'object',
-          properties: { filename: { type: 'string', minLength: 1, maxLength: 255 }, total_size: { type: ['integer', 'string'], description: 'A positive integer (a decimal string in form bodies).' } },
+          properties: {
+            filename: { type: 'string', minLength: 1, maxLength: 255 },
+            total_size: { type: ['integer', 'string'], description: 'A positive integer (a decimal string in form bodies).' },
+          },
           required: ['filename', 'total_size'],
         },
         FinalizeUploadRequest: {
           type: 'object',
-          properties: { checksum: { type: 'string', maxLength: 512, description: 'Hex digest of the whole file (required with doChecksum).' }, checksum_algo: { type: 'string', description: 'Defaults to the checksumType option, e.g. md5.' } },
+          properties: {
+            checksum: { type: 'string', maxLength: 512, description: 'Hex digest of the whole file (required with doChecksum).' },
+            checksum_algo: { type: 'string', description: 'Defaults to the checksumType option, e.g. md5.' },
+          },
         },
       },
     },
@@ -102,16 +119,28 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           operationId: 'startUpload',
           tags: ['frago'],
           summary: 'Start an upload',
-          requestBody: { required: true, content: { 'application/json': { schema: ref('StartUploadRequest') }, 'application/x-www-form-urlencoded': { schema: ref('StartUploadRequest') }, 'multipart/form-data': { schema: ref('StartUploadRequest') } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: ref('StartUploadRequest') },
+              'application/x-www-form-urlencoded': { schema: ref('StartUploadRequest') },
+              'multipart/form-data': { schema: ref('StartUploadRequest') },
+            },
+          },
           responses: {
             201: { description: 'Started.', content: json(ref('StartUploadResponse')) },
-            ...errors('message', { 400: 'INVALID_INPUT: filename or total_size missing or invalid.', 413: 'UPLOAD_TOO_LARGE: above maxUploadSize.', ...OWNED, ...RETRYABLE }),
+            ...errors('message', {
+              400: 'INVALID_INPUT: filename or total_size missing or invalid.',
+              413: 'UPLOAD_TOO_LARGE: above maxUploadSize.',
+              ...OWNED,
+              ...RETRYABLE,
+            }),
           },
         },
         get: {
           operationId: 'listUploads',
           tags: ['frago'],
-          summary: 'The caller\'s uploads, newest first',
+          summary: "The caller's uploads, newest first",
           parameters: [
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
             { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
@@ -119,7 +148,12 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           ],
           responses: {
             200: { description: 'The list.', content: json({ type: 'array', items: ref('UploadListEntry') }) },
-            ...errors('message', { 400: 'INVALID_INPUT: a bad limit, offset or status.', 403: 'LIST_FORBIDDEN in anonymous mode (or the strategy refused the caller).', 401: OWNED[401], 503: RETRYABLE[503] }),
+            ...errors('message', {
+              400: 'INVALID_INPUT: a bad limit, offset or status.',
+              403: 'LIST_FORBIDDEN in anonymous mode (or the strategy refused the caller).',
+              401: OWNED[401],
+              503: RETRYABLE[503],
+            }),
           },
         },
       },
@@ -131,7 +165,7 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           summary: 'Status of an upload: what is stored and what is missing',
           responses: {
             200: { description: 'The upload (status "expired" once expired).', content: json(ref('UploadStatusResponse')) },
-            ...errors('message', { 404: 'UPLOAD_NOT_FOUND (or another caller\'s upload).', ...OWNED, 503: RETRYABLE[503] }),
+            ...errors('message', { 404: "UPLOAD_NOT_FOUND (or another caller's upload).", ...OWNED, 503: RETRYABLE[503] }),
           },
         },
         put: {
@@ -139,7 +173,13 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           tags: ['frago'],
           summary: 'Store one chunk',
           parameters: [
-            { name: 'Content-Range', in: 'header', required: true, schema: { type: 'string', pattern: '^bytes [0-9]+-[0-9]+/[0-9]+$' }, description: 'bytes START-END/TOTAL, END inclusive.' },
+            {
+              name: 'Content-Range',
+              in: 'header',
+              required: true,
+              schema: { type: 'string', pattern: '^bytes [0-9]+-[0-9]+/[0-9]+$' },
+              description: 'bytes START-END/TOTAL, END inclusive.',
+            },
             { name: 'Content-Digest', in: 'header', schema: { type: 'string' }, description: 'RFC 9530 sha-256 or sha-512 of the chunk bytes.' },
             { name: 'Content-MD5', in: 'header', schema: { type: 'string' }, description: 'Base64 MD5 of the chunk bytes.' },
           ],
@@ -147,7 +187,9 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
             required: true,
             content: {
               'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } },
-              'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } }, required: ['file'] } },
+              'multipart/form-data': {
+                schema: { type: 'object', properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } }, required: ['file'] },
+              },
             },
           },
           responses: {
@@ -168,7 +210,13 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           operationId: 'finalizeUpload',
           tags: ['frago'],
           summary: 'Verify and publish the file',
-          requestBody: { content: { 'application/json': { schema: ref('FinalizeUploadRequest') }, 'application/x-www-form-urlencoded': { schema: ref('FinalizeUploadRequest') }, 'multipart/form-data': { schema: ref('FinalizeUploadRequest') } } },
+          requestBody: {
+            content: {
+              'application/json': { schema: ref('FinalizeUploadRequest') },
+              'application/x-www-form-urlencoded': { schema: ref('FinalizeUploadRequest') },
+              'multipart/form-data': { schema: ref('FinalizeUploadRequest') },
+            },
+          },
           responses: {
             201: { description: 'Completed (answered again for a completed upload).', content: json(ref('FinalizeUploadResponse')) },
             ...errors('message', {
@@ -186,7 +234,10 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
           operationId: 'abortUpload',
           tags: ['frago'],
           summary: 'Abort: delete the upload and its chunks',
-          responses: { 204: { description: 'Deleted.' }, ...errors('message', { 404: 'UPLOAD_NOT_FOUND.', 409: 'FINALIZE_IN_PROGRESS.', ...OWNED, 503: RETRYABLE[503] }) },
+          responses: {
+            204: { description: 'Deleted.' },
+            ...errors('message', { 404: 'UPLOAD_NOT_FOUND.', 409: 'FINALIZE_IN_PROGRESS.', ...OWNED, 503: RETRYABLE[503] }),
+          },
         },
       },
     },
@@ -199,30 +250,66 @@ export function fragoOpenApiDocument(options: FragoOpenApiOptions = {}): FragoOp
 function addTus(document: FragoOpenApiDocument, collection: string): void {
   const header = (description: string): Record<string, unknown> => ({ schema: { type: 'string' }, description });
   const tusResumable = { name: 'Tus-Resumable', in: 'header', required: true, schema: { const: '1.0.0' } };
-  const failure = errors('message', { 404: 'UPLOAD_NOT_FOUND.', 409: 'OFFSET_MISMATCH.', 412: 'TUS_VERSION_UNSUPPORTED.', 415: 'UNSUPPORTED_MEDIA_TYPE.', 460: 'CHUNK_CHECKSUM_MISMATCH.' });
-  document.tags.push({ name: 'tus', description: 'tus 1.0.0 (core, creation, creation-with-upload, creation-defer-length, termination, checksum, expiration, concatenation) on the same ledger; see tus.io.' });
+  const failure = errors('message', {
+    404: 'UPLOAD_NOT_FOUND.',
+    409: 'OFFSET_MISMATCH.',
+    412: 'TUS_VERSION_UNSUPPORTED.',
+    415: 'UNSUPPORTED_MEDIA_TYPE.',
+    460: 'CHUNK_CHECKSUM_MISMATCH.',
+  });
+  document.tags.push({
+    name: 'tus',
+    description:
+      'tus 1.0.0 (core, creation, creation-with-upload, creation-defer-length, termination, checksum, expiration, concatenation) on the same ledger; see tus.io.',
+  });
   document.paths[`${collection}/`] = {
-    options: { operationId: 'tusOptions', tags: ['tus'], summary: 'Discovery', responses: { 204: { description: 'Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm.' } } },
+    options: {
+      operationId: 'tusOptions',
+      tags: ['tus'],
+      summary: 'Discovery',
+      responses: { 204: { description: 'Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm.' } },
+    },
     post: {
       operationId: 'tusCreate',
       tags: ['tus'],
       summary: 'Create an upload (Upload-Length or Upload-Defer-Length, Upload-Metadata, Upload-Concat)',
       parameters: [tusResumable],
-      responses: { 201: { description: 'Created.', headers: { Location: header('URL of the upload; its last segment is the upload UUID.'), 'Upload-Offset': header('Bytes stored.') } }, ...failure },
+      responses: {
+        201: {
+          description: 'Created.',
+          headers: { Location: header('URL of the upload; its last segment is the upload UUID.'), 'Upload-Offset': header('Bytes stored.') },
+        },
+        ...failure,
+      },
     },
   };
   document.paths[`${collection}/{id}`] = {
     parameters: [idParameter],
-    head: { operationId: 'tusHead', tags: ['tus'], summary: 'Offset of an upload', parameters: [tusResumable], responses: { 200: { description: 'Upload-Offset, Upload-Length (Cache-Control: no-store).' }, 404: { description: 'UPLOAD_NOT_FOUND (no body).' } } },
+    head: {
+      operationId: 'tusHead',
+      tags: ['tus'],
+      summary: 'Offset of an upload',
+      parameters: [tusResumable],
+      responses: { 200: { description: 'Upload-Offset, Upload-Length (Cache-Control: no-store).' }, 404: { description: 'UPLOAD_NOT_FOUND (no body).' } },
+    },
     patch: {
       operationId: 'tusPatch',
       tags: ['tus'],
       summary: 'Append bytes at Upload-Offset',
       parameters: [tusResumable, { name: 'Upload-Offset', in: 'header', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } }],
-      requestBody: { required: true, content: { 'application/offset+octet-stream': { schema: { type: 'string', contentMediaType: 'application/offset+octet-stream' } } } },
+      requestBody: {
+        required: true,
+        content: { 'application/offset+octet-stream': { schema: { type: 'string', contentMediaType: 'application/offset+octet-stream' } } },
+      },
       responses: { 204: { description: 'Stored; Upload-Offset is the new offset.', headers: { 'Upload-Offset': header('The new offset.') } }, ...failure },
     },
-    delete: { operationId: 'tusTerminate', tags: ['tus'], summary: 'Termination', parameters: [tusResumable], responses: { 204: { description: 'Terminated.' }, ...failure } },
+    delete: {
+      operationId: 'tusTerminate',
+      tags: ['tus'],
+      summary: 'Termination',
+      parameters: [tusResumable],
+      responses: { 204: { description: 'Terminated.' }, ...failure },
+    },
   };
 }
 

@@ -102,11 +102,38 @@ export class FragoMetrics implements OnModuleInit, OnModuleDestroy {
       checksumFailures: counter('checksum_failures_total', 'Finalizations whose whole-file checksum did not match (checksum.failed).'),
       chunksReceived: counter('chunks_received_total', 'Chunks durably stored and recorded (chunk.received; tus PATCH bodies included).'),
       bytesReceived: counter('received_bytes_total', 'Bytes of the chunks received.'),
-      requests: new prom.Counter({ name: name('requests_total'), help: 'Requests to the upload routes by operation and HTTP status ("aborted": the connection closed before the answer).', labelNames: ['operation', 'status'], registers }),
-      errors: new prom.Counter({ name: name('request_errors_total'), help: 'Requests answered with an error body, by operation and frago error code (4xx: the client; 5xx: the server or a dependency).', labelNames: ['operation', 'code'], registers }),
-      chunkDuration: new prom.Histogram({ name: name('chunk_duration_seconds'), help: 'Time from the request of a chunk (frago PUT, tus PATCH) to its answer, body included.', labelNames: ['operation', 'outcome'], buckets: CHUNK_BUCKETS, registers }),
-      finalizeDuration: new prom.Histogram({ name: name('finalize_duration_seconds'), help: 'Time of a finalize request (coverage check, whole-file hash, publication).', labelNames: ['outcome'], buckets: FINALIZE_BUCKETS, registers }),
-      chunksInFlight: new prom.Gauge({ name: name('chunks_in_flight'), help: 'Chunk requests (frago PUT, tus PATCH) being received now.', labelNames: ['operation'], registers }),
+      requests: new prom.Counter({
+        name: name('requests_total'),
+        help: 'Requests to the upload routes by operation and HTTP status ("aborted": the connection closed before the answer).',
+        labelNames: ['operation', 'status'],
+        registers,
+      }),
+      errors: new prom.Counter({
+        name: name('request_errors_total'),
+        help: 'Requests answered with an error body, by operation and frago error code (4xx: the client; 5xx: the server or a dependency).',
+        labelNames: ['operation', 'code'],
+        registers,
+      }),
+      chunkDuration: new prom.Histogram({
+        name: name('chunk_duration_seconds'),
+        help: 'Time from the request of a chunk (frago PUT, tus PATCH) to its answer, body included.',
+        labelNames: ['operation', 'outcome'],
+        buckets: CHUNK_BUCKETS,
+        registers,
+      }),
+      finalizeDuration: new prom.Histogram({
+        name: name('finalize_duration_seconds'),
+        help: 'Time of a finalize request (coverage check, whole-file hash, publication).',
+        labelNames: ['outcome'],
+        buckets: FINALIZE_BUCKETS,
+        registers,
+      }),
+      chunksInFlight: new prom.Gauge({
+        name: name('chunks_in_flight'),
+        help: 'Chunk requests (frago PUT, tus PATCH) being received now.',
+        labelNames: ['operation'],
+        registers,
+      }),
     };
     this.subscribe(this.instruments);
     this.installHook(this.instruments);
@@ -118,7 +145,9 @@ export class FragoMetrics implements OnModuleInit, OnModuleDestroy {
 
   private on(): Instruments {
     if (!this.instruments) {
-      throw new FragoSetupError('the metrics are off: set metrics: true (or { registry, prefix }) in the ChunkedUploadModule options, with prom-client installed');
+      throw new FragoSetupError(
+        'the metrics are off: set metrics: true (or { registry, prefix }) in the ChunkedUploadModule options, with prom-client installed',
+      );
     }
     return this.instruments;
   }
@@ -194,6 +223,8 @@ function loadPromClient(): typeof import('prom-client') {
     return require('prom-client') as typeof import('prom-client');
   } catch (error) {
     if ((error as NodeJS.ErrnoException | null)?.code !== 'MODULE_NOT_FOUND') throw error;
-    throw new FragoSetupError('metrics are on, but prom-client is not installed: npm install prom-client (an optional peer dependency of nestjs-frago), or leave metrics off');
+    throw new FragoSetupError(
+      'metrics are on, but prom-client is not installed: npm install prom-client (an optional peer dependency of nestjs-frago), or leave metrics off',
+    );
   }
 }

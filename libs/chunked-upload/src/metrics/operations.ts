@@ -6,17 +6,7 @@ import type { FastifyRequest } from 'fastify';
  * @publicApi
  */
 export type FragoOperation =
-  | 'start'
-  | 'list'
-  | 'status'
-  | 'chunk'
-  | 'finalize'
-  | 'abort'
-  | 'tus_options'
-  | 'tus_create'
-  | 'tus_head'
-  | 'tus_patch'
-  | 'tus_delete';
+  'start' | 'list' | 'status' | 'chunk' | 'finalize' | 'abort' | 'tus_options' | 'tus_create' | 'tus_head' | 'tus_patch' | 'tus_delete';
 
 const FRAGO_COLLECTION: Partial<Record<string, FragoOperation>> = { POST: 'start', GET: 'list' };
 const FRAGO_ITEM: Partial<Record<string, FragoOperation>> = { PUT: 'chunk', POST: 'finalize', GET: 'status', HEAD: 'status', DELETE: 'abort' };

@@ -28,7 +28,10 @@ export class AddFragoNameClaims1764633600000 implements MigrationInterface {
     );
     if (!(await queryRunner.hasTable('frago_upload'))) return;
     const uploads = dataSourceOf(queryRunner).driver.escape('frago_upload');
-    const rows = (await queryRunner.query(`SELECT upload_id, assembled_name FROM ${uploads} WHERE assembled_name IS NOT NULL`)) as Array<{ upload_id: string; assembled_name: string }>;
+    const rows = (await queryRunner.query(`SELECT upload_id, assembled_name FROM ${uploads} WHERE assembled_name IS NOT NULL`)) as Array<{
+      upload_id: string;
+      assembled_name: string;
+    }>;
     const seen = new Set<string>();
     const now = Date.now();
     for (const row of rows) {

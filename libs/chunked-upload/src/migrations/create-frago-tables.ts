@@ -6,7 +6,12 @@ import { type MigrationInterface, type QueryRunner, Table, type TableColumnOptio
 import { dataSourceOf } from './data-source-of';
 
 const bigint = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
-const varchar = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
+const varchar = (name: string, length: number, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+  isNullable: nullable,
+});
 
 /** The table of the built-in `ChunkUpload` entity. */
 const BUILT_IN_UPLOAD_TABLE = 'frago_upload';
@@ -155,7 +160,9 @@ export type FragoMigrationClass = new () => MigrationInterface;
 export function fragoMigrationsFor(target: FragoMigrationTarget): FragoMigrationClass[] {
   const table = target.uploadTable;
   if (typeof table !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
-    throw new Error(`nestjs-frago: fragoMigrationsFor({ uploadTable }) expects a table name of letters, digits and underscores (received ${JSON.stringify(table)})`);
+    throw new Error(
+      `nestjs-frago: fragoMigrationsFor({ uploadTable }) expects a table name of letters, digits and underscores (received ${JSON.stringify(table)})`,
+    );
   }
   if (table === BUILT_IN_UPLOAD_TABLE) return [...fragoMigrations];
   const create = `CreateFragoTables_${table}1732400000000`;

@@ -190,12 +190,10 @@ export interface ChunkedUploadOptionsFactory {
  * `inject`), `useClass` or `useExisting`, beside the definition-time extras.
  * @publicApi
  */
-export type ChunkedUploadAsyncOptions = ConfigurableModuleAsyncOptions<ChunkedUploadOptions, 'createChunkedUploadOptions'> &
-  ChunkedUploadModuleExtras;
+export type ChunkedUploadAsyncOptions = ConfigurableModuleAsyncOptions<ChunkedUploadOptions, 'createChunkedUploadOptions'> & ChunkedUploadModuleExtras;
 
 /** The options after defaults and checks: every field present, frozen. @publicApi */
-export interface ResolvedChunkedUploadOptions
-  extends Readonly<Required<Omit<ChunkedUploadOptions, 'storage' | 'metrics'>>> {
+export interface ResolvedChunkedUploadOptions extends Readonly<Required<Omit<ChunkedUploadOptions, 'storage' | 'metrics'>>> {
   readonly storage: ChunkStorage | null;
   /** null when the metrics are off. */
   readonly metrics: { readonly registry: FragoMetricsRegistry | null; readonly prefix: string } | null;

@@ -99,9 +99,13 @@ function metrics(value: unknown): ResolvedChunkedUploadOptions['metrics'] {
   if (typeof value !== 'object' || value === null) throw new InvalidFragoOptionError('metrics', value, 'expected true, false or { registry?, prefix? }');
   const { registry, prefix, ...rest } = value as { registry?: unknown; prefix?: unknown };
   const unknown = Object.keys(rest).at(0);
-  if (unknown !== undefined) throw new InvalidFragoOptionError(`metrics.${unknown}`, (rest as Record<string, unknown>)[unknown], 'unknown option (expected registry or prefix)');
-  if (registry !== undefined && (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function')) {
-    throw new InvalidFragoOptionError('metrics.registry', registry, 'expected a prom-client Registry (e.g. prom-client\'s register, or new Registry())');
+  if (unknown !== undefined)
+    throw new InvalidFragoOptionError(`metrics.${unknown}`, (rest as Record<string, unknown>)[unknown], 'unknown option (expected registry or prefix)');
+  if (
+    registry !== undefined &&
+    (typeof registry !== 'object' || registry === null || typeof (registry as { registerMetric?: unknown }).registerMetric !== 'function')
+  ) {
+    throw new InvalidFragoOptionError('metrics.registry', registry, "expected a prom-client Registry (e.g. prom-client's register, or new Registry())");
   }
   // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*.
   if (prefix !== undefined && (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
@@ -111,12 +115,33 @@ function metrics(value: unknown): ResolvedChunkedUploadOptions['metrics'] {
 }
 
 const KNOWN_KEYS = new Set<string>([
-  'identifierMode', 'chunkUploadPath', 'assembledPath', 'checksumType', 'doChecksum', 'expiration',
-  'assembleReadSize', 'fsync', 'maxUploadSize', 'maxChunkSize', 'cleanupInterval', 'storage', 'chunkLeaseTimeout',
-  'finalizeWaitTimeout', 'finalizeLeaseTimeout', 'maxActiveUploadsPerIdentifier', 'maxActiveBytesPerIdentifier',
-  'refusedBodyDrainLimit', 'refusedBodyDrainTimeout', 'refusedBodyDrainSockets', 'maxWaitingTwins', 'minChunkBodyRate', 'chunkBodyRateWindow', 'twinWaitTimeout', 'twinPollInterval', 'metrics',
+  'identifierMode',
+  'chunkUploadPath',
+  'assembledPath',
+  'checksumType',
+  'doChecksum',
+  'expiration',
+  'assembleReadSize',
+  'fsync',
+  'maxUploadSize',
+  'maxChunkSize',
+  'cleanupInterval',
+  'storage',
+  'chunkLeaseTimeout',
+  'finalizeWaitTimeout',
+  'finalizeLeaseTimeout',
+  'maxActiveUploadsPerIdentifier',
+  'maxActiveBytesPerIdentifier',
+  'refusedBodyDrainLimit',
+  'refusedBodyDrainTimeout',
+  'refusedBodyDrainSockets',
+  'maxWaitingTwins',
+  'minChunkBodyRate',
+  'chunkBodyRateWindow',
+  'twinWaitTimeout',
+  'twinPollInterval',
+  'metrics',
 ]);
-
 
 /**
  * The one place where defaults are applied and options validated; a bad value fails the boot naming the option.

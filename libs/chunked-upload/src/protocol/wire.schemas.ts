@@ -17,7 +17,7 @@ import type {
 
 const integer = { type: 'integer', minimum: 0 } as const;
 const dateTime = { type: 'string', format: 'date-time' } as const;
-const uploadId = { type: 'string', format: 'uuid', description: 'The upload\'s UUID (lower case).' } as const;
+const uploadId = { type: 'string', format: 'uuid', description: "The upload's UUID (lower case)." } as const;
 
 export const BYTE_RANGE_SCHEMA = {
   type: 'object',

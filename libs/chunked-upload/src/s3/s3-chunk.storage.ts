@@ -72,7 +72,8 @@ export class S3ChunkStorage extends ChunkStorage {
     const minPart = options.minPartSize ?? MIN_PART;
     if (!Number.isInteger(minPart) || minPart < 1) throw new Error(`S3ChunkStorage: option "minPartSize" must be a positive integer, got ${minPart}`);
     this.maxParts = options.maxParts ?? MAX_PARTS;
-    if (!Number.isInteger(this.maxParts) || this.maxParts < 1) throw new Error(`S3ChunkStorage: option "maxParts" must be a positive integer, got ${this.maxParts}`);
+    if (!Number.isInteger(this.maxParts) || this.maxParts < 1)
+      throw new Error(`S3ChunkStorage: option "maxParts" must be a positive integer, got ${this.maxParts}`);
     this.direct = new DirectParts(this.objects, this.keys, { minPart, maxParts: this.maxParts });
     this.segments = new SegmentIndex(this.objects, this.keys, (uploadId) => this.direct.segments(uploadId));
     this.cache = new SpoolCache(options.readCacheBytes ?? 256 * 1024 * 1024);
@@ -121,7 +122,11 @@ export class S3ChunkStorage extends ChunkStorage {
     const limit = Math.min(MAX_OBJECT_SIZE, this.maxParts * MAX_PART_SIZE);
     if (totalSize > limit) throw new UploadTooLargeError(limit);
     const info = await this.direct.open(uploadId, totalSize);
-    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId), Body: JSON.stringify(info), ContentType: 'application/json' })));
+    await retrying(() =>
+      this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.keys.uploadMarker(uploadId), Body: JSON.stringify(info), ContentType: 'application/json' }),
+      ),
+    );
     this.direct.remember(uploadId, info);
   }
 
@@ -152,7 +157,11 @@ export class S3ChunkStorage extends ChunkStorage {
   /** A chunk as a chunk object (the multipart upload is sealed, or the chunk cannot be a part). */
   private async writeObject(uploadId: string, offset: number, body: SpooledBody, signal?: AbortSignal): Promise<Segment> {
     const segment: Segment = { key: this.keys.chunk(uploadId, offset, offset + body.size - 1), start: offset, end: offset + body.size - 1 };
-    await retrying(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: segment.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })), signal);
+    await retrying(
+      () =>
+        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: segment.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })),
+      signal,
+    );
     // Checked after the write: remove() deletes the marker before listing chunks, so either
     // it sees this object or this check sees the marker gone (and the object is taken back).
     if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) {
@@ -173,7 +182,12 @@ export class S3ChunkStorage extends ChunkStorage {
     await this.assertCreated(targetId);
     await this.direct.seal(sourceId);
     const chain = coveringChain(await this.segments.list(sourceId), 0, size - 1);
-    const settings = { objects: this.objects, keys: this.keys, spoolDir: this.spoolDir, openRange: (key: string, from: number, to: number) => this.reader.openRange(key, from, to) };
+    const settings = {
+      objects: this.objects,
+      keys: this.keys,
+      spoolDir: this.spoolDir,
+      openRange: (key: string, from: number, to: number) => this.reader.openRange(key, from, to),
+    };
     const copied = await copyChunks(settings, chain, size, targetId, offset);
     // As in writeChunk: remove() deletes the marker before listing, so either it sees these copies or this check sees it gone.
     if (!(await this.objects.exists(this.keys.uploadMarker(targetId)))) {

@@ -108,13 +108,17 @@ export class S3Composer {
     if (part.kind === 'copy') {
       const { source } = part;
       const copied = await retrying(() =>
-        this.client.send(new UploadPartCopyCommand({ ...common, CopySource: copySource(this.bucket, source.key), CopySourceRange: `bytes=${source.from}-${source.to}` })),
+        this.client.send(
+          new UploadPartCopyCommand({ ...common, CopySource: copySource(this.bucket, source.key), CopySourceRange: `bytes=${source.from}-${source.to}` }),
+        ),
       );
       return { PartNumber: part.number, ETag: copied.CopyPartResult?.ETag };
     }
     const body = await spool(Readable.from(this.readRanges(part.sources)), this.settings.spoolDir);
     try {
-      const uploaded = await retrying(() => this.client.send(new UploadPartCommand({ ...common, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
+      const uploaded = await retrying(() =>
+        this.client.send(new UploadPartCommand({ ...common, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })),
+      );
       return { PartNumber: part.number, ETag: uploaded.ETag };
     } finally {
       await body.dispose();
@@ -153,7 +157,11 @@ export class S3Composer {
     const Metadata = { [UPLOAD_METADATA]: uploadId };
     const head = await this.objects.head(source);
     if (head?.ContentLength !== totalSize) throw new Error(`S3ChunkStorage: ${source} holds ${head?.ContentLength ?? 'no'} bytes, expected ${totalSize}`);
-    await retrying(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(this.bucket, source), MetadataDirective: 'REPLACE', Metadata })));
+    await retrying(() =>
+      this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: copySource(this.bucket, source), MetadataDirective: 'REPLACE', Metadata }),
+      ),
+    );
   }
 
   /** Aborts every multipart upload whose key starts with `prefix`. */

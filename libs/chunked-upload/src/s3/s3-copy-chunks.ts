@@ -34,7 +34,9 @@ export async function copyChunks(settings: CopySettings, chain: Segment[], size:
       const base = segment.base ?? 0;
       const body = await spool(await settings.openRange(segment.key, base + from - segment.start, base + to - segment.start), settings.spoolDir);
       try {
-        await retrying(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })));
+        await retrying(() =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: target.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })),
+        );
       } finally {
         await body.dispose();
       }

@@ -54,7 +54,9 @@ export class DirectParts {
     if (totalSize <= 0) return { totalSize };
     let grid = MiB;
     while (grid * this.settings.maxParts < totalSize) grid *= 2;
-    const created = await retrying(() => this.objects.client.send(new CreateMultipartUploadCommand({ Bucket: this.objects.bucket, Key: this.keys.object(uploadId) })));
+    const created = await retrying(() =>
+      this.objects.client.send(new CreateMultipartUploadCommand({ Bucket: this.objects.bucket, Key: this.keys.object(uploadId) })),
+    );
     return { totalSize, multipart: created.UploadId, grid };
   }
 
@@ -98,7 +100,21 @@ export class DirectParts {
     await retrying(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: record, Body: '', ContentLength: 0 })), signal);
     try {
       const Key = this.keys.object(uploadId);
-      await retrying(() => client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId: info.multipart, PartNumber: number, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })), signal);
+      await retrying(
+        () =>
+          client.send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key,
+              UploadId: info.multipart,
+              PartNumber: number,
+              Body: body.open(),
+              ContentLength: body.size,
+              ContentMD5: body.md5,
+            }),
+          ),
+        signal,
+      );
     } catch (error) {
       await this.objects.delete(record).catch(() => undefined);
       throw error;
@@ -111,7 +127,9 @@ export class DirectParts {
     const sealed = await this.sealedSegments(uploadId);
     if (sealed) return sealed;
     const parts = await this.validParts(uploadId, await this.info(uploadId));
-    return parts.flatMap((part) => part.ranges.map(({ start, end }) => ({ key: this.keys.partRecord(uploadId, start, end, unquote(part.etag)), start, end, part: part.number })));
+    return parts.flatMap((part) =>
+      part.ranges.map(({ start, end }) => ({ key: this.keys.partRecord(uploadId, start, end, unquote(part.etag)), start, end, part: part.number })),
+    );
   }
 
   /** Completes the upload's multipart upload with the parts that hold their records' bytes, so they can be read and copied. Idempotent. */
@@ -124,7 +142,9 @@ export class DirectParts {
       // Every part but the last must reach the minimum: a small one ends the upload, only the last may stay.
       const parts = valid.filter((part, i) => part.size >= this.settings.minPart || i === valid.length - 1);
       if (parts.length === 0) return;
-      const etag = `${createHash('md5').update(Buffer.concat(parts.map((part) => Buffer.from(unquote(part.etag), 'hex')))).digest('hex')}-${parts.length}`;
+      const etag = `${createHash('md5')
+        .update(Buffer.concat(parts.map((part) => Buffer.from(unquote(part.etag), 'hex'))))
+        .digest('hex')}-${parts.length}`;
       const ranges: [number, number, number][] = [];
       let base = 0;
       for (const part of parts) {
@@ -161,7 +181,9 @@ export class DirectParts {
     try {
       do {
         const page = await retrying(() =>
-          this.objects.client.send(new ListPartsCommand({ Bucket: this.objects.bucket, Key: this.keys.object(uploadId), UploadId: info.multipart, PartNumberMarker })),
+          this.objects.client.send(
+            new ListPartsCommand({ Bucket: this.objects.bucket, Key: this.keys.object(uploadId), UploadId: info.multipart, PartNumberMarker }),
+          ),
         );
         for (const part of page.Parts ?? []) if (part.PartNumber && part.ETag) listed.set(part.PartNumber, { etag: part.ETag, size: part.Size ?? -1 });
         PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;

@@ -37,7 +37,9 @@ export class S3Reader {
   async openRange(key: string, from: number, to: number): Promise<Readable> {
     const cached = this.cache.open(key, from, to);
     if (cached) return cached;
-    const response = await retrying(() => this.objects.client.send(new GetObjectCommand({ Bucket: this.objects.bucket, Key: key, Range: `bytes=${from}-${to}` })));
+    const response = await retrying(() =>
+      this.objects.client.send(new GetObjectCommand({ Bucket: this.objects.bucket, Key: key, Range: `bytes=${from}-${to}` })),
+    );
     return response.Body as Readable;
   }
 

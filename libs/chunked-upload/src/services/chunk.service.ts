@@ -143,9 +143,12 @@ export class ChunkService {
           throw error;
         }),
     };
-    const renew = setInterval(() => {
-      this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
-    }, Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
+    const renew = setInterval(
+      () => {
+        this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout).catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)),
+    );
     const inline = this.hasher.beginInline(upload.id, range.start);
     try {
       const meter = new HashingMeter(

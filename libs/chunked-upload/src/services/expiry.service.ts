@@ -60,7 +60,9 @@ export class ExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   private async sweep(): Promise<number> {
     const expired = await this.expireDue();
     await this.removal.sweep().catch((error: unknown) => this.logger.warn(`Sweep of removed uploads failed: ${errorText(error)}`));
-    await this.storage.sweep(new Date(Date.now() - this.options.expiration)).catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${errorText(error)}`));
+    await this.storage
+      .sweep(new Date(Date.now() - this.options.expiration))
+      .catch((error: unknown) => this.logger.warn(`Storage sweep failed: ${errorText(error)}`));
     return expired;
   }
 

@@ -121,7 +121,11 @@ export class FinalizeService {
     if (missing.length > 0) throw new IncompleteUploadError(missing);
   }
 
-  private async finalizeClaimed(upload: AbstractChunkUpload, check: { checksum: string; algorithm: string } | null, lease: FinalizeLease): Promise<AbstractChunkUpload> {
+  private async finalizeClaimed(
+    upload: AbstractChunkUpload,
+    check: { checksum: string; algorithm: string } | null,
+    lease: FinalizeLease,
+  ): Promise<AbstractChunkUpload> {
     let published = false;
     try {
       await this.assertCovered(upload); // authoritative now that no chunk can be added
@@ -204,10 +208,18 @@ class FinalizeLease {
   private renewing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly store: UploadStore, private readonly uploadId: string, private until: number, private readonly leaseMs: number) {
-    this.timer = setInterval(() => {
-      this.renewing = this.renewing.then(() => this.renew());
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+  constructor(
+    private readonly store: UploadStore,
+    private readonly uploadId: string,
+    private until: number,
+    private readonly leaseMs: number,
+  ) {
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => this.renew());
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
   }
 
   private async renew(): Promise<void> {

@@ -61,7 +61,8 @@ export class FragoHealth {
       if (probed === null) return { status: 'unchecked', detail: `${storage.constructor.name} is not probed` };
       return { status: 'up', ...probed };
     } catch (error) {
-      const reason = (error as { name?: unknown } | null)?.name === 'TimeoutError' ? 'no answer within 5 s' : ((error as Error | null)?.message ?? String(error));
+      const reason =
+        (error as { name?: unknown } | null)?.name === 'TimeoutError' ? 'no answer within 5 s' : ((error as Error | null)?.message ?? String(error));
       return { status: 'down', detail: `${storage.constructor.name} does not take writes: ${reason}` };
     }
   }

@@ -55,10 +55,13 @@ export class FragoSetupChecks implements OnModuleInit {
         [this.names.metadata, 'FragoNameClaim'],
       ] as const) {
         const table = await runner.getTable(metadata.tablePath);
-        if (!table) throw new FragoSetupError(`the table "${metadata.tablePath}" of ${describeEntity(metadata, option)} does not exist. ${this.migrationHint()}`);
+        if (!table)
+          throw new FragoSetupError(`the table "${metadata.tablePath}" of ${describeEntity(metadata, option)} does not exist. ${this.migrationHint()}`);
         const missing = metadata.columns.map((column) => column.databaseName).filter((name) => !table.findColumnByName(name));
         if (missing.length > 0) {
-          throw new FragoSetupError(`the table "${metadata.tablePath}" of ${describeEntity(metadata, option)} lacks the column(s) ${missing.map((name) => `"${name}"`).join(', ')}. ${this.migrationHint()}`);
+          throw new FragoSetupError(
+            `the table "${metadata.tablePath}" of ${describeEntity(metadata, option)} lacks the column(s) ${missing.map((name) => `"${name}"`).join(', ')}. ${this.migrationHint()}`,
+          );
         }
       }
     } finally {
@@ -68,11 +71,11 @@ export class FragoSetupChecks implements OnModuleInit {
 
   private migrationHint(): string {
     if (this.uploads.metadata.target === ChunkUpload) {
-      return 'Add fragoMigrations to the DataSource\'s migrations with migrationsRun: true (or run them with the TypeORM CLI) before the app starts.';
+      return "Add fragoMigrations to the DataSource's migrations with migrationsRun: true (or run them with the TypeORM CLI) before the app starts.";
     }
     return (
       `With your own upload entity, add fragoMigrationsFor({ uploadTable: '${this.uploads.metadata.tablePath}' }) and your migration of ${this.uploads.metadata.targetName}'s own columns ` +
-      'to the DataSource\'s migrations with migrationsRun: true (or run them with the TypeORM CLI) before the app starts.'
+      "to the DataSource's migrations with migrationsRun: true (or run them with the TypeORM CLI) before the app starts."
     );
   }
 }

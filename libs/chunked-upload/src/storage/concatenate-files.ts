@@ -27,7 +27,11 @@ const FLUSH_EVERY = 64 * 1024 * 1024;
  * database reservation of the whole range) and that the first part is not
  * repeated later in `parts` (its file is moved).
  */
-export async function concatenateFiles(target: string, parts: readonly FilePart[], options: { sync: boolean; folder: string; bufferSize?: number }): Promise<number> {
+export async function concatenateFiles(
+  target: string,
+  parts: readonly FilePart[],
+  options: { sync: boolean; folder: string; bufferSize?: number },
+): Promise<number> {
   const [first, ...rest] = parts;
   const total = parts.reduce((sum, part) => sum + part.size, 0);
   await fs.rename(first.path, target);

@@ -45,7 +45,10 @@ export class TusConcatService {
       await this.ledger.remove(finalId);
       throw new InvalidInputError('A partial upload is already part of another final upload');
     }
-    await this.writer.concatenate(finalId, parts.map((id) => ({ id, size: sizes.get(id) as number })));
+    await this.writer.concatenate(
+      finalId,
+      parts.map((id) => ({ id, size: sizes.get(id) as number })),
+    );
     const completed = await this.writer.completeFinal(identifier, finalId);
     await Promise.all(unique.map((id) => this.writer.removePartial(id)));
     return completed;
@@ -61,7 +64,8 @@ export class TusConcatService {
       const row = rows.get(id);
       if (row?.concat !== 'partial' || row.finalId) throw new InvalidInputError(`Upload ${id} is not an unused partial upload (Upload-Concat: partial)`);
       const offset = await this.ledger.offset(id);
-      if (row.lengthDeferred || offset !== upload.totalSize) throw new InvalidInputError(`Partial upload ${id} is not complete (${offset} of ${row.lengthDeferred ? '?' : upload.totalSize} bytes)`);
+      if (row.lengthDeferred || offset !== upload.totalSize)
+        throw new InvalidInputError(`Partial upload ${id} is not complete (${offset} of ${row.lengthDeferred ? '?' : upload.totalSize} bytes)`);
       sizes.set(id, upload.totalSize);
     }
     return sizes;

@@ -8,13 +8,34 @@ export const TUS_EXTENSIONS = ['creation', 'creation-with-upload', 'creation-def
 export const TUS_CHECKSUM_ALGORITHMS = ['sha1', 'sha256', 'md5'];
 /** Headers a browser may send (CORS `Access-Control-Allow-Headers`). */
 export const TUS_REQUEST_HEADERS = [
-  'Authorization', 'Content-Type', 'Origin', 'X-Requested-With', 'X-Request-ID', 'X-HTTP-Method-Override',
-  'Upload-Offset', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Metadata', 'Upload-Concat', 'Upload-Checksum', 'Tus-Resumable',
+  'Authorization',
+  'Content-Type',
+  'Origin',
+  'X-Requested-With',
+  'X-Request-ID',
+  'X-HTTP-Method-Override',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Defer-Length',
+  'Upload-Metadata',
+  'Upload-Concat',
+  'Upload-Checksum',
+  'Tus-Resumable',
 ];
 /** Headers a browser may read (CORS `Access-Control-Expose-Headers`). */
 export const TUS_RESPONSE_HEADERS = [
-  'Location', 'Upload-Offset', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Metadata', 'Upload-Concat', 'Upload-Expires',
-  'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Tus-Checksum-Algorithm',
+  'Location',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Defer-Length',
+  'Upload-Metadata',
+  'Upload-Concat',
+  'Upload-Expires',
+  'Tus-Resumable',
+  'Tus-Version',
+  'Tus-Extension',
+  'Tus-Max-Size',
+  'Tus-Checksum-Algorithm',
 ];
 
 /** The content type of every PATCH body (and of a creation-with-upload body). */
@@ -110,7 +131,8 @@ export function parseUploadMetadata(value: Header): TusMetadata {
     const [key, encoded, ...rest] = pair.trim().split(' ') as [string, string | undefined, ...string[]];
     if (!key || rest.length > 0) throw new InvalidInputError('Upload-Metadata must be comma-separated "key base64value" pairs');
     if (values.has(key)) throw new InvalidInputError(`Upload-Metadata key "${key.slice(0, 40)}" appears twice`);
-    if (encoded !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) throw new InvalidInputError(`Upload-Metadata value of "${key.slice(0, 40)}" is not Base64`);
+    if (encoded !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded))
+      throw new InvalidInputError(`Upload-Metadata value of "${key.slice(0, 40)}" is not Base64`);
     values.set(key, encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8'));
   }
   return { raw, values };

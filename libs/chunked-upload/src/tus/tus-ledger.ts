@@ -38,12 +38,7 @@ export class TusLedger implements UploadRemovalListener {
         .createQueryBuilder('upload')
         .select('upload.id')
         .where('upload.status IN (:...frago_live)', { frago_live: [UploadStatus.InProgress, UploadStatus.Complete] });
-      await this.rows
-        .createQueryBuilder()
-        .delete()
-        .where(`upload_id NOT IN (${live.getQuery()})`)
-        .setParameters(live.getParameters())
-        .execute();
+      await this.rows.createQueryBuilder().delete().where(`upload_id NOT IN (${live.getQuery()})`).setParameters(live.getParameters()).execute();
     });
   }
 

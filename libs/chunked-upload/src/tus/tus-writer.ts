@@ -81,7 +81,8 @@ export class TusWriter {
         throw failure === undefined ? new ChunkChecksumMismatchError() : asError(failure);
       }
       clearInterval(renew);
-      if (result.bytes > 0 && !(await this.store.commitChunkUpTo(reservationId, offset, offset + result.bytes - 1))) throw await this.lostReservation(upload.id);
+      if (result.bytes > 0 && !(await this.store.commitChunkUpTo(reservationId, offset, offset + result.bytes - 1)))
+        throw await this.lostReservation(upload.id);
       counted = result.bytes;
       if (counted > 0) this.events.emit(FragoEvents.ChunkReceived, new ChunkReceivedEvent(upload, offset, offset + counted - 1, counted));
       // tus §PATCH: "The Server SHOULD always attempt to store as much of the received data as possible." A cut

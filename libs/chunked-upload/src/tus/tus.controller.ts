@@ -8,9 +8,22 @@ import { UploadStatus } from '../entities/upload-status';
 import type { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { InvalidInputError, UploadNotFoundError } from '../errors/frago.errors';
 import {
-  TUS_CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_REQUEST_HEADERS, TUS_VERSION,
-  checkPatchContentType, checkTusResumable, hasUploadBody, httpDate, methodOverride,
-  parseContentLength, parseDeferLength, parseUploadChecksum, parseUploadConcat, parseUploadLength, parseUploadMetadata, parseUploadOffset,
+  TUS_CHECKSUM_ALGORITHMS,
+  TUS_EXTENSIONS,
+  TUS_REQUEST_HEADERS,
+  TUS_VERSION,
+  checkPatchContentType,
+  checkTusResumable,
+  hasUploadBody,
+  httpDate,
+  methodOverride,
+  parseContentLength,
+  parseDeferLength,
+  parseUploadChecksum,
+  parseUploadConcat,
+  parseUploadLength,
+  parseUploadMetadata,
+  parseUploadOffset,
 } from './tus-headers';
 import { tusCommonHeaders } from './tus-response';
 import { tusBodyFromRequest } from './tus-body';
@@ -77,7 +90,11 @@ export class TusController {
       upload = await this.tus.create(identifier, { length, deferLength, metadata, partial: concat.kind === 'partial' });
       if (hasUploadBody(request.headers['content-type'])) {
         // creation-with-upload: the body is the first PATCH at offset 0.
-        const patch = { offset: 0, contentLength: parseContentLength(request.headers['content-length']), checksum: parseUploadChecksum(request.headers['upload-checksum']) };
+        const patch = {
+          offset: 0,
+          contentLength: parseContentLength(request.headers['content-length']),
+          checksum: parseUploadChecksum(request.headers['upload-checksum']),
+        };
         ({ upload, offset } = await this.patchWith(identifier, upload.id, patch, request));
       }
     }
@@ -92,7 +109,12 @@ export class TusController {
   /** POST with X-HTTP-Method-Override (tus §X-HTTP-Method-Override), for clients behind proxies that drop PATCH/DELETE. */
   @Post(':id')
   @UseGuards(UploadIdentifierGuard)
-  async overridden(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @UploadIdentifier() identifier: unknown): Promise<void> {
+  async overridden(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @UploadIdentifier() identifier: unknown,
+  ): Promise<void> {
     const method = methodOverride(request.headers['x-http-method-override']);
     if (method === 'PATCH') return this.patch(id, request, reply, identifier);
     if (method === 'DELETE') return this.terminate(id, request, reply, identifier);
@@ -121,7 +143,13 @@ export class TusController {
     if (info.tus?.concat === 'partial') reply.header('Upload-Concat', 'partial');
     if (info.tus?.concat === 'final') {
       const base = collectionPath(request, true);
-      reply.header('Upload-Concat', `final;${(info.tus.parts ?? '').split(' ').map((part) => `${base}/${part}`).join(' ')}`);
+      reply.header(
+        'Upload-Concat',
+        `final;${(info.tus.parts ?? '')
+          .split(' ')
+          .map((part) => `${base}/${part}`)
+          .join(' ')}`,
+      );
     }
     this.expiresHeader(reply, info.upload);
     reply.status(200).send();

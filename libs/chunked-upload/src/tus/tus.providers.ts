@@ -14,7 +14,11 @@ export function tusProviders(): Provider[] {
       provide: FRAGO_TUS_REPOSITORY,
       useFactory: (dataSource: DataSource) => {
         if (!dataSource.hasMetadata(FragoTusUpload)) {
-          throw new InvalidFragoOptionError('tusPath', 'FragoTusUpload', 'the entity is not registered in the TypeORM DataSource: set autoLoadEntities: true in TypeOrmModule.forRoot(), or list FragoTusUpload in its entities');
+          throw new InvalidFragoOptionError(
+            'tusPath',
+            'FragoTusUpload',
+            'the entity is not registered in the TypeORM DataSource: set autoLoadEntities: true in TypeOrmModule.forRoot(), or list FragoTusUpload in its entities',
+          );
         }
         return dataSource.getRepository(FragoTusUpload);
       },

@@ -81,7 +81,14 @@ export class TusService {
     const id = randomUUID();
     const totalSize = request.length ?? this.options.maxUploadSize;
     const upload = await this.uploads.start(identifier, tusFilename(request.metadata, id), totalSize, { id, deferredLength: request.deferLength });
-    await this.ledger.insert({ uploadId: id, metadata: request.metadata.raw, lengthDeferred: request.deferLength, concat: request.partial ? 'partial' : null, parts: null, finalId: null });
+    await this.ledger.insert({
+      uploadId: id,
+      metadata: request.metadata.raw,
+      lengthDeferred: request.deferLength,
+      concat: request.partial ? 'partial' : null,
+      parts: null,
+      finalId: null,
+    });
     return upload;
   }
 
@@ -133,7 +140,8 @@ export class TusService {
   /** creation-defer-length: the first `Upload-Length` sets it for good; a different one later is a 400. */
   private async settleLength(upload: AbstractChunkUpload, tus: FragoTusUpload | null, declared: number | undefined): Promise<number | null> {
     if (!tus?.lengthDeferred) {
-      if (declared !== undefined && declared !== upload.totalSize) throw new InvalidInputError(`Upload-Length is already ${upload.totalSize}; it cannot change`);
+      if (declared !== undefined && declared !== upload.totalSize)
+        throw new InvalidInputError(`Upload-Length is already ${upload.totalSize}; it cannot change`);
       return upload.totalSize;
     }
     if (declared === undefined) return null;

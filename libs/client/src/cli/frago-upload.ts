@@ -51,11 +51,11 @@ async function runUpload(args: CliArgs, source: NodeFileSource, uploadId: string
       onStart: (id) => {
         if (args.noState || id === uploadId) return;
         const state = { version: 1 as const, url: args.url, uploadId: id, size: source.size, mtimeMs: source.mtimeMs };
-        stateWritten = writeState(args.file, state).catch(
-          (error: unknown) => {
-            process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`);
-          },
-        );
+        stateWritten = writeState(args.file, state).catch((error: unknown) => {
+          process.stderr.write(
+            `${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`,
+          );
+        });
       },
     });
   } finally {
@@ -86,7 +86,9 @@ async function runTusUpload(args: CliArgs, source: NodeFileSource, uploadId: str
         if (args.noState || id === uploadId) return;
         const state = { version: 1 as const, url: `${args.url}/${args.tusPath}`, uploadId: id, size: source.size, mtimeMs: source.mtimeMs };
         stateWritten = writeState(args.file, state).catch((error: unknown) => {
-          process.stderr.write(`${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`);
+          process.stderr.write(
+            `${PROGRAM}: warning: cannot write state file (${error instanceof Error ? error.message : String(error)}); resume with --resume ${id}\n`,
+          );
         });
       },
     });
@@ -130,8 +132,10 @@ function successLine(file: string, result: UploadResult | TusRunResult): string 
   const seconds = result.durationMs / 1000;
   const rate = seconds > 0 ? `, ${formatBytes(result.sentBytes / seconds)}/s` : '';
   const resumed = result.resumed ? `, resumed with ${formatBytes(result.resumedBytes)} already on the server` : '';
-  return `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
-    `upload_id ${result.uploadId}; ${result.algorithm} ${result.checksum} confirmed by the server\n`;
+  return (
+    `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
+    `upload_id ${result.uploadId}; ${result.algorithm} ${result.checksum} confirmed by the server\n`
+  );
 }
 
 /** The success line of a tus run: tus confirms the bytes (the final offset), not a whole-file checksum. */
@@ -140,8 +144,10 @@ function tusSuccessLine(file: string, result: TusRunResult): string {
   const rate = seconds > 0 ? `, ${formatBytes((result.size - result.resumedBytes) / seconds)}/s` : '';
   const resumed = result.resumedBytes > 0 ? `, resumed with ${formatBytes(result.resumedBytes)} already on the server` : '';
   const parts = result.partialUploads > 0 ? ` from ${result.partialUploads} partial uploads concatenated by the server` : '';
-  return `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
-    `upload_id ${result.uploadId}; stored through tus at ${result.url}${parts}\n`;
+  return (
+    `${PROGRAM}: uploaded ${file} (${formatBytes(result.size)}) in ${seconds.toFixed(1)} s${rate}${resumed}; ` +
+    `upload_id ${result.uploadId}; stored through tus at ${result.url}${parts}\n`
+  );
 }
 
 /** One line describing a failure, for stderr. */

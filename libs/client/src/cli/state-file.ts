@@ -35,8 +35,11 @@ export async function readState(file: string): Promise<UploadState | undefined> 
   try {
     const state = JSON.parse(text) as Partial<UploadState>;
     const valid =
-      state.version === 1 && typeof state.url === 'string' && typeof state.uploadId === 'string' &&
-      typeof state.size === 'number' && typeof state.mtimeMs === 'number';
+      state.version === 1 &&
+      typeof state.url === 'string' &&
+      typeof state.uploadId === 'string' &&
+      typeof state.size === 'number' &&
+      typeof state.mtimeMs === 'number';
     return valid ? (state as UploadState) : undefined;
   } catch {
     return undefined;

@@ -100,13 +100,21 @@ export async function tusUpload(options: TusRunOptions): Promise<TusRunResult> {
         onUploadUrlAvailable: () => {
           if (parallel === 1 && upload.url) options.onStart(idOf(upload.url));
         },
-        onProgress: (sent) => { options.onProgress(progress(sent, 'uploading')); },
-        onSuccess: () => { resolve(upload.url ?? ''); },
-        onError: (error: Error | DetailedError) => { reject(asUploadError(error, idOf(upload.url))); },
+        onProgress: (sent) => {
+          options.onProgress(progress(sent, 'uploading'));
+        },
+        onSuccess: () => {
+          resolve(upload.url ?? '');
+        },
+        onError: (error: Error | DetailedError) => {
+          reject(asUploadError(error, idOf(upload.url)));
+        },
       });
       const abort = (): void => {
         // Keep what is stored: the same command resumes it.
-        void upload.abort(false).finally(() => { reject(new UploadAbortedError(idOf(upload.url) || undefined)); });
+        void upload.abort(false).finally(() => {
+          reject(new UploadAbortedError(idOf(upload.url) || undefined));
+        });
       };
       if (options.signal.aborted) abort();
       else options.signal.addEventListener('abort', abort, { once: true });
