@@ -16,6 +16,7 @@ import { UploadStore } from './services/upload-store';
 import { UploadService } from './services/upload.service';
 import { ChunkService } from './services/chunk.service';
 import { TwinWaits } from './services/twin-waits';
+import { PendingReleases } from './services/pending-releases';
 import { FinalizeService } from './services/finalize.service';
 import { ExpiryService } from './services/expiry.service';
 import { UploadRemoval } from './services/upload-removal';
@@ -77,6 +78,7 @@ export function assembleChunkedUploadModule(base: DynamicModule, given: ChunkedU
       UploadService,
       ChunkService,
       TwinWaits,
+      PendingReleases,
       FinalizeService,
       ExpiryService,
       UploadRemoval,

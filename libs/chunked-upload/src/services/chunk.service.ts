@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
@@ -29,6 +30,7 @@ import { IncrementalHasher, type InlineHash } from './incremental-hash';
 import { UploadService } from './upload.service';
 import { UploadStore, type Reservation } from './upload-store';
 import { TwinWaits } from './twin-waits';
+import { PendingReleases } from './pending-releases';
 
 /** Where the chunk bytes come from; opened only once the range is reserved. */
 export interface ChunkSource {
@@ -61,6 +63,7 @@ export class ChunkService {
     private readonly events: FragoEventPublisher,
     private readonly hasher: IncrementalHasher,
     private readonly twins: TwinWaits,
+    private readonly pendingReleases: PendingReleases,
   ) {}
 
   async put(identifier: UploadIdentifier, id: string, range: ContentRange, digests: ExpectedDigest[], source: ChunkSource): Promise<ChunkResult> {
@@ -94,7 +97,14 @@ export class ChunkService {
     let deadline = 0;
     try {
       for (;;) {
-        const reservation = await this.store.reserveChunk(id, range.start, range.end, this.options.chunkLeaseTimeout);
+        // The id is chosen here, so a reservation whose commit went unanswered (the connection broke) can still be dropped.
+        const reservationId = randomUUID();
+        const reservation = await this.store
+          .reserveChunk(id, range.start, range.end, this.options.chunkLeaseTimeout, reservationId)
+          .catch(async (error: unknown) => {
+            await this.pendingReleases.release(reservationId, id, range.start, range.end);
+            throw error;
+          });
         switch (reservation.kind) {
           case 'reserved':
           case 'duplicate':
@@ -107,6 +117,8 @@ export class ChunkService {
             assertWritable(reservation.status);
             throw new ChunkBusyError();
           case 'twin':
+            // The range may be held by this process's own failed chunk, one the database did not let it drop.
+            if (await this.pendingReleases.releaseFor(id, range.start, range.end)) continue;
             if (leave === null) {
               leave = this.twins.enter();
               deadline = Date.now() + this.options.twinWaitTimeout;
@@ -174,7 +186,7 @@ export class ChunkService {
       clearInterval(renew);
       this.hasher.abandonInline(upload.id, inline);
       source.discard();
-      await this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId));
+      await this.pendingReleases.release(reservationId, upload.id, range.start, range.end);
       // The source aborted for a reason the client is told (a body too slow, a half-close): that
       // reason, not the storage's abort error it caused.
       const reason: unknown = source.signal.aborted ? source.signal.reason : undefined;
@@ -183,18 +195,6 @@ export class ChunkService {
       // Committed (the twins answer duplicate) or released (one of them writes it): they try now.
       this.twins.finished(upload.id, range.start, range.end);
     }
-  }
-
-  /**
-   * A reservation the database could not drop (it is unreachable) would hold its range until its
-   * lease runs out, so the client's retry would wait that long: keep trying until it is gone.
-   */
-  private releaseLater(reservationId: string, attempt = 0): void {
-    const delay = Math.min(2000, 100 * 2 ** attempt);
-    if (attempt * 2000 > this.options.chunkLeaseTimeout) return; // the lease has run out by now
-    setTimeout(() => {
-      this.store.releaseChunk(reservationId).catch(() => this.releaseLater(reservationId, attempt + 1));
-    }, delay).unref();
   }
 
   /** Why a reservation vanished before it could commit. */

@@ -93,8 +93,8 @@ export class UploadStore implements OnModuleInit {
   committedBytes(uploadIds: string[]): Promise<Map<string, number>> {
     return this.reservations.committedBytes(uploadIds);
   }
-  reserveChunk(uploadId: string, start: number, end: number, leaseMs: number): Promise<Reservation> {
-    return this.reservations.reserveChunk(uploadId, start, end, leaseMs);
+  reserveChunk(uploadId: string, start: number, end: number, leaseMs: number, id?: string): Promise<Reservation> {
+    return this.reservations.reserveChunk(uploadId, start, end, leaseMs, id);
   }
   rangeHeld(uploadId: string, start: number, end: number, now: number): Promise<boolean> {
     return this.reservations.rangeHeld(uploadId, start, end, now);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { FRAGO_OPTIONS } from '../chunked-upload.constants';
 import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-options.interface';
@@ -20,6 +21,7 @@ import {
 } from '../errors/frago.errors';
 import { UploadStore } from '../services/upload-store';
 import { FinalizeService } from '../services/finalize.service';
+import { PendingReleases } from '../services/pending-releases';
 import type { TusChecksum } from './tus-headers';
 import { TusLedger } from './tus-ledger';
 import { TusMeter } from './tus-meter';
@@ -41,6 +43,7 @@ export class TusWriter {
     private readonly store: UploadStore,
     private readonly finalizer: FinalizeService,
     private readonly events: FragoEventPublisher,
+    private readonly pendingReleases: PendingReleases,
   ) {}
 
   /**
@@ -54,13 +57,18 @@ export class TusWriter {
    * was taken over, nor into the published file.
    */
   async write(upload: AbstractChunkUpload, offset: number, size: number, checksum: TusChecksum | undefined, body: TusBody): Promise<number> {
-    const reservation = await this.store.reserveChunk(upload.id, offset, offset + size - 1, this.options.chunkLeaseTimeout);
+    const end = offset + size - 1;
+    const reservationId = randomUUID();
+    const reservation = await this.store.reserveChunk(upload.id, offset, end, this.options.chunkLeaseTimeout, reservationId).catch(async (error: unknown) => {
+      // Unanswered (the connection broke): it may have been stored, and would hold the offset.
+      await this.pendingReleases.release(reservationId, upload.id, offset, end);
+      throw error;
+    });
     if (reservation.kind !== 'reserved') {
       body.discard();
       if (reservation.kind === 'not-writable') throw notWritable(reservation.status);
       throw new OffsetMismatchError(null);
     }
-    const reservationId = reservation.id;
     const renewLease = (): Promise<boolean> => this.store.renewLease(reservationId, Date.now() + this.options.chunkLeaseTimeout);
     const fence: WriteFence = { tookOver: reservation.tookOver, stillReserved: renewLease };
     const renew = setInterval(() => void renewLease().catch(() => undefined), Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)));
@@ -91,7 +99,7 @@ export class TusWriter {
       return offset + counted;
     } catch (error) {
       body.discard();
-      if (counted === 0) await this.store.releaseChunk(reservationId).catch(() => undefined);
+      if (counted === 0) await this.pendingReleases.release(reservationId, upload.id, offset, end);
       throw error;
     } finally {
       clearInterval(renew);

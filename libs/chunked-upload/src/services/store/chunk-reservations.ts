@@ -58,7 +58,7 @@ export class ChunkReservations {
    * instance or many. Reservations whose lease ran out (their writer died)
    * are dropped.
    */
-  reserveChunk(uploadId: string, start: number, end: number, leaseMs: number): Promise<Reservation> {
+  reserveChunk(uploadId: string, start: number, end: number, leaseMs: number, id: string = randomUUID()): Promise<Reservation> {
     return this.queue.transaction(async (manager) => {
       // A reservation lost in a crash is harmless (its chunk never counted), so its commit
       // need not wait for the WAL flush; the chunk's own commit later does (and flushes this too).
@@ -67,7 +67,6 @@ export class ChunkReservations {
       const upload = await this.records.lockUploadState(manager, uploadId);
       const state = writableState(upload, now);
       if (state) return { kind: 'not-writable', status: state };
-      const id = randomUUID();
       if (await this.insertIfFree(manager, id, uploadId, start, end, now + leaseMs)) return { kind: 'reserved', id, tookOver: false };
       return this.classifyConflict(manager, id, uploadId, start, end, now + leaseMs, now);
     });
