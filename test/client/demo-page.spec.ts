@@ -9,38 +9,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import type { ExampleApp } from './support/example-app';
+import { it } from 'node:test';
 import { uniqueName } from './support/files';
-import {
-  ARTIFACTS,
-  CHUNK_URL,
-  ChunkGate,
-  MiB,
-  NO_BROWSER,
-  noticeMissingBrowser,
-  pickFile,
-  setOptions,
-  waitForComplete,
-  waitForRow,
-  withDemoPage,
-  sha256,
-} from './support/demo-browser';
+import { ARTIFACTS, CHUNK_URL, ChunkGate, describeDemoPage, MiB, pickFile, setOptions, waitForComplete, waitForRow, sha256 } from './support/demo-browser';
 
-noticeMissingBrowser();
-
-describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
-  let app: ExampleApp | undefined;
-  let page: Page;
-  let errors: string[];
-
-  withDemoPage(undefined, (opened) => {
-    ({ app, page, errors } = opened);
-  });
-
+describeDemoPage('anonymous mode', undefined, (demo) => {
   it('serves the page, its stylesheet and its bundled script', async () => {
-    const base = `http://127.0.0.1:${app!.port}`;
+    const base = `http://127.0.0.1:${demo.app.port}`;
     const html = await fetch(`${base}/`);
     assert.equal(html.status, 200);
     assert.match(html.headers.get('content-type') ?? '', /text\/html/);
@@ -58,18 +33,18 @@ describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
       const response = await fetch(`${base}/assets/${outside}`);
       assert.ok(response.status === 404 || response.status === 403, `/assets/${outside} answers ${response.status}`);
     }
-    assert.match((await page.textContent('#mode')) ?? '', /Anonymous mode/);
-    assert.equal(await page.isVisible('#token'), false, 'no token field in anonymous mode');
-    assert.equal(await page.isVisible('#list-section'), false, 'no upload list in anonymous mode');
+    assert.match((await demo.page.textContent('#mode')) ?? '', /Anonymous mode/);
+    assert.equal(await demo.page.isVisible('#token'), false, 'no token field in anonymous mode');
+    assert.equal(await demo.page.isVisible('#list-section'), false, 'no upload list in anonymous mode');
   });
 
   it('uploads a picked file in parallel chunks; the bytes on disk equal the source and the server confirmed the SHA-256', { timeout: 120_000 }, async () => {
     const name = uniqueName('demo-page');
     const bytes = randomBytes(3 * MiB + 77);
-    await setOptions(page, { chunkSize: MiB, parallel: 3, algorithm: 'sha256' });
-    await pickFile(page, name, bytes);
+    await setOptions(demo.page, { chunkSize: MiB, parallel: 3, algorithm: 'sha256' });
+    await pickFile(demo.page, name, bytes);
 
-    const row = await waitForComplete(page, name);
+    const row = await waitForComplete(demo.page, name);
     assert.equal(row.algorithm, 'sha256');
     assert.equal(row.checksum, sha256(bytes));
     assert.match(row.detail, /SHA-256 confirmed by the server/);
@@ -77,72 +52,72 @@ describe('demo page in Chromium (anonymous mode)', { skip: NO_BROWSER }, () => {
     assert.equal(row.progress, row.progressMax);
     assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
 
-    const onDisk = await app!.readAssembled(name);
+    const onDisk = await demo.app.readAssembled(name);
     assert.equal(onDisk.length, bytes.length);
     assert.ok(onDisk.equals(bytes), 'the assembled file equals the uploaded bytes');
 
     await mkdir(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png'), fullPage: true });
+    await demo.page.screenshot({ path: join(ARTIFACTS, 'demo-page.png'), fullPage: true });
   });
 
   it(
     'uploads through tus (tus-js-client, 3 partial uploads the server concatenates) when tus is picked; the bytes on disk equal the source',
     { timeout: 120_000 },
     async () => {
-      assert.equal(await page.getAttribute('body', 'data-tus'), 'on', 'the page found the tus endpoint (OPTIONS /api/files/)');
-      assert.equal(await page.isVisible('#protocol'), true);
+      assert.equal(await demo.page.getAttribute('body', 'data-tus'), 'on', 'the page found the tus endpoint (OPTIONS /api/files/)');
+      assert.equal(await demo.page.isVisible('#protocol'), true);
       const tusRequests: string[] = [];
       const record = (request: import('playwright-core').Request): void => {
         if (new URL(request.url()).pathname.startsWith('/api/files/'))
           tusRequests.push(`${request.method()} ${request.headers()['upload-concat'] ?? ''}`.trim());
       };
-      page.on('request', record);
+      demo.page.on('request', record);
       try {
-        await page.selectOption('#protocol', 'tus');
-        await setOptions(page, { chunkSize: 256 * 1024, parallel: 3, algorithm: 'md5' });
+        await demo.page.selectOption('#protocol', 'tus');
+        await setOptions(demo.page, { chunkSize: 256 * 1024, parallel: 3, algorithm: 'md5' });
         const name = uniqueName('demo-tus');
         const bytes = randomBytes(2 * MiB + 555);
-        await pickFile(page, name, bytes);
-        const row = await waitForComplete(page, name);
+        await pickFile(demo.page, name, bytes);
+        const row = await waitForComplete(demo.page, name);
         assert.equal(row.percent, '100%');
         assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
         assert.match(row.detail, /Stored through tus, in 3 partial uploads concatenated by the server/);
-        const onDisk = await app!.readAssembled(name);
+        const onDisk = await demo.app.readAssembled(name);
         assert.ok(onDisk.equals(bytes), 'the assembled file equals the uploaded bytes');
-        const status = await fetch(`${app!.apiUrl}/upload/${row.uploadId}/`);
+        const status = await fetch(`${demo.app.apiUrl}/upload/${row.uploadId}/`);
         assert.equal(((await status.json()) as { status: string }).status, 'complete', 'the tus upload is a frago upload like any other');
         assert.equal(tusRequests.filter((request) => request === 'POST partial').length, 3, tusRequests.join(', '));
         assert.equal(tusRequests.filter((request) => request.startsWith('POST final;')).length, 1, tusRequests.join(', '));
       } finally {
-        page.off('request', record);
-        await page.selectOption('#protocol', 'frago');
+        demo.page.off('request', record);
+        await demo.page.selectOption('#protocol', 'frago');
       }
-      assert.deepEqual(errors, [], 'no script errors on the page');
+      assert.deepEqual(demo.errors, [], 'no script errors on the page');
     },
   );
 
   it('cancels an upload in flight and deletes it on the server', { timeout: 120_000 }, async () => {
     const gate = new ChunkGate(1);
-    await page.route(CHUNK_URL, gate.handler);
+    await demo.page.route(CHUNK_URL, gate.handler);
     try {
       const name = uniqueName('demo-cancel');
-      await setOptions(page, { chunkSize: 256 * 1024, parallel: 2, algorithm: 'md5' });
-      await pickFile(page, name, randomBytes(2 * MiB));
-      const running = await waitForRow(page, name, ['uploading']);
-      await page.waitForFunction(() => document.querySelector('li.file:last-child .percent')?.textContent !== '0%');
-      await page.click(`li.file[data-name="${name}"] .actions button`);
-      const row = await waitForRow(page, name, ['cancelled', 'complete', 'failed']);
+      await setOptions(demo.page, { chunkSize: 256 * 1024, parallel: 2, algorithm: 'md5' });
+      await pickFile(demo.page, name, randomBytes(2 * MiB));
+      const running = await waitForRow(demo.page, name, ['uploading']);
+      await demo.page.waitForFunction(() => document.querySelector('li.file:last-child .percent')?.textContent !== '0%');
+      await demo.page.click(`li.file[data-name="${name}"] .actions button`);
+      const row = await waitForRow(demo.page, name, ['cancelled', 'complete', 'failed']);
       assert.equal(row.state, 'cancelled', row.detail);
       assert.match(row.detail, /deleted on the server/);
       assert.notEqual(row.percent, '100%');
       const id = running.uploadId || row.uploadId;
       assert.match(id, /^[0-9a-f-]{36}$/);
-      const status = await fetch(`${app!.apiUrl}/upload/${id}/`);
+      const status = await fetch(`${demo.app.apiUrl}/upload/${id}/`);
       assert.equal(status.status, 404, 'the cancelled upload is gone');
     } finally {
       await gate.release();
-      await page.unroute(CHUNK_URL, gate.handler);
+      await demo.page.unroute(CHUNK_URL, gate.handler);
     }
-    assert.deepEqual(errors, [], 'no script errors on the page');
+    assert.deepEqual(demo.errors, [], 'no script errors on the page');
   });
 });

@@ -6,11 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ChunkedUploadChunk } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
-import { multipartBytes, parseAnswer } from '../helpers/raw-http';
+import { multipartBytes, pacedBody, type BodyPace } from '../helpers/raw-http';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 
@@ -19,40 +18,22 @@ const RATE = 1000;
 const WINDOW_MS = 500;
 const BOUNDARY = 'frago-trickle';
 
+/** A chunk PUT of the first of two {@link CHUNK}-byte chunks, its body sent at `pace`. */
+function pacedPut(url: string, contentType: string, body: Buffer, pace: BodyPace, connection = '') {
+  const target = new URL(url);
+  const head =
+    `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n` +
+    `Content-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\n${connection}\r\n`;
+  return pacedBody(url, head, body, pace);
+}
+
 /**
  * Sends the head and the first `lead` body bytes at once, then one byte every
- * few milliseconds (far below {@link RATE}) until the server answers or
- * closes; resolves with what came back and how many body bytes were sent.
+ * 20 ms (far below {@link RATE}), never the last one, until the server
+ * answers or closes.
  */
-function trickle(url: string, contentType: string, body: Buffer, lead: number): Promise<{ answer: ReturnType<typeof parseAnswer>; sent: number }> {
-  const target = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(target.port), '127.0.0.1');
-    const received: Buffer[] = [];
-    let sent = 0;
-    let drip: NodeJS.Timeout | undefined;
-    socket.on('error', () => undefined);
-    socket.on('data', (data: Buffer) => received.push(data));
-    socket.on('close', () => {
-      clearInterval(drip);
-      resolve({ answer: parseAnswer(Buffer.concat(received)), sent });
-    });
-    socket.on('connect', () => {
-      socket.write(
-        `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\n\r\n`,
-      );
-      socket.write(body.subarray(0, lead));
-      sent = lead;
-      drip = setInterval(() => {
-        if (sent >= body.length - 1 || socket.destroyed) {
-          clearInterval(drip);
-          return;
-        }
-        socket.write(body.subarray(sent, sent + 1));
-        sent++;
-      }, 20);
-    });
-  });
+function trickle(url: string, contentType: string, body: Buffer, lead: number) {
+  return pacedPut(url, contentType, body, { lead, step: 1, everyMs: 20, upTo: body.length - 1 });
 }
 
 for (const kind of databaseKinds()) {
@@ -100,25 +81,9 @@ for (const kind of databaseKinds()) {
     it('a body that arrives at a steady rate above the minimum is stored, however many windows it spans', async () => {
       const data = testBytes(CHUNK, 83);
       const id = await startOk(t.uploadUrl, 'steady.bin', CHUNK * 2);
-      const target = new URL(`${t.uploadUrl}/${id}/`);
-      const answer = await new Promise<ReturnType<typeof parseAnswer>>((resolve) => {
-        const socket = connect(Number(target.port), '127.0.0.1');
-        const received: Buffer[] = [];
-        let sent = 0;
-        socket.on('data', (bytes: Buffer) => received.push(bytes));
-        socket.on('close', () => resolve(parseAnswer(Buffer.concat(received))));
-        socket.on('connect', () => {
-          socket.write(
-            `PUT ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: ${CHUNK}\r\nContent-Range: bytes 0-${CHUNK - 1}/${CHUNK * 2}\r\nConnection: close\r\n\r\n`,
-          );
-          // 512 bytes every 50 ms: about 10 KB/s, ten times the minimum; 4 KiB take about one window.
-          const pump = setInterval(() => {
-            socket.write(data.subarray(sent, sent + 512));
-            sent += 512;
-            if (sent >= CHUNK) clearInterval(pump);
-          }, 50);
-        });
-      });
+      // 512 bytes every 50 ms: about 10 KB/s, ten times the minimum; 4 KiB take about one window.
+      const pace = { lead: 0, step: 512, everyMs: 50, upTo: CHUNK };
+      const { answer } = await pacedPut(`${t.uploadUrl}/${id}/`, 'application/octet-stream', data, pace, 'Connection: close\r\n');
       assert.equal(answer?.kind === 'answer' ? answer.status : answer, 200);
       assert.equal((await getStatus(t.uploadUrl, id)).body.received_bytes, CHUNK);
     });

@@ -198,3 +198,45 @@ export function sendRequest(port: number, request: RawRequest): Promise<RawOutco
     });
   });
 }
+
+/** How a {@link pacedBody} sends: `lead` bytes at once, then `step` bytes every `everyMs` until `upTo` are sent. */
+export interface BodyPace {
+  lead: number;
+  step: number;
+  everyMs: number;
+  upTo: number;
+}
+
+/**
+ * Writes `head` and then `body` at `pace` on a raw socket to `url`'s port,
+ * until the body is sent up to `pace.upTo` or the server answers and closes.
+ * Resolves with the answer and how many body bytes were written; never rejects.
+ */
+export function pacedBody(url: string, head: string, body: Buffer, pace: BodyPace): Promise<{ answer: RawAnswer | null; sent: number }> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    const received: Buffer[] = [];
+    let sent = 0;
+    let drip: NodeJS.Timeout | undefined;
+    socket.on('error', () => undefined);
+    socket.on('data', (data: Buffer) => received.push(data));
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve({ answer: parseAnswer(Buffer.concat(received)), sent });
+    });
+    socket.on('connect', () => {
+      socket.write(head);
+      socket.write(body.subarray(0, pace.lead));
+      sent = pace.lead;
+      drip = setInterval(() => {
+        if (sent >= pace.upTo || socket.destroyed) {
+          clearInterval(drip);
+          return;
+        }
+        const piece = body.subarray(sent, Math.min(sent + pace.step, pace.upTo));
+        socket.write(piece);
+        sent += piece.length;
+      }, pace.everyMs);
+    });
+  });
+}

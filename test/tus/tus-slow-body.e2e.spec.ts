@@ -10,8 +10,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { parseAnswer } from '../helpers/raw-http';
+import { pacedBody, type BodyPace } from '../helpers/raw-http';
 import { databaseKinds } from '../helpers/test-databases';
 import { testBytes } from '../helpers/upload-client';
 import type { TestApp } from '../helpers/create-test-app';
@@ -25,43 +24,17 @@ const WINDOW_MS = 500;
 /**
  * A PATCH of `body` at `offset` on a raw socket: the head and the first
  * `lead` bytes at once, then `step` bytes every `everyMs` until the body is
- * sent or the server answers and closes. Resolves with the answer and how
- * many body bytes were written.
+ * sent or the server answers and closes.
  */
-function slowPatch(url: string, offset: number, body: Buffer, pace: { lead: number; step: number; everyMs: number }, headers: Record<string, string> = {}) {
+function slowPatch(url: string, offset: number, body: Buffer, pace: Omit<BodyPace, 'upTo'>, headers: Record<string, string> = {}) {
   const target = new URL(url);
-  return new Promise<{ answer: ReturnType<typeof parseAnswer>; sent: number }>((resolve) => {
-    const socket = connect(Number(target.port), '127.0.0.1');
-    const received: Buffer[] = [];
-    let sent = 0;
-    let drip: NodeJS.Timeout | undefined;
-    socket.on('error', () => undefined);
-    socket.on('data', (data: Buffer) => received.push(data));
-    socket.on('close', () => {
-      clearInterval(drip);
-      resolve({ answer: parseAnswer(Buffer.concat(received)), sent });
-    });
-    socket.on('connect', () => {
-      const extra = Object.entries(headers)
-        .map(([name, value]) => `${name}: ${value}\r\n`)
-        .join('');
-      socket.write(
-        `PATCH ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n` +
-          `Upload-Offset: ${offset}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n`,
-      );
-      socket.write(body.subarray(0, pace.lead));
-      sent = pace.lead;
-      drip = setInterval(() => {
-        if (sent >= body.length || socket.destroyed) {
-          clearInterval(drip);
-          return;
-        }
-        const piece = body.subarray(sent, sent + pace.step);
-        socket.write(piece);
-        sent += piece.length;
-      }, pace.everyMs);
-    });
-  });
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  const head =
+    `PATCH ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n` +
+    `Upload-Offset: ${offset}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n${extra}\r\n`;
+  return pacedBody(url, head, body, { ...pace, upTo: body.length });
 }
 
 for (const kind of databaseKinds()) {

@@ -2,59 +2,22 @@
  * The demo page's browser harness: Debian's Chromium driven by playwright-core,
  * the example app, and the page's own controls (file input, options, rows).
  * Without /usr/bin/chromium the suites are skipped with a loud notice; under
- * CI=true a missing browser is a failing test instead.
+ * CI=true a missing browser is a failing test instead (test/helpers/chromium.ts).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { chromium, type Browser, type Page, type Route } from 'playwright-core';
+import { after, before, describe } from 'node:test';
+import type { Browser, Page, Route } from 'playwright-core';
+import { browserSkipReason, launchChromium } from '../../helpers/chromium';
 import { REPO_ROOT, startExampleApp, type ExampleApp } from './example-app';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 export const WAIT_MS = 60_000;
 export const MiB = 1024 * 1024;
 
 /** A chunk PUT of some upload: `/api/upload/<uuid>/`. */
 export const CHUNK_URL = /\/api\/upload\/[0-9a-f-]{36}\/?$/i;
-
-/** Why the browser suites cannot run here, or false when they can. */
-export const NO_BROWSER: string | false = existsSync(CHROMIUM)
-  ? false
-  : `browser tests SKIPPED (demo page in Chromium): ${CHROMIUM} is missing; install it with \`apt-get install -y chromium\` to run them`;
-
-/** Says loudly that the browser suites of this file do not run; under CI=true that is a failing test. */
-export function noticeMissingBrowser(): void {
-  if (!NO_BROWSER) return;
-  console.warn(`\n${'!'.repeat(NO_BROWSER.length)}\n${NO_BROWSER}\n${'!'.repeat(NO_BROWSER.length)}\n`);
-  if (process.env.CI === 'true') {
-    it('runs the demo page browser tests in CI', () => {
-      throw new Error(`${NO_BROWSER}; CI=true does not allow skipping them`);
-    });
-  }
-}
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: the demo page test needs Debian's Chromium. Install it with ` + '`apt-get install -y chromium` (.ci/run does this in CI).',
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-}
 
 /** Opens the page at `/` and waits until it has asked the server which mode it runs in. */
 export async function openDemo(browser: Browser, app: ExampleApp): Promise<{ page: Page; errors: string[] }> {
@@ -167,20 +130,25 @@ export interface OpenDemo {
 }
 
 /**
- * The frame of a demo-page describe block: before it, Chromium and the example
- * app (with `env`) started and the page opened (handed to `ready`); after it,
- * both stopped.
+ * A demo-page describe block: Chromium and the example app (with `env`)
+ * started and the page opened before its tests (`demo` is filled in then),
+ * both stopped after them; skipped loudly where Chromium is missing.
  */
-export function withDemoPage(env: Record<string, string> | undefined, ready: (opened: OpenDemo) => void): void {
-  let browser: Browser | undefined;
-  let app: ExampleApp | undefined;
-  before(async () => {
-    browser = await launchChromium();
-    app = await startExampleApp(env);
-    ready({ app, ...(await openDemo(browser, app)) });
-  });
-  after(async () => {
-    await browser?.close();
-    await app?.stop();
+export function describeDemoPage(mode: string, env: Record<string, string> | undefined, body: (demo: OpenDemo) => void): void {
+  const title = `demo page in Chromium (${mode})`;
+  const skip = browserSkipReason(title);
+  describe(title, { skip }, () => {
+    const demo = {} as OpenDemo;
+    let browser: Browser | undefined;
+    before(async () => {
+      browser = await launchChromium();
+      demo.app = await startExampleApp(env);
+      Object.assign(demo, await openDemo(browser, demo.app));
+    });
+    after(async () => {
+      await browser?.close();
+      await demo.app?.stop();
+    });
+    body(demo);
   });
 }
