@@ -49,6 +49,25 @@ Databases are created on postgres://postgres@127.0.0.1:5432/ and mysql://root@12
 unless BENCH_POSTGRES_URL / BENCH_MYSQL_URL name another server.
 `;
 
+/** The flags that set options to fixed values. */
+const SWITCHES = new Map<string, Partial<BenchOptions>>([
+  ['--quick', { quick: true }],
+  ['--markdown', { markdown: true }],
+  ['--only-baseline', { onlyBaseline: true }],
+  ['--no-verify-hash', { verifyHash: false }],
+  ['--no-warmup', { warmup: false }],
+  ['--baseline-fsync', { baselineFsync: true }],
+  ['--help', { help: true }],
+  ['-h', { help: true }],
+]);
+
+/** The flags whose value, a file or folder name, is the option's. */
+const PATH_OPTIONS = new Map<string, 'jsonFile' | 'cpuProfDir' | 'tmpParent'>([
+  ['--json', 'jsonFile'],
+  ['--cpu-prof', 'cpuProfDir'],
+  ['--tmp', 'tmpParent'],
+]);
+
 function requireValue(argv: string[], index: number, flag: string): string {
   const value = argv.at(index + 1);
   if (value === undefined || value.startsWith('--')) throw new Error(`${flag} needs a value`);
@@ -80,10 +99,17 @@ export function parseArgs(argv: string[]): BenchOptions {
       i++;
       return v;
     };
+    const fixed = SWITCHES.get(flag);
+    const path = PATH_OPTIONS.get(flag);
+    if (fixed !== undefined) {
+      Object.assign(options, fixed);
+      continue;
+    }
+    if (path !== undefined) {
+      options[path] = value();
+      continue;
+    }
     switch (flag) {
-      case '--quick':
-        options.quick = true;
-        break;
       case '--scenario':
       case '--scenarios': {
         const letters = value()
@@ -109,34 +135,6 @@ export function parseArgs(argv: string[]): BenchOptions {
         options.db = db;
         break;
       }
-      case '--json':
-        options.jsonFile = value();
-        break;
-      case '--markdown':
-        options.markdown = true;
-        break;
-      case '--cpu-prof':
-        options.cpuProfDir = value();
-        break;
-      case '--only-baseline':
-        options.onlyBaseline = true;
-        break;
-      case '--no-verify-hash':
-        options.verifyHash = false;
-        break;
-      case '--no-warmup':
-        options.warmup = false;
-        break;
-      case '--baseline-fsync':
-        options.baselineFsync = true;
-        break;
-      case '--tmp':
-        options.tmpParent = value();
-        break;
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
       default:
         throw new Error(`unknown option ${arg}`);
     }

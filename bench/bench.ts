@@ -17,7 +17,7 @@ import { rowSkipReason, runRow } from './run-scenario';
 import type { RowContext } from './run-scenario';
 import { formatBytes } from 'nestjs-frago-client';
 import { selectScenarios } from './scenarios';
-import type { Scenario } from './scenarios';
+import type { Scenario } from './scenario';
 import { generateTestFile } from './test-file';
 import { runS3Bench, s3BenchConfig } from './s3-bench';
 import type { TestFile } from './test-file';

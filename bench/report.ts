@@ -1,7 +1,7 @@
 /** The results table (plain text or Markdown): every comparison of every row, its ratio and the issues' target; and the JSON output. */
 import { MB } from './results';
 import type { ContestantResult, ScenarioResult } from './results';
-import type { Comparison, MetricKey, TargetSpec } from './scenarios';
+import type { Comparison, MetricKey, TargetSpec } from './scenario';
 
 interface TableRow {
   scenario: string;

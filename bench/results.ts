@@ -1,7 +1,7 @@
 /** Measured figures of one upload, and the medians over runs. */
 import type { DbKind } from './args';
 import type { DbActivity } from './databases';
-import type { Contestant, Scenario } from './scenarios';
+import type { Contestant, Scenario } from './scenario';
 import type { UploadTimings } from './uploader';
 
 export const MB = 1_000_000;

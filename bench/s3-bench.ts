@@ -21,7 +21,7 @@ import {
 import { createS3Client } from 'nestjs-frago/s3';
 import { loadavg } from 'node:os';
 import { findProfile, renderProfile, summarizeProfile } from './profile';
-import { GiB, MiB, RSS_LIMIT_MB } from './scenarios';
+import { GiB, MiB, RSS_LIMIT_MB } from './scenario';
 import { MB, median } from './results';
 import { REPO_ROOT, startApp } from './servers';
 import type { TestFile } from './test-file';

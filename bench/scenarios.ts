@@ -1,234 +1,173 @@
 /**
  * The benchmark scenarios (full size and `--quick`), as the README's Performance section
- * reports them. A scenario is one file geometry with its contestants — the example app and
- * its comparators, measured in the same row of the same run — and the comparisons (with the
- * issues' targets) the table prints.
+ * reports them: one row of the table below a scenario, built at the run's sizes.
  */
 import { formatBytes } from 'nestjs-frago-client';
 import type { DbKind } from './args';
-
-/** How a contestant's chunks travel: frago PUTs (multipart or raw body) or tus PATCHes (tus-js-client). */
-export type BodyMode = 'multipart' | 'raw' | 'tus';
-
-/**
- * The server behind a contestant: the example app, the bare baseline, the baseline flushing
- * (fdatasync) each chunk before its answer — the ceiling for durable chunks — or @tus/server
- * with @tus/file-store.
- */
-export type ServerKind = 'app' | 'baseline' | 'baseline-fsync' | 'tus-server';
-
-export interface Contestant {
-  /** Unique within its scenario; comparisons name contestants by key. */
-  key: string;
-  server: ServerKind;
-  body: BodyMode;
-  /** Chunks in flight (tus: tus-js-client's `parallelUploads`). */
-  parallel: number;
-  /** Column text, e.g. "app tus ×4". */
-  label: string;
-}
-
-export type MetricKey = 'transferMBps' | 'endToEndMBps' | 'finalizeSeconds' | 'chunksPerSecond' | 'peakRssMB';
-
-export interface TargetSpec {
-  /** `min`: ratio ≥ value; `max`: ratio ≤ value; `absMax`: the app's own figure ≤ value. */
-  kind: 'min' | 'max' | 'absMax';
-  value: number;
-  /** Where the target comes from, e.g. "issue 12". */
-  source: string;
-}
-
-export interface Comparison {
-  metric: MetricKey;
-  /** Contestant keys: the figure of `of` divided by the figure of `vs`. */
-  of: string;
-  vs: string;
-  target: TargetSpec | null;
-}
-
-export interface Scenario {
-  /** Letter as given to `--scenario`. */
-  id: string;
-  /** Short human label for the table. */
-  label: string;
-  fileSize: number;
-  chunkSize: number;
-  contestants: Contestant[];
-  comparisons: Comparison[];
-  /** Databases the app runs on, one row each; null: the `--db` option's. */
-  dbs: DbKind[] | null;
-}
-
-export const KiB = 1024;
-export const MiB = 1024 * KiB;
-export const GiB = 1024 * MiB;
-
-/** The issues' memory target, for every app in every scenario (issue 12). */
-export const RSS_LIMIT_MB = 150;
+import { GiB, KiB, MiB, RSS_LIMIT_MB } from './scenario';
+import type { BodyMode, MetricKey, Scenario, ServerKind, TargetSpec } from './scenario';
 
 const at = (kind: TargetSpec['kind'], value: number, source = 'issue 12'): TargetSpec => ({ kind, value, source });
 
-function frago(key: string, server: ServerKind, body: BodyMode, parallel: number): Contestant {
-  const who = { app: 'app', baseline: 'baseline', 'baseline-fsync': 'baseline+fsync', 'tus-server': '@tus/server' }[server];
-  return { key, server, body, parallel, label: `${who} ${body} ×${parallel}` };
+/** The memory target, for every app in every scenario. */
+const RSS_TARGET = at('absMax', RSS_LIMIT_MB);
+
+const WHO: Record<ServerKind, string> = { app: 'app', baseline: 'baseline', 'baseline-fsync': 'baseline+fsync', 'tus-server': '@tus/server' };
+
+/** A contestant as `[key, server, body, parallel]`. */
+type ContestantRow = [string, ServerKind, BodyMode, number];
+
+/** A comparison as `[metric, of, vs, target]`. */
+type ComparisonRow = [MetricKey, string, string, TargetSpec | null];
+
+/**
+ * One scenario of the table. `file`: which of the run's two file sizes; `chunk`: bytes, or
+ * `'big'` for the run's big chunk (64 MiB, 16 MiB with `--quick`); `what`: the label's tail.
+ */
+interface ScenarioRow {
+  id: string;
+  file: 'big' | 'small';
+  chunk: number | 'big';
+  what: string;
+  contestants: ContestantRow[];
+  comparisons: ComparisonRow[];
+  /** The contestant the app's peak RSS is printed beside (the memory target is the app's own figure). */
+  rssVs?: 'tusd';
+  dbs?: DbKind[];
 }
+
+/** @tus/server with @tus/file-store, one PATCH at a time. */
+const TUSD: ContestantRow = ['tusd', 'tus-server', 'tus', 1];
+
+/** The app and the bare baseline, both with the same body mode and parallelism. */
+const appAndBaseline = (body: BodyMode, parallel: number): ContestantRow[] => [
+  ['app', 'app', body, parallel],
+  ['baseline', 'baseline', body, parallel],
+];
+
+/** The same contestants with the flushing baseline beside them. */
+const withFsync = (body: BodyMode): ContestantRow[] => [...appAndBaseline(body, 1), ['fsync', 'baseline-fsync', body, 1]];
+
+/** The big-chunk comparisons against the bare baseline, with the end-to-end and finalize targets where given. */
+const bigVsBaseline = (endToEnd: TargetSpec | null, finalize: TargetSpec | null): ComparisonRow[] => [
+  ['transferMBps', 'app', 'baseline', null],
+  ['endToEndMBps', 'app', 'baseline', endToEnd],
+  ['finalizeSeconds', 'app', 'baseline', finalize],
+];
+
+const ROWS: ScenarioRow[] = [
+  {
+    id: 'a',
+    file: 'big',
+    chunk: 8 * MiB,
+    what: 'multipart ×4',
+    contestants: appAndBaseline('multipart', 4),
+    comparisons: bigVsBaseline(at('min', 0.9), at('max', 0.1)),
+  },
+  {
+    id: 'b',
+    file: 'big',
+    chunk: 8 * MiB,
+    what: 'raw ×4',
+    contestants: appAndBaseline('raw', 4),
+    comparisons: bigVsBaseline(at('min', 0.9), at('max', 0.1)),
+  },
+  {
+    id: 'c',
+    file: 'big',
+    chunk: 'big',
+    what: 'multipart ×8',
+    contestants: appAndBaseline('multipart', 8),
+    comparisons: bigVsBaseline(null, null),
+  },
+  {
+    id: 'd',
+    file: 'small',
+    chunk: 64 * KiB,
+    what: 'multipart ×8',
+    contestants: appAndBaseline('multipart', 8),
+    comparisons: [['chunksPerSecond', 'app', 'baseline', at('min', 0.5)]],
+    dbs: ['sqlite', 'postgres', 'mysql'],
+  },
+  {
+    // What tus-js-client and most mobile clients do: one chunk at a time, so nothing hides a flush.
+    id: 'e',
+    file: 'big',
+    chunk: 8 * MiB,
+    what: 'raw ×1 (sequential)',
+    contestants: withFsync('raw'),
+    comparisons: [...bigVsBaseline(at('min', 0.9), null), ['transferMBps', 'app', 'fsync', null]],
+  },
+  {
+    id: 'f',
+    file: 'small',
+    chunk: 64 * KiB,
+    what: 'raw ×1',
+    contestants: [...withFsync('raw'), TUSD],
+    comparisons: [
+      ['chunksPerSecond', 'app', 'tusd', at('min', 1.0)],
+      ['chunksPerSecond', 'app', 'baseline', null],
+      // What one fdatasync per chunk leaves for a client that waits for each answer (the bound of this row).
+      ['chunksPerSecond', 'app', 'fsync', null],
+    ],
+    rssVs: 'tusd',
+  },
+  {
+    // The app's tus endpoint, sequential and parallel (concatenation), beside @tus/server (which cannot do parallel).
+    id: 'g',
+    file: 'big',
+    chunk: 8 * MiB,
+    what: 'tus',
+    contestants: [['app', 'app', 'tus', 1], ['app4', 'app', 'tus', 4], TUSD],
+    comparisons: [
+      ['endToEndMBps', 'app', 'tusd', at('min', 1.0, 'issue 11')],
+      ['endToEndMBps', 'app4', 'app', at('min', 1.5, 'issue 11')],
+      ['endToEndMBps', 'app4', 'tusd', null],
+    ],
+    rssVs: 'tusd',
+  },
+  {
+    id: 'h',
+    file: 'small',
+    chunk: 64 * KiB,
+    what: 'tus ×1',
+    contestants: [['app', 'app', 'tus', 1], TUSD],
+    comparisons: [['chunksPerSecond', 'app', 'tusd', null]],
+    rssVs: 'tusd',
+  },
+];
 
 interface Sizes {
   big: number;
   small: number;
+  /** The big-chunk rows' chunk size. */
+  bigChunk: number;
 }
 
-/** Every scenario at the given sizes (`big`: the 8/64 MiB-chunk files, `small`: the 64 KiB-chunk ones). */
-function scenarios({ big, small }: Sizes, bigChunk64: number): Scenario[] {
-  const label = (id: string, fileSize: number, chunkSize: number, what: string): string =>
-    `(${id}) ${formatBytes(fileSize)} / ${formatBytes(chunkSize)} ${what}`;
-  const vsBaseline = (metrics: Array<[MetricKey, TargetSpec | null]>): Comparison[] =>
-    metrics.map(([metric, target]) => ({ metric, of: 'app', vs: 'baseline', target }));
-  const rss: [MetricKey, TargetSpec | null] = ['peakRssMB', at('absMax', RSS_LIMIT_MB)];
-  return [
-    {
-      id: 'a',
-      label: label('a', big, 8 * MiB, 'multipart ×4'),
-      fileSize: big,
-      chunkSize: 8 * MiB,
-      contestants: [frago('app', 'app', 'multipart', 4), frago('baseline', 'baseline', 'multipart', 4)],
-      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', at('max', 0.1)], rss]),
-      dbs: null,
-    },
-    {
-      id: 'b',
-      label: label('b', big, 8 * MiB, 'raw ×4'),
-      fileSize: big,
-      chunkSize: 8 * MiB,
-      contestants: [frago('app', 'app', 'raw', 4), frago('baseline', 'baseline', 'raw', 4)],
-      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', at('min', 0.9)], ['finalizeSeconds', at('max', 0.1)], rss]),
-      dbs: null,
-    },
-    {
-      id: 'c',
-      label: label('c', big, bigChunk64, 'multipart ×8'),
-      fileSize: big,
-      chunkSize: bigChunk64,
-      contestants: [frago('app', 'app', 'multipart', 8), frago('baseline', 'baseline', 'multipart', 8)],
-      comparisons: vsBaseline([['transferMBps', null], ['endToEndMBps', null], ['finalizeSeconds', null], rss]),
-      dbs: null,
-    },
-    {
-      id: 'd',
-      label: label('d', small, 64 * KiB, 'multipart ×8'),
-      fileSize: small,
-      chunkSize: 64 * KiB,
-      contestants: [frago('app', 'app', 'multipart', 8), frago('baseline', 'baseline', 'multipart', 8)],
-      comparisons: vsBaseline([['chunksPerSecond', at('min', 0.5)], rss]),
-      dbs: ['sqlite', 'postgres', 'mysql'],
-    },
-    {
-      // What tus-js-client and most mobile clients do: one chunk at a time, so nothing hides a flush.
-      id: 'e',
-      label: label('e', big, 8 * MiB, 'raw ×1 (sequential)'),
-      fileSize: big,
-      chunkSize: 8 * MiB,
-      contestants: [frago('app', 'app', 'raw', 1), frago('baseline', 'baseline', 'raw', 1), frago('fsync', 'baseline-fsync', 'raw', 1)],
-      comparisons: [
-        ...vsBaseline([
-          ['transferMBps', null],
-          ['endToEndMBps', at('min', 0.9)],
-          ['finalizeSeconds', null],
-        ]),
-        { metric: 'transferMBps', of: 'app', vs: 'fsync', target: null },
-        ...vsBaseline([rss]),
-      ],
-      dbs: null,
-    },
-    {
-      id: 'f',
-      label: label('f', small, 64 * KiB, 'raw ×1'),
-      fileSize: small,
-      chunkSize: 64 * KiB,
-      contestants: [
-        frago('app', 'app', 'raw', 1),
-        frago('baseline', 'baseline', 'raw', 1),
-        frago('fsync', 'baseline-fsync', 'raw', 1),
-        frago('tusd', 'tus-server', 'tus', 1),
-      ],
-      comparisons: [
-        { metric: 'chunksPerSecond', of: 'app', vs: 'tusd', target: at('min', 1.0) },
-        { metric: 'chunksPerSecond', of: 'app', vs: 'baseline', target: null },
-        // What one fdatasync per chunk leaves for a client that waits for each answer (the bound of this row).
-        { metric: 'chunksPerSecond', of: 'app', vs: 'fsync', target: null },
-        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
-      ],
-      dbs: null,
-    },
-    {
-      // The app's tus endpoint, sequential and parallel (concatenation), beside @tus/server (which cannot do parallel).
-      id: 'g',
-      label: label('g', big, 8 * MiB, 'tus'),
-      fileSize: big,
-      chunkSize: 8 * MiB,
-      contestants: [frago('app', 'app', 'tus', 1), frago('app4', 'app', 'tus', 4), frago('tusd', 'tus-server', 'tus', 1)],
-      comparisons: [
-        { metric: 'endToEndMBps', of: 'app', vs: 'tusd', target: at('min', 1.0, 'issue 11') },
-        { metric: 'endToEndMBps', of: 'app4', vs: 'app', target: at('min', 1.5, 'issue 11') },
-        { metric: 'endToEndMBps', of: 'app4', vs: 'tusd', target: null },
-        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
-      ],
-      dbs: null,
-    },
-    {
-      id: 'h',
-      label: label('h', small, 64 * KiB, 'tus ×1'),
-      fileSize: small,
-      chunkSize: 64 * KiB,
-      contestants: [frago('app', 'app', 'tus', 1), frago('tusd', 'tus-server', 'tus', 1)],
-      comparisons: [
-        { metric: 'chunksPerSecond', of: 'app', vs: 'tusd', target: null },
-        { metric: 'peakRssMB', of: 'app', vs: 'tusd', target: at('absMax', RSS_LIMIT_MB) },
-      ],
-      dbs: null,
-    },
-  ];
+/** Every scenario of the table at the given sizes. */
+function scenarios(sizes: Sizes): Scenario[] {
+  return ROWS.map((row) => {
+    const fileSize = sizes[row.file];
+    const chunkSize = row.chunk === 'big' ? sizes.bigChunk : row.chunk;
+    const rss: ComparisonRow = ['peakRssMB', 'app', row.rssVs ?? 'baseline', RSS_TARGET];
+    return {
+      id: row.id,
+      label: `(${row.id}) ${formatBytes(fileSize)} / ${formatBytes(chunkSize)} ${row.what}`,
+      fileSize,
+      chunkSize,
+      contestants: row.contestants.map(([key, server, body, parallel]) => ({ key, server, body, parallel, label: `${WHO[server]} ${body} ×${parallel}` })),
+      comparisons: [...row.comparisons, rss].map(([metric, of, vs, target]) => ({ metric, of, vs, target })),
+      dbs: row.dbs ?? null,
+    };
+  });
 }
 
-export const SCENARIO_LETTERS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+export const SCENARIO_LETTERS = ROWS.map((row) => row.id);
 
-const FULL = scenarios({ big: 1 * GiB, small: 32 * MiB }, 64 * MiB);
-const QUICK = scenarios({ big: 32 * MiB, small: 2 * MiB }, 16 * MiB);
+const FULL = scenarios({ big: 1 * GiB, small: 32 * MiB, bigChunk: 64 * MiB });
+const QUICK = scenarios({ big: 32 * MiB, small: 2 * MiB, bigChunk: 16 * MiB });
 
 export function selectScenarios(letters: string[], quick: boolean): Scenario[] {
   const all = quick ? QUICK : FULL;
   return all.filter((s) => letters.includes(s.id));
-}
-
-/** Chunks the app receives for one upload of the scenario. */
-export function chunkCount(scenario: Scenario): number {
-  return Math.ceil(scenario.fileSize / scenario.chunkSize);
-}
-
-/** Whether a scenario is about the per-chunk cost (small chunks: chunks/s is its figure). */
-export function isChunkRateScenario(scenario: Scenario): boolean {
-  return scenario.chunkSize < MiB;
-}
-
-export interface Warmup {
-  fileSize: number;
-  chunkSize: number;
-  uploads: number;
-}
-
-/**
- * Unmeasured uploads that bring a fresh server (and the uploader) to a steady state
- * before the measured runs: JIT tiers, connection pools, page cache. Small chunks
- * need thousands of requests for that; big ones a few hundred MiB. `--quick` warms
- * up with a fraction of that.
- */
-export function warmupOf(scenario: Scenario, quick: boolean): Warmup {
-  if (isChunkRateScenario(scenario)) {
-    const fileSize = Math.min(scenario.fileSize, 32 * MiB);
-    const requests = quick ? 256 : 2048;
-    const uploads = Math.max(1, Math.min(8, Math.ceil((requests * scenario.chunkSize) / fileSize)));
-    return { fileSize, chunkSize: scenario.chunkSize, uploads };
-  }
-  const fileSize = Math.min(scenario.fileSize, quick ? 16 * MiB : 256 * MiB);
-  return { fileSize, chunkSize: Math.min(scenario.chunkSize, 8 * MiB), uploads: 1 };
 }

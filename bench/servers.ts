@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { freePort, ManagedProcess } from './managed-process';
-import type { ServerKind } from './scenarios';
+import type { ServerKind } from './scenario';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const APP_MAIN = join(REPO_ROOT, 'apps', 'example', 'dist', 'main.js');

@@ -6,7 +6,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { exchange, jsonRequestBody, keepAliveAgent, parseJsonObject } from './http-request';
 import { multipartBody, newBoundary, rawBody } from './multipart-body';
-import type { BodyMode } from './scenarios';
+import type { BodyMode } from './scenario';
 
 export interface UploadPlan {
   /** API root, e.g. http://127.0.0.1:3000/api */
