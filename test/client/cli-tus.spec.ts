@@ -1,6 +1,6 @@
 /**
  * `frago-upload --protocol tus` as a child process against the real example
- * app (tus at /api/files/, SPEC §11): sequential, parallel (partial uploads
+ * app (tus at /api/files/): sequential, parallel (partial uploads
  * the server concatenates), resumed from the state file after SIGKILL, and
  * frago-only options refused. frago stays the default (test/client/cli.spec).
  */

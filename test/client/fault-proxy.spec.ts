@@ -27,7 +27,7 @@ describe('upload through a faulty network', { timeout: 120_000 }, () => {
       requestTimeoutMs: 1500,
       onRetry: (error) => retried.push(error.code),
     }).catch((error: unknown) => {
-      // SPEC §3.2: a connection cut mid-body must leave the server running and record nothing.
+      // A connection cut mid-body must leave the server running and record nothing.
       if (!rig.app.isRunning()) assert.fail(`the example app died during the upload:\n${rig.app.logTail()}`);
       throw error;
     });

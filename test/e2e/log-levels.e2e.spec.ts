@@ -42,7 +42,7 @@ class EveryLevelLogger extends RecordingLogger {
 }
 
 for (const kind of databaseKinds()) {
-  describe(`logs at the level that fits (SPEC §12) on ${kind}`, () => {
+  describe(`logs at the level that fits on ${kind}`, () => {
     let db: TestDatabase;
     let t: TestApp;
     const logger = new EveryLevelLogger();

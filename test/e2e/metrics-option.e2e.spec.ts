@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-databases';
 import { getStatus, startOk } from '../helpers/upload-client';
 
-describe("metrics: true registers the metrics on a registry of the module's own (SPEC §12, opt-in)", () => {
+describe("metrics: true registers the metrics on a registry of the module's own (opt-in)", () => {
   let db: TestDatabase;
   let t: TestApp;
   before(async () => {

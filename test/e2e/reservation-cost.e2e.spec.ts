@@ -1,5 +1,5 @@
 /**
- * Issue 8 item 10: the cost of reserving a chunk's range must not grow with the
+ * The cost of reserving a chunk's range must not grow with the
  * number of chunks the upload already has. Measured deterministically by the
  * database itself, not by time: rows PostgreSQL's executor touched (EXPLAIN
  * ANALYZE), MariaDB's handler reads (session status), SQLite's query plan.

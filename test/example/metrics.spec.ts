@@ -34,7 +34,7 @@ function sum(samples: Sample[], name: string): number {
   return samples.filter((sample) => sample.name === name).reduce((total, sample) => total + sample.value, 0);
 }
 
-describe('the example app serves Prometheus metrics at /api/metrics (SPEC §12)', () => {
+describe('the example app serves Prometheus metrics at /api/metrics', () => {
   let app: ExampleApp;
   before(async () => {
     app = await startExampleApp();

@@ -21,7 +21,7 @@ function resolveRefs(value: unknown, document: FragoOpenApiDocument): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, resolveRefs(entry, document)]));
 }
 
-describe('the OpenAPI document describes what the example app really answers (SPEC §12)', () => {
+describe('the OpenAPI document describes what the example app really answers', () => {
   let app: ExampleApp;
   let document: FragoOpenApiDocument;
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });

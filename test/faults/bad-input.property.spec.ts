@@ -1,5 +1,5 @@
 /**
- * Scenario 6 (issue 3): generated bad input over HTTP against an in-process
+ * Generated bad input over HTTP against an in-process
  * app. Whatever arrives (Content-Range strings, file names, start bodies as
  * JSON, urlencoded or multipart, header combinations on a chunk PUT), the
  * answer is never a 5xx, never shows a stack trace or a server path, and no

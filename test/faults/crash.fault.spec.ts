@@ -1,17 +1,16 @@
 /**
- * Scenario 1 (issue 3): the example app is SIGKILLed with chunks in flight,
+ * The example app is SIGKILLed with chunks in flight,
  * restarted on the same database and data folder, and the client resumes
  * from GET status. Every chunk the server acknowledged survives; no chunk
  * whose body was cut short counts; the assembled file equals the source.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { AppProcesses } from '../helpers/app-process';
+import { ProcessFleet } from './support/process-fleet';
 import { openChunk, type OpenChunk } from './support/open-chunk';
 import { listFiles } from './support/files';
 
@@ -23,25 +22,13 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
   describe(`kill -9 mid-upload, restart, resume on ${kind}`, () => {
-    const apps = new AppProcesses();
-    let db: TestDatabase;
-    let dataDir: string;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      dataDir = mkdtempSync(join(tmpdir(), 'frago-crash-'));
-    });
-    after(async () => {
-      await apps.stopAll();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fleet = new ProcessFleet(kind, 'frago-crash-');
 
     it('keeps every acknowledged chunk, counts no half-written chunk, and assembles the exact bytes after resume', async () => {
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1500' };
+      const env = { FRAGO_CHUNK_LEASE_MS: '1500' };
       const data = testBytes(17 * CHUNK + 4321, 11);
       const ranges = chunkRanges(data.length, CHUNK).map(({ start, end }) => ({ start, end: end - 1 }));
-      const first = await apps.start({ env });
+      const first = await fleet.boot(env);
       const id = await startOk(first.uploadUrl, 'crash.bin', data.length);
       const acknowledged = new Set<string>();
 
@@ -68,7 +55,7 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       await Promise.all(racing);
       await Promise.all(halves.map((half) => half.outcome));
 
-      const second = await apps.start({ env });
+      const second = await fleet.boot(env);
       const status = await getStatus(second.uploadUrl, id);
       assert.equal(status.status, 200);
       const counted = new Set((status.body.chunks as Array<{ start: number; end: number }>).map(key));
@@ -97,8 +84,8 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       );
       const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
       assert.equal(done.status, 201, JSON.stringify(done.body));
-      assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', 'crash.bin')), data);
-      assert.deepEqual(listFiles(join(dataDir, 'chunked_uploads')), [], 'no chunk data left after completion');
+      assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', 'crash.bin')), data);
+      assert.deepEqual(listFiles(join(fleet.dataDir, 'chunked_uploads')), [], 'no chunk data left after completion');
     });
   });
 }

@@ -1,5 +1,5 @@
 /**
- * Scenario 2 (issue 3): a client sends half a chunk body (raw or multipart)
+ * A client sends half a chunk body (raw or multipart)
  * to one example-app process and its socket is destroyed. Nothing is
  * recorded (the reservation is released at once, not by lease expiry), and
  * the same range sent right after the cut to a second process sharing the

@@ -1,19 +1,18 @@
 /**
- * Issue 8 item 7: a dead finalizer's claim expires within its short lease
+ * A dead finalizer's claim expires within its short lease
  * (`finalizeLeaseTimeout`), while a live finalizer renews it however long it
  * works. Instance A is SIGKILLed while it holds the claim (hashing a file
  * with an algorithm it did not carry incrementally); instance B's very next
  * finalize completes (201) instead of answering 409 for a minute or more.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { AppProcesses, type AppProcess } from '../helpers/app-process';
-import { DbProbe } from './support/db-probe';
+import type { AppProcess } from '../helpers/app-process';
+import { ProcessFleet } from './support/process-fleet';
 
 const CHUNK = 4 * 1024 * 1024;
 const ALGORITHM = 'sha3-512';
@@ -22,21 +21,7 @@ const serverKinds = databaseKinds().filter((k) => k !== 'sqlite');
 
 for (const kind of serverKinds) {
   describe(`a finalizer killed with its claim held on ${kind}`, () => {
-    const apps = new AppProcesses();
-    let db: TestDatabase;
-    let dataDir: string;
-    let probe: DbProbe;
-
-    before(async () => {
-      db = await createTestDatabase(kind);
-      dataDir = mkdtempSync(join(tmpdir(), 'frago-finalize-lease-'));
-    });
-    after(async () => {
-      await apps.stopAll();
-      await probe?.close();
-      await db?.drop();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    });
+    const fleet = new ProcessFleet(kind, 'frago-finalize-lease-');
 
     async function upload(app: AppProcess, data: Buffer): Promise<string> {
       const id = await startOk(app.uploadUrl, 'lease.bin', data.length);
@@ -48,13 +33,13 @@ for (const kind of serverKinds) {
     }
 
     it('lets another instance finalize on its first try after the kill (the claim expires within the 2 s lease)', async () => {
-      const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_FINALIZE_LEASE_MS: '2000' };
-      const b = await apps.start({ env });
-      probe = await DbProbe.open(db);
+      const env = { FRAGO_FINALIZE_LEASE_MS: '2000' };
+      const b = await fleet.boot(env);
+      const probe = await fleet.openProbe();
       // The claim must be seen held before A finishes: grow the file until A is caught mid-finalize.
       for (let size = 24 * 1024 * 1024; ; size *= 2) {
         assert.ok(size <= 192 * 1024 * 1024, 'A always finished before its claim was observed');
-        const a = await apps.start({ env });
+        const a = await fleet.boot(env);
         const data = testBytes(size, 77);
         const id = await upload(b, data);
         const answered = finalize(a.uploadUrl, id, { checksum: digest(data, ALGORITHM), checksum_algo: ALGORITHM }).catch(() => null);
@@ -78,7 +63,7 @@ for (const kind of serverKinds) {
 
         const retried = await finalize(b.uploadUrl, id, { checksum: digest(data, ALGORITHM), checksum_algo: ALGORITHM });
         assert.equal(retried.status, 201, `B's first finalize after the kill: ${retried.status} ${JSON.stringify(retried.body)}`);
-        assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', 'lease.bin')), data);
+        assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', 'lease.bin')), data);
         return;
       }
     });

@@ -1,5 +1,5 @@
 /**
- * Scenario 8 (issue 3): 50 uploads of 40 chunks each, all at once, against
+ * 50 uploads of 40 chunks each, all at once, against
  * one in-process instance on PostgreSQL (or the first database available).
  * Every chunk and finalize succeeds and every file is byte-exact. No timing
  * assertions: speed belongs to the benchmark.

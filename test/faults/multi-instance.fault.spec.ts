@@ -1,5 +1,5 @@
 /**
- * Scenario 3 (issue 3): three app processes share one database and one data
+ * Three app processes share one database and one data
  * folder. Chunks of several uploads are sprayed round-robin over them (some
  * sent to two instances at once), then 32 finalize requests per upload hit
  * all three together. Exactly one assembly per upload, `upload.completed`

@@ -1,5 +1,5 @@
 /**
- * Issue 3 "Also": per-identifier quotas in `user` mode. One caller cannot
+ * Per-identifier quotas in `user` mode. One caller cannot
  * hold more than `maxActiveUploadsPerIdentifier` uploads in progress nor
  * reserve more than `maxActiveBytesPerIdentifier` bytes, not even by firing
  * its starts all at once; 429 QUOTA_EXCEEDED says what to do; other callers

@@ -1,5 +1,5 @@
 /**
- * Scenario 4 (issue 3): races on one upload, in-process on every database:
+ * Races on one upload, in-process on every database:
  * identical twins, overlapping pairs, chunks racing a DELETE, chunks racing
  * the expiry sweeper. Never a 5xx, and afterwards GET status, the rows and
  * the files on disk tell the same story.

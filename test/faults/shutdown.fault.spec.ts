@@ -1,18 +1,17 @@
 /**
- * Scenario 5 (issue 3): SIGTERM while chunks are in flight. Clients that
+ * SIGTERM while chunks are in flight. Clients that
  * finish their body during the grace period get their answer; slow clients
  * that never finish are cut and their chunks are discarded whole. The
  * process exits within a bounded time, and a restarted app resumes and
  * completes the upload byte for byte.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
+import { databaseKinds } from '../helpers/test-databases';
 import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
-import { AppProcesses } from '../helpers/app-process';
+import { ProcessFleet } from './support/process-fleet';
 import { openChunk, type OpenChunk, type OpenChunkOutcome } from './support/open-chunk';
 
 const CHUNK = 128 * 1024;
@@ -21,28 +20,18 @@ const kind = databaseKinds().find((k) => k !== 'sqlite') ?? 'sqlite';
 const key = (range: { start: number; end: number }): string => `${range.start}-${range.end}`;
 
 describe(`SIGTERM with chunks in flight (${kind})`, () => {
-  const apps = new AppProcesses();
+  const fleet = new ProcessFleet(kind, 'frago-shutdown-');
   const timers = new Set<NodeJS.Timeout>();
-  let db: TestDatabase;
-  let dataDir: string;
-
-  before(async () => {
-    db = await createTestDatabase(kind);
-    dataDir = mkdtempSync(join(tmpdir(), 'frago-shutdown-'));
-  });
-  after(async () => {
+  after(() => {
     for (const timer of timers) clearInterval(timer);
-    await apps.stopAll();
-    await db?.drop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('finishes or discards in-flight chunks whole, exits in bounded time, and a restarted app completes the upload', async () => {
-    const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: dataDir, FRAGO_CHUNK_LEASE_MS: '1500', FRAGO_SHUTDOWN_GRACE_MS: '4000' };
+    const env = { FRAGO_CHUNK_LEASE_MS: '1500', FRAGO_SHUTDOWN_GRACE_MS: '4000' };
     const data = testBytes(8 * CHUNK, 61);
     const ranges = chunkRanges(data.length, CHUNK).map(({ start, end }) => ({ start, end: end - 1 }));
     const body = (range: { start: number; end: number }): Buffer => data.subarray(range.start, range.end + 1);
-    const first = await apps.start({ env });
+    const first = await fleet.boot(env);
     const id = await startOk(first.uploadUrl, 'shutdown.bin', data.length);
     const acknowledged = new Set<string>();
     for (const range of ranges.slice(0, 2)) {
@@ -82,7 +71,7 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
       assert.ok(!('status' in outcome) || outcome.status !== 200, 'a chunk whose body never finished was acknowledged');
     }
 
-    const second = await apps.start({ env });
+    const second = await fleet.boot(env);
     const status = await getStatus(second.uploadUrl, id);
     const counted = new Set((status.body.chunks as Array<{ start: number; end: number }>).map(key));
     for (const range of acknowledged) assert.ok(counted.has(range), `acknowledged chunk ${range} was lost`);
@@ -96,6 +85,6 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
     );
     const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
     assert.equal(done.status, 201, JSON.stringify(done.body));
-    assert.deepEqual(readFileSync(join(dataDir, 'assembled_uploads', 'shutdown.bin')), data);
+    assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', 'shutdown.bin')), data);
   });
 });

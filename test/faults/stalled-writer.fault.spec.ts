@@ -1,5 +1,5 @@
 /**
- * Issue 8 item 3: a writer that stalls past its reservation lease (GC pause,
+ * A writer that stalls past its reservation lease (GC pause,
  * VM freeze; here SIGSTOP of a whole app instance with a 1 s lease) must
  * never touch the data after another instance took its range over, nor the
  * published file. Instance A starts writing a chunk of garbage and is

@@ -1,5 +1,5 @@
 /**
- * Scenario 7 (issue 3): the storage fails under a chunk write. An injected
+ * The storage fails under a chunk write. An injected
  * backend that breaks mid-stream answers 503 STORAGE_UNAVAILABLE telling the
  * client to retry; a full disk (a 2 MiB tmpfs, when this machine lets us
  * mount one) answers 507 STORAGE_FULL. Either way nothing stored before is

@@ -1,6 +1,6 @@
 /**
- * The fencing of test/faults/stalled-writer, for tus PATCH writes (SPEC §11:
- * the same guarantees as frago chunks): a PATCH whose writer stalls past its
+ * The fencing of test/faults/stalled-writer, for tus PATCH writes (the
+ * same guarantees as frago chunks): a PATCH whose writer stalls past its
  * reservation lease (here SIGSTOP of a whole app instance with a 1 s lease)
  * must never touch the data after another instance's PATCH took its range
  * over, nor the published file (a hard link of the data file on local disk).

@@ -1,5 +1,5 @@
 /**
- * SPEC §11, one ledger: an upload goes the same way whichever protocol
+ * One ledger: an upload goes the same way whichever protocol
  * removes it. A frago `DELETE /upload/<uuid>/` of a tus upload removes its
  * `frago_tus_upload` row as well as its upload row, chunk rows and data; a
  * tus `DELETE` removes exactly what a frago `DELETE` does (also of an upload

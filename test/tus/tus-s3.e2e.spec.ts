@@ -1,5 +1,5 @@
 /**
- * tus on the S3 backend (SPEC §11), against a real Ceph RGW: tus-js-client
+ * tus on the S3 backend, against a real Ceph RGW: tus-js-client
  * uploads sequentially and with `parallelUploads: 4`, and the published
  * object holds exactly the bytes. The final concatenation is server-side:
  * every stored chunk of the partials is copied inside the bucket

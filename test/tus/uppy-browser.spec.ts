@@ -3,7 +3,7 @@
  * (test/fixtures/uppy/uppy-tus.ts, bundled for the browser by esbuild),
  * drives real uploads to the example app's tus endpoint (/api/files/) in
  * Debian's Chromium, sequentially and in parallel, and the bytes published
- * under FRAGO_DATA_DIR/assembled_uploads must equal the source (SPEC §11).
+ * under FRAGO_DATA_DIR/assembled_uploads must equal the source.
  *
  * The page is loaded from another origin (`localhost` instead of
  * `127.0.0.1`), so every tus request is a CORS request: the preflight, the

@@ -25,7 +25,7 @@ class HeaderStrategy extends IdentifierStrategy {
 }
 
 describe('resolveChunkedUploadOptions', () => {
-  it("applies frago's defaults (SPEC §2) and freezes the result", () => {
+  it("applies frago's defaults and freezes the result", () => {
     const resolved = resolveChunkedUploadOptions(undefined);
     assert.equal(resolved.identifierMode, 'anonymous');
     assert.equal(resolved.chunkUploadPath, 'chunked_uploads/');

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
- * Bounds graceful shutdown (SPEC §9: on SIGTERM in-flight chunks finish or
+ * Bounds graceful shutdown (on SIGTERM in-flight chunks finish or
  * are discarded whole). Closing the server waits for every open request, so
  * one slow client could hold the process forever. Once closing starts,
  * requests have `graceMs` to finish; then the remaining connections are

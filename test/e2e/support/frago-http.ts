@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { json, type JsonResponse } from '../../helpers/upload-client';
 
-/** The key frago uses for an error's text: `error` on the chunk PUT, `message` elsewhere (SPEC §3). */
+/** The key frago uses for an error's text: `error` on the chunk PUT, `message` elsewhere. */
 export type ErrorKey = 'error' | 'message';
 
 /**

@@ -2,6 +2,7 @@
  * The frame of the multi-process fault specs: app instances (child processes)
  * on one fresh server database and one data folder, and a probe that reads
  * the ledger directly; everything stopped and removed after the suite.
+ * `boot()` adds one instance at a time (to restart after a kill).
  */
 import { after, before } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -49,16 +50,26 @@ export class ProcessFleet {
     return this.folder;
   }
 
-  /** Starts `count` instances, then opens the ledger probe. */
-  async start(count: number, options: FleetStart = {}): Promise<{ instances: AppProcess[]; probe: DbProbe }> {
+  /** Starts one instance on the fleet's database and data folder, with `env` added. */
+  boot(env: Record<string, string> = {}, main?: string): Promise<AppProcess> {
     const { db } = this;
     if (db === undefined) throw new Error('ProcessFleet: the suite has not started');
-    const env = { DATABASE_URL: db.url, FRAGO_DATA_DIR: this.dataDir, ...options.env };
-    const boot = (): Promise<AppProcess> => this.apps.start({ main: options.main, env });
+    return this.apps.start({ main, env: { DATABASE_URL: db.url, FRAGO_DATA_DIR: this.dataDir, ...env } });
+  }
+
+  /** The probe that reads the fleet's ledger directly (opened once, closed after the suite). */
+  async openProbe(): Promise<DbProbe> {
+    if (this.db === undefined) throw new Error('ProcessFleet: the suite has not started');
+    this.probe ??= await DbProbe.open(this.db);
+    return this.probe;
+  }
+
+  /** Starts `count` instances, then opens the ledger probe. */
+  async start(count: number, options: FleetStart = {}): Promise<{ instances: AppProcess[]; probe: DbProbe }> {
+    const boot = (): Promise<AppProcess> => this.boot(options.env, options.main);
     const instances: AppProcess[] = [];
     if (options.together) instances.push(...(await Promise.all(Array.from({ length: count }, boot))));
     else for (let i = 0; i < count; i++) instances.push(await boot());
-    this.probe = await DbProbe.open(db);
-    return { instances, probe: this.probe };
+    return { instances, probe: await this.openProbe() };
   }
 }

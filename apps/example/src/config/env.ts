@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-/** The example app's configuration, read once from the environment (SPEC §9). */
+/** The example app's configuration, read once from the environment. */
 export interface ExampleConfig {
   port: number;
   host: string;
@@ -26,7 +26,7 @@ export interface ExampleConfig {
   maxWaitingTwins?: number;
   twinWaitTimeout?: number;
   minChunkBodyRate?: number;
-  /** `FRAGO_METRICS`: serve Prometheus metrics at /api/metrics (SPEC §9, §12). */
+  /** `FRAGO_METRICS`: serve Prometheus metrics at /api/metrics. */
   metrics: boolean;
   /** Route of the tus endpoint under /api (FRAGO_TUS_PATH); null turns it off. */
   tusPath: string | null;

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FragoHealth, type FragoHealthReport } from 'nestjs-frago';
 
-/** Liveness and readiness for orchestrators (SPEC §12), under /api/health. */
+/** Liveness and readiness for orchestrators, under /api/health. */
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: FragoHealth) {}

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FragoMetrics } from 'nestjs-frago';
 
-/** Prometheus scrape endpoint (SPEC §12), /api/metrics; registered only when FRAGO_METRICS is on. */
+/** Prometheus scrape endpoint, /api/metrics; registered only when FRAGO_METRICS is on. */
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: FragoMetrics) {}

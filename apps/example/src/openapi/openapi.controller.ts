@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { FragoOpenApi, type FragoOpenApiDocument } from 'nestjs-frago';
 
-/** The OpenAPI 3.1 document of the upload operations (SPEC §12), /api/openapi.json. */
+/** The OpenAPI 3.1 document of the upload operations, /api/openapi.json. */
 @Controller('openapi.json')
 export class OpenApiController {
   private readonly document: FragoOpenApiDocument;
