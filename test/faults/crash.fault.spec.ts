@@ -6,11 +6,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseKinds } from '../helpers/test-databases';
-import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
+import { chunkRanges, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 import { ProcessFleet } from './support/process-fleet';
+import { resendAndFinalize } from './support/resume';
 import { openChunk, type OpenChunk } from './support/open-chunk';
 import { listFiles } from './support/files';
 
@@ -74,17 +74,7 @@ for (const kind of serverKinds.length > 0 ? serverKinds : databaseKinds()) {
       // Resume: send exactly what status says is missing (a dead writer's range frees when its lease ends).
       const missing = ranges.filter((range) => !counted.has(key(range)));
       assert.ok(missing.length >= halfRanges.length);
-      const resent = await Promise.all(
-        missing.map((range) => putChunk(second.uploadUrl, id, data.subarray(range.start, range.end + 1), range.start, data.length)),
-      );
-      assert.deepEqual(
-        resent.map((answer) => answer.status),
-        missing.map(() => 200),
-        JSON.stringify(resent.map((a) => a.body)),
-      );
-      const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
-      assert.equal(done.status, 201, JSON.stringify(done.body));
-      assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', 'crash.bin')), data);
+      await resendAndFinalize(second, { id, data, name: 'crash.bin', dataDir: fleet.dataDir }, missing);
       assert.deepEqual(listFiles(join(fleet.dataDir, 'chunked_uploads')), [], 'no chunk data left after completion');
     });
   });

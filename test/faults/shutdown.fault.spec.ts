@@ -7,11 +7,10 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { databaseKinds } from '../helpers/test-databases';
-import { chunkRanges, digest, finalize, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
+import { chunkRanges, getStatus, putChunk, startOk, testBytes } from '../helpers/upload-client';
 import { ProcessFleet } from './support/process-fleet';
+import { resendAndFinalize } from './support/resume';
 import { openChunk, type OpenChunk, type OpenChunkOutcome } from './support/open-chunk';
 
 const CHUNK = 128 * 1024;
@@ -77,14 +76,6 @@ describe(`SIGTERM with chunks in flight (${kind})`, () => {
     for (const range of acknowledged) assert.ok(counted.has(range), `acknowledged chunk ${range} was lost`);
     for (const range of slowRanges) assert.ok(!counted.has(key(range)), `unfinished chunk ${key(range)} counts`);
     const missing = ranges.filter((range) => !counted.has(key(range)));
-    const resent = await Promise.all(missing.map((range) => putChunk(second.uploadUrl, id, body(range), range.start, data.length)));
-    assert.deepEqual(
-      resent.map((answer) => answer.status),
-      missing.map(() => 200),
-      JSON.stringify(resent.map((a) => a.body)),
-    );
-    const done = await finalize(second.uploadUrl, id, { checksum: digest(data) });
-    assert.equal(done.status, 201, JSON.stringify(done.body));
-    assert.deepEqual(readFileSync(join(fleet.dataDir, 'assembled_uploads', 'shutdown.bin')), data);
+    await resendAndFinalize(second, { id, data, name: 'shutdown.bin', dataDir: fleet.dataDir }, missing);
   });
 });
