@@ -1,62 +1,15 @@
-import type { ByteRange } from '../protocol/wire.types';
-
 /**
- * Base class of every domain error the module raises. Carries a stable
- * machine-readable `code`; the HTTP status lives in one table in the
- * exception filter, never here, so services stay free of HTTP.
- * @publicApi
+ * The errors of the frago protocol: a malformed request, the upload's state, finalize,
+ * listing and quotas. Also the one place every domain error is exported from: the base
+ * (`frago-error.ts`), the tus endpoint's (`tus.errors.ts`) and the retry-later ones
+ * (`unavailable.errors.ts`).
  */
-export class FragoError extends Error {
-  constructor(
-    /** Stable code, e.g. `CHUNK_OVERLAP`; also sent to clients as `code`. */
-    public readonly code: FragoErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
+import type { ByteRange } from '../protocol/wire.types';
+import { FragoError } from './frago-error';
 
-  /** The `code` sent to clients: {@link code}, or the code of the Fastify error this one reshapes (e.g. `FST_PARTS_LIMIT`). */
-  get wireCode(): string {
-    return this.code;
-  }
-}
-
-/** Every code a {@link FragoError} can carry. */
-export type FragoErrorCode =
-  | 'INVALID_INPUT'
-  | 'INVALID_CONTENT_RANGE'
-  | 'CHUNK_SIZE_MISMATCH'
-  | 'NO_CHUNK'
-  | 'MALFORMED_MULTIPART'
-  | 'MULTIPART_LIMIT'
-  | 'DIGEST_MISMATCH'
-  | 'UPLOAD_NOT_FOUND'
-  | 'UPLOAD_EXPIRED'
-  | 'UPLOAD_COMPLETE'
-  | 'CHUNK_OVERLAP'
-  | 'CHUNK_BUSY'
-  | 'UPLOAD_TOO_LARGE'
-  | 'CHUNK_TOO_LARGE'
-  | 'INCOMPLETE_UPLOAD'
-  | 'CHECKSUM_REQUIRED'
-  | 'UNSUPPORTED_ALGORITHM'
-  | 'CHECKSUM_MISMATCH'
-  | 'FINALIZE_IN_PROGRESS'
-  | 'LIST_FORBIDDEN'
-  | 'QUOTA_EXCEEDED'
-  | 'STORAGE_FULL'
-  | 'STORAGE_UNAVAILABLE'
-  | 'TUS_VERSION_UNSUPPORTED'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'OFFSET_MISMATCH'
-  | 'UPLOAD_LENGTH_EXCEEDED'
-  | 'CHUNK_CHECKSUM_MISMATCH'
-  | 'FINAL_UPLOAD_IMMUTABLE'
-  | 'DATABASE_UNAVAILABLE'
-  | 'TWIN_WAIT_LIMIT'
-  | 'TWIN_WAIT_TIMEOUT'
-  | 'BODY_TOO_SLOW';
+export { FragoError, type FragoErrorCode } from './frago-error';
+export * from './tus.errors';
+export * from './unavailable.errors';
 
 /** A request field, header or body is malformed (400). */
 export class InvalidInputError extends FragoError {
@@ -220,88 +173,6 @@ export class ListForbiddenError extends FragoError {
 export class QuotaExceededError extends FragoError {
   constructor(message: string) {
     super('QUOTA_EXCEEDED', message);
-  }
-}
-
-/** The storage has no space left (507); the chunk was not stored, retry later. */
-export class StorageFullError extends FragoError {
-  constructor() {
-    super('STORAGE_FULL', 'Insufficient storage: the chunk was not stored; retry later');
-  }
-}
-
-/** The storage failed; the chunk was not stored, retry (503). */
-export class StorageUnavailableError extends FragoError {
-  constructor() {
-    super('STORAGE_UNAVAILABLE', 'Storage failed: the chunk was not stored; retry');
-  }
-}
-
-/** tus: the request's `Tus-Resumable` names a version this server does not speak (412). */
-export class TusVersionError extends FragoError {
-  constructor(received: string | undefined) {
-    super('TUS_VERSION_UNSUPPORTED', received ? `Tus-Resumable ${received.slice(0, 20)} is not supported; use 1.0.0` : 'Tus-Resumable: 1.0.0 header required');
-  }
-}
-
-/** tus: a PATCH body of another content type than `application/offset+octet-stream` (415). */
-export class UnsupportedMediaTypeError extends FragoError {
-  constructor(expected: string) {
-    super('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${expected}`);
-  }
-}
-
-/** tus: `Upload-Offset` differs from the upload's offset, or another PATCH is writing there (409). */
-export class OffsetMismatchError extends FragoError {
-  constructor(public readonly offset: number | null) {
-    super(
-      'OFFSET_MISMATCH',
-      offset === null
-        ? 'Another request is writing at this offset; ask HEAD for the offset and resume'
-        : `Upload-Offset must be ${offset}; ask HEAD for the offset and resume`,
-    );
-  }
-}
-
-/** tus: the body would go past `Upload-Length` (413). */
-export class UploadLengthExceededError extends FragoError {
-  constructor(length: number) {
-    super('UPLOAD_LENGTH_EXCEEDED', `The body goes past the upload's length of ${length} bytes`);
-  }
-}
-
-/** tus checksum extension: the PATCH body does not match `Upload-Checksum`; nothing was stored (460). */
-export class ChunkChecksumMismatchError extends FragoError {
-  constructor() {
-    super('CHUNK_CHECKSUM_MISMATCH', 'Upload-Checksum does not match the body; nothing was stored, send it again');
-  }
-}
-
-/** tus concatenation: a final upload takes no PATCH (403). */
-export class FinalUploadImmutableError extends FragoError {
-  constructor() {
-    super('FINAL_UPLOAD_IMMUTABLE', 'A final (concatenated) upload cannot be patched');
-  }
-}
-
-/** The database cannot be reached or is overloaded right now; retry (503). */
-export class DatabaseUnavailableError extends FragoError {
-  constructor() {
-    super('DATABASE_UNAVAILABLE', 'The database is unavailable right now; retry');
-  }
-}
-
-/** Too many identical chunk requests already wait in this process for the one writing their range (`maxWaitingTwins`); retry (503). */
-export class TwinWaitLimitError extends FragoError {
-  constructor() {
-    super('TWIN_WAIT_LIMIT', 'Too many identical requests for this chunk are waiting; retry');
-  }
-}
-
-/** An identical chunk request waited `twinWaitTimeout` for the one writing its range; retry (503). */
-export class TwinWaitTimeoutError extends FragoError {
-  constructor() {
-    super('TWIN_WAIT_TIMEOUT', 'The same chunk is still being uploaded by another request; retry');
   }
 }
 
