@@ -5,7 +5,7 @@ import type { ResolvedChunkedUploadOptions } from '../options/chunked-upload-opt
 import { AbstractChunkUpload } from '../entities/abstract-chunk-upload.entity';
 import { UploadStatus } from '../entities/upload-status';
 import { IdentifierStrategy, type UploadIdentifier } from '../identifier/identifier-strategy';
-import { ChunkStorage } from '../storage/chunk-storage';
+import { ChunkStorage, type StoragePlacement } from '../storage/chunk-storage';
 import { FragoEventPublisher } from '../events/frago-event-publisher';
 import { FragoEvents } from '../events/frago-events';
 import { UploadDeletedEvent, UploadStartedEvent } from '../events/upload.events';
@@ -41,6 +41,8 @@ export interface StartOptions {
    * @default false
    */
   deferredLength?: boolean;
+  /** Handed to the storage's `create()` (a tus partial upload). */
+  placement?: StoragePlacement;
 }
 
 /** frago's start (`POST /upload/`), status (`GET /upload/:id/`), list (`GET /upload/`) and abort (`DELETE /upload/:id/`). */
@@ -89,7 +91,7 @@ export class UploadService<U extends AbstractChunkUpload = AbstractChunkUpload, 
     upload.checksumAlgo = null;
     upload.assembledName = null;
     this.strategy.assign(upload, identifier);
-    await this.storage.create(upload.id, startOptions.deferredLength ? 0 : totalSize);
+    await this.storage.create(upload.id, startOptions.deferredLength ? 0 : totalSize, startOptions.placement);
     try {
       if (this.quotaApplies(identifier)) {
         await this.store.insertUploadAdmitted(upload, this.strategy.ownerWhere(identifier), (usage) => this.admit(usage, totalSize));

@@ -18,6 +18,17 @@ export interface AvailableWrite {
 }
 
 /**
+ * A hint at `create()`: the upload is a tus partial upload that a final
+ * upload will probably concatenate with the others of `group` (the same
+ * owner) created around the same time, in creation order. A backend may lay
+ * such uploads out side by side so the concatenation copies nothing
+ * (`LocalDiskChunkStorage` does); each upload's bytes stay its own.
+ */
+export interface StoragePlacement {
+  group: string;
+}
+
+/**
  * What a writer proves before its bytes may land (fencing). A writer can
  * stall (GC pause, VM freeze, SIGSTOP) past its reservation lease; the range
  * is then taken over and the upload may even be published while the stalled
@@ -67,8 +78,9 @@ export abstract class ChunkStorage {
    * Start: prepare storage for an upload of `totalSize` bytes. `totalSize`
    * is 0 when the length is not known yet (tus `Upload-Defer-Length`): the
    * data then grows as it is written, from offset 0 without gaps.
+   * `placement` is a hint a backend may ignore (see `StoragePlacement`).
    */
-  abstract create(uploadId: string, totalSize: number): Promise<void>;
+  abstract create(uploadId: string, totalSize: number, placement?: StoragePlacement): Promise<void>;
 
   /**
    * Chunk: write the bytes of `source` at `offset`. Resolves with the number

@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
-/** One source of a concatenation: the first `size` bytes of the file at `path`. */
+/** One source of a concatenation: `size` bytes of the file at `path`, from `start` on (0 unless told). */
 export interface FilePart {
   path: string;
   size: number;
+  start?: number;
 }
 
 /** Bytes per read/write of a copy, and copies running at once (each holds one buffer). */
@@ -15,13 +16,14 @@ const FLUSH_EVERY = 64 * 1024 * 1024;
 
 /**
  * Builds the file `target` out of `parts`, one after the other, on one file
- * system: the first part's file becomes `target` by rename(2) (its bytes are
- * already where the result's begin, so none is copied), the file is cut or
+ * system: with `moveFirst`, the first part's file becomes `target` by
+ * rename(2) (its bytes are already where the result's begin, so none is
+ * copied; it must start at 0), else `target` is written from empty; the file is cut or
  * extended to the total, and every other part is copied to its place with
  * positional reads and writes into one reused buffer per copy (no stream, no
  * allocation per read), a few copies at once. With `sync`, the result is
  * fdatasynced once at the end and `folder` (the chunk folder) synced, so
- * the rename is durable too. The first part's file is gone afterwards; the others stay.
+ * the rename is durable too. A moved first part's file is gone afterwards; the others stay.
  *
  * The caller makes sure nothing else writes `target` meanwhile (it holds the
  * database reservation of the whole range) and that the first part is not
@@ -30,12 +32,13 @@ const FLUSH_EVERY = 64 * 1024 * 1024;
 export async function concatenateFiles(
   target: string,
   parts: readonly FilePart[],
-  options: { sync: boolean; folder: string; bufferSize?: number },
+  options: { sync: boolean; folder: string; bufferSize?: number; moveFirst?: boolean },
 ): Promise<number> {
-  const [first, ...rest] = parts;
+  const moveFirst = options.moveFirst ?? true;
+  const [first, ...rest] = moveFirst ? parts : [{ path: '', size: 0 }, ...parts];
   const total = parts.reduce((sum, part) => sum + part.size, 0);
-  await fs.rename(first.path, target);
-  const handle = await fs.open(target, 'r+');
+  if (moveFirst) await fs.rename(first.path, target);
+  const handle = await fs.open(target, moveFirst ? 'r+' : 'w');
   try {
     await handle.truncate(total);
     const flusher = new EarlyFlush(handle, options.sync);
@@ -57,8 +60,8 @@ export async function concatenateFiles(
   }
 }
 
-/** Makes the rename in `folder` durable. */
-async function syncFolder(folder: string): Promise<void> {
+/** Makes a rename or a new link in `folder` durable. */
+export async function syncFolder(folder: string): Promise<void> {
   const handle = await fs.open(folder, 'r');
   try {
     await handle.sync();
@@ -67,14 +70,15 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Copies the first `part.size` bytes of `part.path` to `target` at `offset`. */
+/** Copies `part.size` bytes of `part.path` (from `part.start`) to `target` at `offset`. */
 async function copyInto(part: FilePart, target: FileHandle, offset: number, bufferSize: number, flusher: EarlyFlush): Promise<void> {
   const source = await fs.open(part.path, 'r');
   try {
     const buffer = Buffer.allocUnsafeSlow(Math.min(bufferSize, Math.max(part.size, 1)));
+    const start = part.start ?? 0;
     let done = 0;
     while (done < part.size) {
-      const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, part.size - done), done);
+      const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, part.size - done), start + done);
       if (bytesRead === 0) throw new Error(`${part.path} ended after ${done} of ${part.size} bytes`);
       let written = 0;
       while (written < bytesRead) {

@@ -3,6 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { StorageUnavailableError } from '../errors/frago.errors';
 import type { PublishedFile } from './chunk-storage';
+import { concatenateFiles } from './concatenate-files';
+import type { Region } from './disk-arena';
 import { rethrowStorage } from './disk-errors';
 import { lockFile, unlockFile } from './file-lock';
 
@@ -17,17 +19,18 @@ export interface DiskLayout {
 
 /**
  * Publishes a data file into the assembled folder with link(2), which is
- * atomic and fails rather than overwrite; across file systems, through one
+ * atomic and fails rather than overwrite; across file systems, or for an
+ * upload that is a region of a shared data file (`DiskArenas`), through one
  * durable copy named after the upload (so a retry finds it).
  */
 export class DiskPublisher {
   constructor(private readonly layout: DiskLayout) {}
 
-  async publish(uploadId: string, name: string): Promise<PublishedFile | null> {
+  async publish(uploadId: string, name: string, region: Region | null = null): Promise<PublishedFile | null> {
     const target = this.confined(name);
     await fs.mkdir(dirname(target), { recursive: true }).catch(rethrowStorage);
     const published =
-      (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target)) || (await this.isOwnPublish(uploadId, target));
+      (await this.isOwnPublish(uploadId, target)) || (await this.linkNoClobber(uploadId, target, region)) || (await this.isOwnPublish(uploadId, target));
     if (!published) return null;
     if (this.layout.fsync) await syncDirectory(dirname(target));
     return { relativePath: name, location: target };
@@ -59,26 +62,29 @@ export class DiskPublisher {
    * taken. Holds the data file's EXCLUSIVE lock meanwhile, so no writer is
    * writing while it links, and none writes after (see the storage's fencing).
    */
-  private async linkNoClobber(uploadId: string, target: string): Promise<boolean> {
+  private async linkNoClobber(uploadId: string, target: string, region: Region | null): Promise<boolean> {
     const handle = await this.layout.openData(uploadId);
     try {
       if (!(await lockFile(handle, 'exclusive', this.layout.lockWaitMs))) throw new StorageUnavailableError();
-      return await this.linkLocked(uploadId, target);
+      return await this.linkLocked(uploadId, target, region);
     } finally {
       unlockFile(handle);
       await handle.close().catch(() => undefined);
     }
   }
 
-  private async linkLocked(uploadId: string, target: string): Promise<boolean> {
+  private async linkLocked(uploadId: string, target: string, region: Region | null): Promise<boolean> {
     const dataFile = this.layout.dataFile(uploadId);
-    try {
-      await fs.link(dataFile, target);
-      return true;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') return rethrowStorage(error);
+    // A region of a shared file is published as a copy of its bytes alone (the file holds other uploads' too).
+    if (region === null) {
+      try {
+        await fs.link(dataFile, target);
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return false;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP') return rethrowStorage(error);
+      }
     }
     // Different file system (or no hard links): one complete, durable copy in the assembled
     // folder under a name derived from the upload (so a retry finds it instead of copying
@@ -87,9 +93,14 @@ export class DiskPublisher {
     if (!(await fs.stat(copy).catch(() => null))) {
       const partial = this.partialCopyFile(uploadId);
       await fs.rm(partial, { force: true });
-      await fs.copyFile(dataFile, partial, constants.COPYFILE_EXCL).catch(rethrowStorage);
-      const handle = await fs.open(partial, 'r+');
-      await handle.datasync().finally(() => handle.close());
+      if (region === null) {
+        await fs.copyFile(dataFile, partial, constants.COPYFILE_EXCL).catch(rethrowStorage);
+        const handle = await fs.open(partial, 'r+');
+        await handle.datasync().finally(() => handle.close());
+      } else {
+        const part = { path: dataFile, start: region.base, size: region.size };
+        await concatenateFiles(partial, [part], { sync: true, folder: this.layout.assembledDir, moveFirst: false }).catch(rethrowStorage);
+      }
       await fs.rename(partial, copy);
     }
     try {

@@ -1,15 +1,16 @@
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
-import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type WriteFence } from './chunk-storage';
+import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type StoragePlacement, type WriteFence } from './chunk-storage';
+import { DiskArenas } from './disk-arena';
 import { isFileSystemError, rethrowStorage } from './disk-errors';
 import { DiskPublisher } from './disk-publisher';
 import { drainInto } from './drain-into';
 import { lockFile, unlockFile } from './file-lock';
-import { concatenateFiles } from './concatenate-files';
+import { concatenateFiles, syncFolder } from './concatenate-files';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
 import { FlushGate, WriteBehind } from './write-behind';
@@ -24,7 +25,8 @@ const TAKEOVER_WAIT_MS = 30_000;
  * written at their offset (no chunk files, no copy at finalize), fsynced
  * before a chunk counts, and published into `assembledDir` with link(2), which
  * is atomic and fails rather than overwrite. Several instances may share the
- * folders (a shared volume).
+ * folders (a shared volume). tus partial uploads created together share one
+ * data file, side by side, so their concatenation is a rename (`DiskArenas`).
  * @publicApi
  */
 export class LocalDiskChunkStorage extends ChunkStorage {
@@ -35,6 +37,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   /** Early (write-behind) flushes in flight across this storage's writers; the libuv pool has 4 threads by default. */
   private readonly flushGate = new FlushGate(2);
   private readonly publisher: DiskPublisher;
+  private readonly arenas: DiskArenas;
 
   /**
    * @param chunkDir folder of the per-upload data files
@@ -55,6 +58,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       openData: (uploadId) => this.openData(uploadId),
       lockWaitMs: LOCK_WAIT_MS,
     });
+    this.arenas = new DiskArenas({ chunkDir: this.chunkDir, fsync: this.fsync, dataFile: (uploadId) => this.dataFile(uploadId) });
   }
 
   override async init(): Promise<void> {
@@ -66,7 +70,8 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     return join(this.chunkDir, `${uploadId}.part`);
   }
 
-  async create(uploadId: string, totalSize: number): Promise<void> {
+  async create(uploadId: string, totalSize: number, placement?: StoragePlacement): Promise<void> {
+    if (placement && totalSize > 0) return this.arenas.place(uploadId, totalSize, placement.group);
     const handle = await fs.open(this.dataFile(uploadId), 'wx').catch(rethrowStorage);
     try {
       await handle.truncate(totalSize).catch(rethrowStorage);
@@ -97,6 +102,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     fence: WriteFence | undefined,
     write: (sink: PositionalWriter, durable: () => Promise<void>) => Promise<T>,
   ): Promise<T> {
+    const region = await this.arenas.regionOf(uploadId);
     const handle = await this.openData(uploadId);
     let sink: PositionalWriter | undefined;
     const behind = this.fsync ? new WriteBehind(handle, this.flushGate) : null;
@@ -105,8 +111,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
     };
     try {
-      if (fence) await this.fenceWriter(uploadId, handle, fence);
-      sink = new PositionalWriter(handle, offset, behind ? (bytes) => behind.progress(bytes) : undefined);
+      if (fence) await this.fenceWriter(uploadId, handle, fence, region === null);
+      const progress = behind ? (bytes: number): void => behind.progress(bytes) : undefined;
+      sink = region ? new PositionalWriter(handle, region.base + offset, progress, region.base + region.size) : new PositionalWriter(handle, offset, progress);
       return await write(sink, durable);
     } finally {
       await sink?.idle();
@@ -127,13 +134,16 @@ export class LocalDiskChunkStorage extends ChunkStorage {
    * waits for writers in flight, and every writer that locks after it sees
    * the file published and stops. A writer that took a stale reservation over
    * first waits once for the EXCLUSIVE lock, so the bytes of a stalled
-   * predecessor still holding its shared lock land before its own.
+   * predecessor still holding its shared lock land before its own. A data
+   * file shared by partial uploads has one link per upload (`ownFile`
+   * false); it is only published as a final upload's data, once all of
+   * them are complete, when the reservation check refuses any writer.
    */
-  private async fenceWriter(uploadId: string, handle: FileHandle, fence: WriteFence): Promise<void> {
+  private async fenceWriter(uploadId: string, handle: FileHandle, fence: WriteFence, ownFile: boolean): Promise<void> {
     if (fence.tookOver && !(await lockFile(handle, 'exclusive', TAKEOVER_WAIT_MS))) throw new StorageUnavailableError();
     if (!(await lockFile(handle, 'shared', LOCK_WAIT_MS))) throw new StorageUnavailableError();
     const stats = await handle.stat();
-    if (stats.nlink > 1) throw new WriteFencedError('published');
+    if (ownFile && stats.nlink > 1) throw new WriteFencedError('published');
     const current = await fs.stat(this.dataFile(uploadId)).catch(() => null);
     if (!current || current.ino !== stats.ino || current.dev !== stats.dev) throw new UploadNotFoundError();
     if (!(await fence.stillReserved())) throw new WriteFencedError('reservation-lost');
@@ -155,14 +165,40 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     });
   }
 
-  /** tus concatenation: the first part's data file is renamed into place, the others copied after it (`concatenateFiles`). */
+  /**
+   * tus concatenation: partials laid out side by side in one data file, in
+   * the final's order and filling it, make that file the final's data by
+   * rename (no byte copied); otherwise a first part with a file of its own
+   * is renamed into place and the others are copied after it, or all are
+   * copied (`concatenateFiles`).
+   */
   override async concatenate(targetId: string, parts: ReadonlyArray<{ id: string; size: number }>, readSize?: number): Promise<number> {
     if (parts.length === 0 || parts.slice(1).some((part) => part.id === parts[0].id)) return super.concatenate(targetId, parts, readSize);
-    const files = parts.map((part) => ({ path: this.dataFile(part.id), size: part.size }));
-    return concatenateFiles(this.dataFile(targetId), files, { sync: this.fsync, folder: this.chunkDir }).catch((error: unknown) => {
+    try {
+      const regions = await Promise.all(parts.map((part) => this.arenas.regionOf(part.id)));
+      if (regions[0] !== null && (await this.adoptSharedFile(targetId, parts))) return parts.reduce((sum, part) => sum + part.size, 0);
+      const files = parts.map((part, index) => ({ path: this.dataFile(part.id), size: part.size, start: regions[index]?.base ?? 0 }));
+      return await concatenateFiles(this.dataFile(targetId), files, { sync: this.fsync, folder: this.chunkDir, moveFirst: regions[0] === null });
+    } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
       return rethrowStorage(error);
-    });
+    }
+  }
+
+  /** The parts' shared data file becomes the final's when they fill it in order (`DiskArenas.close`); false otherwise. */
+  private async adoptSharedFile(targetId: string, parts: ReadonlyArray<{ id: string; size: number }>): Promise<boolean> {
+    const handle = await this.openData(parts[0].id);
+    try {
+      if (!(await this.arenas.close(parts, (await handle.stat()).size))) return false;
+      // A writer still in flight (stalled) lands first; none starts later: the parts are complete, no reservation stands.
+      if (!(await lockFile(handle, 'exclusive', LOCK_WAIT_MS))) throw new StorageUnavailableError();
+      await fs.rename(this.dataFile(parts[0].id), this.dataFile(targetId));
+      if (this.fsync) await syncFolder(this.chunkDir);
+      return true;
+    } finally {
+      unlockFile(handle);
+      await handle.close().catch(() => undefined);
+    }
   }
 
   private openData(uploadId: string): Promise<FileHandle> {
@@ -173,15 +209,26 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   }
 
   read(uploadId: string, start: number, end: number, readSize = 8 * 1024 * 1024): Readable {
-    return createReadStream(this.dataFile(uploadId), { start, end, highWaterMark: readSize });
+    const file = this.dataFile(uploadId);
+    const arenas = this.arenas;
+    return Readable.from(
+      (async function* () {
+        const base = (await arenas.regionOf(uploadId))?.base ?? 0;
+        yield* createReadStream(file, { start: base + start, end: base + end, highWaterMark: readSize });
+      })(),
+      { objectMode: false, highWaterMark: readSize },
+    );
   }
 
-  publish(uploadId: string, name: string): Promise<PublishedFile | null> {
-    return this.publisher.publish(uploadId, name);
+  /** A region of a shared data file is published as a copy of its own bytes (see `DiskPublisher`). */
+  async publish(uploadId: string, name: string): Promise<PublishedFile | null> {
+    return this.publisher.publish(uploadId, name, await this.arenas.regionOf(uploadId));
   }
 
   async remove(uploadId: string): Promise<void> {
     await fs.rm(this.dataFile(uploadId), { force: true });
+    await fs.rm(this.arenas.regionFile(uploadId), { force: true });
+    this.arenas.forget(uploadId);
     await fs.rm(this.publisher.copyFile(uploadId), { force: true });
     await fs.rm(this.publisher.partialCopyFile(uploadId), { force: true });
   }

@@ -5,7 +5,9 @@ import { Writable } from 'node:stream';
  * A Writable that writes at an advancing position of an open file, batching
  * buffered socket reads into one writev(2). The caller owns the handle;
  * `onWritten` hears the running byte count after each write (e.g. to start
- * flushing what is down while the rest still arrives).
+ * flushing what is down while the rest still arrives). With `limit`, a write
+ * that would reach past that position fails (EFBIG) without writing: the
+ * bytes from there on belong to another upload.
  */
 export class PositionalWriter extends Writable {
   /** Bytes written to the file so far (counted once each write call has returned). */
@@ -16,6 +18,7 @@ export class PositionalWriter extends Writable {
     private readonly handle: FileHandle,
     private position: number,
     private readonly onWritten?: (bytesWritten: number) => void,
+    private readonly limit = Number.POSITIVE_INFINITY,
   ) {
     super({ highWaterMark: 1024 * 1024 });
   }
@@ -40,6 +43,7 @@ export class PositionalWriter extends Writable {
 
   private async writeAll(buffers: Buffer[]): Promise<void> {
     const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+    if (this.position + total > this.limit) throw Object.assign(new Error("write past the end of the upload's region"), { code: 'EFBIG' });
     let { bytesWritten } = await this.handle.writev(buffers, this.position);
     // A short write is rare on regular files; finish the rest buffer by buffer.
     let offset = 0;

@@ -80,7 +80,8 @@ export class TusService {
     if (request.length === 0) throw new InvalidInputError('Upload-Length must be at least 1 byte');
     const id = randomUUID();
     const totalSize = request.length ?? this.options.maxUploadSize;
-    const upload = await this.uploads.start(identifier, tusFilename(request.metadata, id), totalSize, { id, deferredLength: request.deferLength });
+    const placement = request.partial && !request.deferLength ? { group: placementGroup(identifier) } : undefined;
+    const upload = await this.uploads.start(identifier, tusFilename(request.metadata, id), totalSize, { id, deferredLength: request.deferLength, placement });
     await this.ledger.insert({
       uploadId: id,
       metadata: request.metadata.raw,
@@ -159,4 +160,9 @@ export class TusService {
 export function tusFilename(metadata: TusMetadata, id: string): string {
   const name = metadata.values.get('filename') ?? metadata.values.get('name');
   return name && name.length > 0 ? name : id;
+}
+
+/** Partial uploads of one caller go side by side in storage (a string or number identifier; any other kind shares one group). */
+function placementGroup(identifier: UploadIdentifier): string {
+  return typeof identifier === 'string' || typeof identifier === 'number' ? `owner:${identifier}` : 'shared';
 }
