@@ -15,10 +15,9 @@ import { chunkSourceFromRequest } from './chunk-body';
 import { readFormFields } from './form-fields';
 import { FragoExceptionFilter } from './frago-exception.filter';
 import { toListEntry, toStatusResponse } from './responses';
-import { validateDto } from './dto/validate-dto';
-import { StartUploadDto } from './dto/start-upload.dto';
-import { FinalizeUploadDto } from './dto/finalize-upload.dto';
-import { ListUploadsQuery } from './dto/list-uploads.query';
+import { readStartUpload } from './dto/start-upload.dto';
+import { readFinalizeUpload } from './dto/finalize-upload.dto';
+import { readListUploadsQuery } from './dto/list-uploads.query';
 import { UPLOAD_ID_PATTERN } from '../protocol/upload-id';
 
 /** `:id` must be a UUID; anything else is an upload that does not exist (404). */
@@ -44,14 +43,14 @@ export class ChunkedUploadController {
   @Post()
   @HttpCode(201)
   async start(@Req() request: FastifyRequest, @UploadIdentifier() identifier: unknown): Promise<StartUploadResponse> {
-    const body = validateDto(StartUploadDto, await readFormFields(request));
+    const body = readStartUpload(await readFormFields(request));
     const upload = await this.uploads.start(identifier, body.filename, body.total_size);
     return { status: true, upload_id: upload.id, message: `Upload started for ${upload.filename}` };
   }
 
   @Get()
   async list(@Query() query: Record<string, unknown>, @UploadIdentifier() identifier: unknown): Promise<UploadListEntry[]> {
-    const { limit = 50, offset = 0, status } = validateDto(ListUploadsQuery, query);
+    const { limit = 50, offset = 0, status } = readListUploadsQuery(query);
     const uploads = await this.uploads.list(identifier, status, limit, offset);
     const now = Date.now();
     const received = await this.uploads.receivedBytes(uploads, now);
@@ -82,7 +81,7 @@ export class ChunkedUploadController {
   @HttpCode(201)
   async finalize(@Param('id') id: string, @Req() request: FastifyRequest, @UploadIdentifier() identifier: unknown): Promise<FinalizeUploadResponse> {
     const checkedId = uploadId(id);
-    const body = validateDto(FinalizeUploadDto, await readFormFields(request));
+    const body = readFinalizeUpload(await readFormFields(request));
     const upload = await this.finalizer.finalize(identifier, checkedId, { checksum: body.checksum, algorithm: body.checksum_algo });
     return { status: true, upload_id: upload.id, message: `Upload completed for ${upload.filename}` };
   }

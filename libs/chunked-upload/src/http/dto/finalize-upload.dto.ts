@@ -1,15 +1,25 @@
-import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { CHECKSUM_ALGO_MAX_LENGTH } from '../../migrations/widen-frago-checksum-algo';
+import { isString, readFields, shorterThan } from './fields';
 
 /** Body of Finalize: `{checksum, checksum_algo}`; both optional here, the service decides. */
-export class FinalizeUploadDto {
-  @IsOptional()
-  @IsString({ message: 'checksum must be a string' })
-  @MaxLength(512, { message: 'checksum is too long' })
+export interface FinalizeUploadBody {
   checksum?: string;
-
-  @IsOptional()
-  @IsString({ message: 'checksum_algo must be a string' })
-  @MaxLength(CHECKSUM_ALGO_MAX_LENGTH, { message: `checksum_algo is too long (at most ${CHECKSUM_ALGO_MAX_LENGTH} characters)` })
   checksum_algo?: string;
+}
+
+export function readFinalizeUpload(plain: Readonly<Record<string, unknown>>): FinalizeUploadBody {
+  return readFields<FinalizeUploadBody>(plain, {
+    checksum: {
+      checks: [
+        [isString, 'checksum must be a string'],
+        [shorterThan(512), 'checksum is too long'],
+      ],
+    },
+    checksum_algo: {
+      checks: [
+        [isString, 'checksum_algo must be a string'],
+        [shorterThan(CHECKSUM_ALGO_MAX_LENGTH), `checksum_algo is too long (at most ${CHECKSUM_ALGO_MAX_LENGTH} characters)`],
+      ],
+    },
+  });
 }

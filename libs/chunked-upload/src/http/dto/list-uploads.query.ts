@@ -1,23 +1,34 @@
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { UploadStatus } from '../../entities/upload-status';
-import { IntegerField } from './size-field';
+import { atLeast, atMost, isInteger, readFields } from './fields';
 
 /** Query of `GET /upload/`: `?limit` (1–1000, default 50), `&offset`, `&status`. */
-export class ListUploadsQuery {
-  @IsOptional()
-  @IntegerField()
-  @IsInt({ message: 'limit must be an integer from 1 to 1000' })
-  @Min(1, { message: 'limit must be an integer from 1 to 1000' })
-  @Max(1000, { message: 'limit must be an integer from 1 to 1000' })
+export interface ListUploadsQuery {
   limit?: number;
-
-  @IsOptional()
-  @IntegerField()
-  @IsInt({ message: 'offset must be an integer ≥ 0' })
-  @Min(0, { message: 'offset must be an integer ≥ 0' })
   offset?: number;
-
-  @IsOptional()
-  @IsIn(Object.values(UploadStatus), { message: `status must be one of ${Object.values(UploadStatus).join(', ')}` })
   status?: UploadStatus;
+}
+
+const LIMIT = 'limit must be an integer from 1 to 1000';
+const OFFSET = 'offset must be an integer ≥ 0';
+const STATUSES: readonly unknown[] = Object.values(UploadStatus);
+
+export function readListUploadsQuery(plain: Readonly<Record<string, unknown>>): ListUploadsQuery {
+  return readFields<ListUploadsQuery>(plain, {
+    limit: {
+      integer: true,
+      checks: [
+        [isInteger, LIMIT],
+        [atLeast(1), LIMIT],
+        [atMost(1000), LIMIT],
+      ],
+    },
+    offset: {
+      integer: true,
+      checks: [
+        [isInteger, OFFSET],
+        [atLeast(0), OFFSET],
+      ],
+    },
+    status: { checks: [[(value) => STATUSES.includes(value), `status must be one of ${STATUSES.join(', ')}`]] },
+  });
 }

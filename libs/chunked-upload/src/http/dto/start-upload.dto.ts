@@ -1,15 +1,23 @@
-import { IsDefined, IsInt, IsPositive, IsString } from 'class-validator';
-import { IntegerField } from './size-field';
+import { atLeast, isInteger, isString, readFields } from './fields';
 
 /** Body of Start: `{filename, total_size}` as JSON, urlencoded or multipart. */
-export class StartUploadDto {
-  @IsDefined({ message: 'filename is required' })
-  @IsString({ message: 'filename must be a string' })
-  filename!: string;
+export interface StartUploadBody {
+  filename: string;
+  total_size: number;
+}
 
-  @IntegerField()
-  @IsDefined({ message: 'total_size is required' })
-  @IsInt({ message: 'total_size must be a positive integer' })
-  @IsPositive({ message: 'total_size must be a positive integer' })
-  total_size!: number;
+const TOTAL_SIZE = 'total_size must be a positive integer';
+
+export function readStartUpload(plain: Readonly<Record<string, unknown>>): StartUploadBody {
+  return readFields<StartUploadBody>(plain, {
+    filename: { required: 'filename is required', checks: [[isString, 'filename must be a string']] },
+    total_size: {
+      required: 'total_size is required',
+      integer: true,
+      checks: [
+        [isInteger, TOTAL_SIZE],
+        [atLeast(1), TOTAL_SIZE],
+      ],
+    },
+  });
 }
