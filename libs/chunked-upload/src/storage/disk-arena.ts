@@ -12,6 +12,8 @@ export interface Region {
 /** How long after its first member a shared file still takes new ones, and how many it takes. */
 const JOIN_WINDOW_MS = 2_000;
 const MAX_MEMBERS = 64;
+/** Uploads whose placement this process remembers. */
+const MAX_KNOWN = 10_000;
 
 /** A shared data file this process lays partial uploads out in, one after the other. */
 interface Arena {
@@ -48,7 +50,8 @@ export interface ArenaLayout {
 export class DiskArenas {
   private readonly open = new Map<string, Arena>();
   private readonly arenaOf = new Map<string, Arena>();
-  private readonly regions = new Map<string, Region>();
+  /** Regions this process knows, and null for uploads it knows have a data file of their own (decided at creation, for good). */
+  private readonly regions = new Map<string, Region | null>();
   private serial: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly layout: ArenaLayout) {}
@@ -70,15 +73,18 @@ export class DiskArenas {
   /** The upload's region when it shares a data file; null for a data file of its own. */
   async regionOf(uploadId: string): Promise<Region | null> {
     const known = this.regions.get(uploadId);
-    if (known) return known;
+    if (known !== undefined) return known;
     const text = await fs.readFile(this.regionFile(uploadId), 'utf8').catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       return rethrowStorage(error);
     });
-    if (text === null) return null;
-    const [base, size] = text.split(' ').map(Number);
-    if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size)) throw new Error(`${this.regionFile(uploadId)} is not a region`);
-    return { base, size };
+    const [base, size] = (text ?? '').split(' ').map(Number);
+    if (text !== null && (!Number.isSafeInteger(base) || !Number.isSafeInteger(size))) throw new Error(`${this.regionFile(uploadId)} is not a region`);
+    const region = text === null ? null : { base, size };
+    // A region file is written before the upload's data file exists, so an upload with data and no region file never gets one.
+    if (this.regions.size >= MAX_KNOWN) this.regions.delete(this.regions.keys().next().value as string);
+    this.regions.set(uploadId, region);
+    return region;
   }
 
   /**

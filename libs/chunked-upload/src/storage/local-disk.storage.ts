@@ -92,7 +92,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
    * Runs one write: opens the data file, fences it (see `fenceWriter`) and
    * gives `write` a sink at `offset` and `durable()`, which resolves once
    * what the sink wrote is on disk (the write-behind flushes settled, then
-   * one group-committed fdatasync). Settles only once no write (nor early
+   * one group-committed fdatasync, per data file). Settles only once no write (nor early
    * flush) of the sink is in flight, so the caller may then release the
    * range; the lock goes with the handle.
    */
@@ -108,7 +108,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     const behind = this.fsync ? new WriteBehind(handle, this.flushGate) : null;
     const durable = async (): Promise<void> => {
       if (behind) await behind.settle().catch(rethrowStorage);
-      if (this.fsync) await this.syncs.sync(uploadId, handle).catch(rethrowStorage);
+      // Uploads sharing one data file share its flushes too (one fdatasync covers every writer of the file).
+      const key = region ? `file:${(await handle.stat()).ino}` : uploadId;
+      if (this.fsync) await this.syncs.sync(key, handle).catch(rethrowStorage);
     };
     try {
       if (fence) await this.fenceWriter(uploadId, handle, fence, region === null);
