@@ -60,10 +60,8 @@ export class ChunkReservations {
    */
   reserveChunk(uploadId: string, start: number, end: number, leaseMs: number, id: string = randomUUID()): Promise<Reservation> {
     return this.queue.transaction(async (manager) => {
-      // A reservation lost in a crash is harmless (its chunk never counted), so its commit
-      // need not wait for the WAL flush; the chunk's own commit later does (and flushes this too).
-      if (this.dataSource.options.type === 'postgres') await manager.query('SET LOCAL synchronous_commit TO OFF');
       const now = Date.now();
+      // On PostgreSQL this also lets the reservation's commit skip the WAL flush (harmless if lost in a crash: its chunk never counted).
       const upload = await this.records.lockUploadState(manager, uploadId);
       const state = writableState(upload, now);
       if (state) return { kind: 'not-writable', status: state };

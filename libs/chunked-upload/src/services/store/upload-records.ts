@@ -94,6 +94,12 @@ export class UploadRecords {
    * written once per data source instead of a query built per chunk. The
    * values are hydrated by the entity's own column metadata (driver
    * conversion, transformers) into an entity of the configured class.
+   *
+   * On PostgreSQL the same statement turns synchronous commit off for the rest
+   * of the caller's transaction (`set_config(..., true)`, as `SET LOCAL` would,
+   * without a round trip of its own): a reservation lost in a crash is
+   * harmless, and the chunk's own commit later waits for the WAL flush (which
+   * flushes the reservation too).
    */
   async lockUploadState(manager: EntityManager, uploadId: string): Promise<AbstractChunkUpload | null> {
     const { query, columns } = (this.stateQuery ??= this.buildStateQuery());
@@ -116,7 +122,8 @@ export class UploadRecords {
     const selected = columns.map((c, i) => `${driver.escape(c.databaseName)} AS ${driver.escape(`s${i}`)}`).join(', ');
     const marker = this.dataSource.options.type === 'postgres' ? '$1' : '?';
     const lock = this.queue.sqlite ? '' : ' FOR UPDATE';
-    const query = `SELECT ${selected} FROM ${driver.escape(metadata.tablePath)} WHERE ${driver.escape(column('id').databaseName)} = ${marker}${lock}`;
+    const lazyCommit = this.dataSource.options.type === 'postgres' ? `, set_config('synchronous_commit', 'off', true) AS ${driver.escape('lazy_commit')}` : '';
+    const query = `SELECT ${selected}${lazyCommit} FROM ${driver.escape(metadata.tablePath)} WHERE ${driver.escape(column('id').databaseName)} = ${marker}${lock}`;
     return { query, columns };
   }
 
