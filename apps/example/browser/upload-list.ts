@@ -55,28 +55,27 @@ function renderList(uploads: ListEntry[]): void {
   ui.listStatus.textContent = uploads.length === 0 ? 'No uploads yet.' : `${uploads.length} ${uploads.length === 1 ? 'upload' : 'uploads'}, newest first.`;
 }
 
+/** Records the mode the server runs in; the token field and the list are for `user` mode only. */
+function showMode(user: boolean, text: string): void {
+  setUserMode(user);
+  ui.tokenField.hidden = !user;
+  ui.listSection.hidden = !user;
+  ui.mode.textContent = text;
+}
+
 /** Reloads the caller's list; on the first call, also decides which mode the page is in. */
 export async function refreshList(): Promise<void> {
   const answer = await fetchList();
   switch (answer.kind) {
     case 'anonymous':
-      setUserMode(false);
-      ui.tokenField.hidden = true;
-      ui.listSection.hidden = true;
-      ui.mode.textContent = 'Anonymous mode: anyone holding an upload’s id can resume it; the server keeps no per-user list.';
+      showMode(false, 'Anonymous mode: anyone holding an upload’s id can resume it; the server keeps no per-user list.');
       break;
     case 'ok':
-      setUserMode(true);
-      ui.tokenField.hidden = false;
-      ui.listSection.hidden = false;
-      ui.mode.textContent = 'User mode: uploads belong to the user of the bearer token.';
+      showMode(true, 'User mode: uploads belong to the user of the bearer token.');
       renderList(answer.uploads);
       break;
     case 'unauthorized':
-      setUserMode(true);
-      ui.tokenField.hidden = false;
-      ui.listSection.hidden = false;
-      ui.mode.textContent = 'User mode: enter a bearer token (e.g. one from FRAGO_DEMO_TOKENS) to upload.';
+      showMode(true, 'User mode: enter a bearer token (e.g. one from FRAGO_DEMO_TOKENS) to upload.');
       ui.listTable.hidden = true;
       ui.listStatus.textContent = ui.token.value.trim() === '' ? 'Enter a token to see your uploads.' : `The server refused the token: ${answer.message}`;
       break;

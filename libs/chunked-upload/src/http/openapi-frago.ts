@@ -1,5 +1,5 @@
 /** The OpenAPI paths of frago's operations: start, list, status, chunk, finalize, abort. */
-import { errors, formContent, idParameter, json, OWNED, ref, RETRYABLE } from './openapi-parts';
+import { errors, formContent, GONE, idParameter, json, OWNED, ref, RETRYABLE, WRITE_RETRYABLE } from './openapi-parts';
 
 /** The operations on `collection` (start, list) and on `item`, one upload (status, chunk, finalize, abort). */
 export function fragoPaths(collection: string, item: string): Record<string, Record<string, unknown>> {
@@ -79,13 +79,11 @@ export function fragoPaths(collection: string, item: string): Record<string, Rec
           200: { description: 'Stored (or a duplicate of a stored chunk: duplicate: true).', content: json(ref('ChunkUploadedResponse')) },
           ...errors('error', {
             400: 'INVALID_CONTENT_RANGE, CHUNK_SIZE_MISMATCH, NO_CHUNK, MALFORMED_MULTIPART, DIGEST_MISMATCH.',
-            404: 'UPLOAD_NOT_FOUND.',
             409: 'CHUNK_OVERLAP, CHUNK_BUSY, UPLOAD_COMPLETE.',
-            410: 'UPLOAD_EXPIRED.',
             413: 'CHUNK_TOO_LARGE, MULTIPART_LIMIT.',
+            ...GONE,
             ...OWNED,
-            503: RETRYABLE[503],
-            507: RETRYABLE[507],
+            ...WRITE_RETRYABLE,
           }),
         },
       },
@@ -98,12 +96,10 @@ export function fragoPaths(collection: string, item: string): Record<string, Rec
           201: { description: 'Completed (answered again for a completed upload).', content: json(ref('FinalizeUploadResponse')) },
           ...errors('message', {
             400: 'INCOMPLETE_UPLOAD (with missing), CHECKSUM_REQUIRED, UNSUPPORTED_ALGORITHM, CHECKSUM_MISMATCH.',
-            404: 'UPLOAD_NOT_FOUND.',
             409: 'FINALIZE_IN_PROGRESS: retry.',
-            410: 'UPLOAD_EXPIRED.',
+            ...GONE,
             ...OWNED,
-            503: RETRYABLE[503],
-            507: RETRYABLE[507],
+            ...WRITE_RETRYABLE,
           }),
         },
       },

@@ -27,6 +27,10 @@ export const RETRYABLE = {
   503: 'DATABASE_UNAVAILABLE or STORAGE_UNAVAILABLE (Retry-After).',
   507: 'STORAGE_FULL (Retry-After).',
 };
+/** The retry-later answers of an operation that writes bytes (a chunk, the published file). */
+export const WRITE_RETRYABLE = { 503: RETRYABLE[503], 507: RETRYABLE[507] };
+/** The answers of an operation on one upload that is gone or never was. */
+export const GONE = { 404: 'UPLOAD_NOT_FOUND.', 410: 'UPLOAD_EXPIRED.' };
 export const OWNED = { 401: 'No authenticated caller (user mode, custom strategies).', 403: 'The identifier strategy refused the caller.' };
 
 export const idParameter = {
