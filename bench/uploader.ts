@@ -2,7 +2,8 @@
  * The bench's own lean uploader: start, N chunks in flight streamed from the file,
  * finalize with the md5. Any failure throws (a failed upload fails the bench).
  */
-import { closeSync, openSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { exchange, jsonRequestBody, keepAliveAgent, parseJsonObject } from './http-request';
 import { multipartBody, newBoundary, rawBody } from './multipart-body';
@@ -19,6 +20,12 @@ export interface UploadPlan {
   chunkSize: number;
   parallel: number;
   body: BodyMode;
+  /**
+   * Send each chunk's `Content-MD5`, as a client does that hashes its chunks
+   * while reading them. Computed before the clock starts: the bench times the
+   * server, not the client's hashing.
+   */
+  chunkMd5?: boolean;
 }
 
 export interface UploadTimings {
@@ -49,13 +56,31 @@ async function startUpload(agent: Agent, apiBase: string, filename: string, tota
   return json.upload_id;
 }
 
-async function putChunk(agent: Agent, url: URL, plan: UploadPlan, fd: number, boundary: string, start: number, end: number): Promise<void> {
+/** Base64 MD5 of every chunk of the file, in order. */
+function chunkDigests(fd: number, fileSize: number, chunkSize: number): string[] {
+  const digests: string[] = [];
+  const buffer = Buffer.allocUnsafe(Math.min(chunkSize, 4 * 1024 * 1024));
+  for (let start = 0; start < fileSize; start += chunkSize) {
+    const hash = createHash('md5');
+    const end = Math.min(start + chunkSize, fileSize);
+    for (let at = start; at < end;) {
+      const read = readSync(fd, buffer, 0, Math.min(buffer.length, end - at), at);
+      hash.update(buffer.subarray(0, read));
+      at += read;
+    }
+    digests.push(hash.digest('base64'));
+  }
+  return digests;
+}
+
+async function putChunk(agent: Agent, url: URL, plan: UploadPlan, fd: number, boundary: string, start: number, end: number, md5?: string): Promise<void> {
   const body = plan.body === 'raw' ? rawBody(fd, start, end) : multipartBody(fd, start, end, boundary, plan.filename);
-  const headers = {
+  const headers: Record<string, string | number> = {
     'content-type': body.contentType,
     'content-length': body.length,
     'content-range': `bytes ${start}-${end}/${plan.fileSize}`,
   };
+  if (md5 !== undefined) headers['content-md5'] = md5;
   const res = await exchange(agent, url, 'PUT', headers, body);
   if (res.status !== 200) {
     throw new Error(`chunk ${start}-${end}: expected 200, got HTTP ${res.status}: ${res.body.slice(0, 300)}`);
@@ -90,6 +115,7 @@ export async function upload(plan: UploadPlan, signal?: AbortSignal): Promise<Up
   const fd = openSync(plan.filePath, 'r');
   try {
     const chunkCount = Math.ceil(plan.fileSize / plan.chunkSize);
+    const digests = plan.chunkMd5 === true ? chunkDigests(fd, plan.fileSize, plan.chunkSize) : [];
     const t0 = process.hrtime.bigint();
     const uploadId = await startUpload(agent, plan.apiBase, plan.filename, plan.fileSize);
     const chunkUrl = new URL(`${plan.apiBase}/upload/${uploadId}/`);
@@ -102,7 +128,7 @@ export async function upload(plan: UploadPlan, signal?: AbortSignal): Promise<Up
         const start = index * plan.chunkSize;
         const end = Math.min(start + plan.chunkSize, plan.fileSize) - 1;
         try {
-          await putChunk(agent, chunkUrl, plan, fd, boundary, start, end);
+          await putChunk(agent, chunkUrl, plan, fd, boundary, start, end, digests[index]);
         } catch (err) {
           failed = true;
           throw err;

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ChunkStorage, type PublishedFile, type WriteFence } from '../storage/chunk-storage';
+import { ChunkStorage, type ChunkBodyHints, type PublishedFile, type WriteFence } from '../storage/chunk-storage';
 import { UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS } from './part-plan';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
 import { coveringChain, S3KeyLayout, type Segment } from './s3-keys';
 import type { S3ChunkStorageOptions } from './s3-chunk-storage.options';
-import { spool, sweepSpool, type SpooledBody } from './spool';
+import { sweepSpool } from './spool';
+import { ChunkBody } from './chunk-body';
 import { SpoolCache } from './spool-cache';
 import { S3Composer, UPLOAD_METADATA } from './s3-composer';
 import { retrying } from './s3-retry';
@@ -41,6 +42,8 @@ function notFoundAsNull(error: unknown): null {
  * @publicApi
  */
 export class S3ChunkStorage extends ChunkStorage {
+  /** A client's Content-MD5 goes to S3 with the chunk, and S3 verifies it (400 BadDigest: the chunk is refused). */
+  override readonly checksContentMd5 = true;
   readonly bucket: string;
   readonly client: S3Client;
   private readonly keys: S3KeyLayout;
@@ -134,34 +137,37 @@ export class S3ChunkStorage extends ChunkStorage {
    * Stores the chunk as a part of the upload's multipart upload when it can
    * be one (see DirectParts; never for a writer that took over a stale
    * reservation, whose predecessor may still write that part), else as a
-   * chunk object. Either way with Content-MD5, which the server verifies.
+   * chunk object. Either way with Content-MD5, which the server verifies:
+   * the client's, when `hints` carry it (the bytes then stream straight
+   * through, see ChunkBody), else one computed while spooling the chunk.
    */
-  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
-    const body = await spool(source, this.spoolDir, signal);
-    let kept = false;
+  async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence, hints?: ChunkBodyHints): Promise<number> {
+    if (hints && hints.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
+    const body =
+      hints?.md5 && hints.size > 0
+        ? ChunkBody.streamed(source, hints.size, hints.md5, this.spoolDir, signal)
+        : await ChunkBody.spooled(source, this.spoolDir, signal);
     try {
       if (body.size === 0) return 0;
       if (body.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
       const info = await this.direct.info(uploadId);
       const number = fence?.tookOver ? null : this.direct.partNumber(info, offset, body.size);
       const part = number === null ? null : await this.direct.write(uploadId, info, number, offset, body, signal).catch(notFoundAsNull);
-      const segment = part ?? (await this.writeObject(uploadId, offset, body, signal));
+      const segment = part ?? (await this.writeObject(uploadId, offset, body));
       this.segments.remember(uploadId, segment);
-      kept = this.cache.keep(segment.key, body);
+      const copy = body.takeCopy();
+      if (copy && !this.cache.keep(segment.key, copy)) await copy.dispose();
       return body.size;
     } finally {
-      if (!kept) await body.dispose();
+      await body.dispose();
     }
   }
 
   /** A chunk as a chunk object (the multipart upload is sealed, or the chunk cannot be a part). */
-  private async writeObject(uploadId: string, offset: number, body: SpooledBody, signal?: AbortSignal): Promise<Segment> {
+  private async writeObject(uploadId: string, offset: number, body: ChunkBody): Promise<Segment> {
     const segment: Segment = { key: this.keys.chunk(uploadId, offset, offset + body.size - 1), start: offset, end: offset + body.size - 1 };
-    await retrying(
-      () =>
-        this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: segment.key, Body: body.open(), ContentLength: body.size, ContentMD5: body.md5 })),
-      signal,
-    );
+    const input = { Bucket: this.bucket, Key: segment.key, ContentLength: body.size, ContentMD5: body.md5 };
+    await body.send((Body, abortSignal) => this.client.send(new PutObjectCommand({ ...input, Body }), { abortSignal }));
     // Checked after the write: remove() deletes the marker before listing chunks, so either
     // it sees this object or this check sees the marker gone (and the object is taken back).
     if (!(await this.objects.exists(this.keys.uploadMarker(uploadId)))) {

@@ -15,11 +15,28 @@ export function createS3Client(config: S3ClientConfig = {}): S3Client {
   const client = new S3Client({
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    logger: QUIET_RETRY_LOGGER,
     ...config,
   });
   addDeleteObjectsContentMd5(client);
   return client;
 }
+
+/**
+ * As the SDK's default (silent) logger, except that the SDK prints "An error
+ * was encountered in a non-retryable streaming request." to the console for
+ * every failed request with a stream body when its logger is the default:
+ * frago answers those failures itself (a refused chunk, a cut connection).
+ * Other warnings still reach the console.
+ */
+const QUIET_RETRY_LOGGER: NonNullable<S3ClientConfig['logger']> = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (...content: unknown[]) => {
+    if (!(typeof content[0] === 'string' && content[0].includes('non-retryable streaming request'))) console.warn(...content);
+  },
+  error: () => undefined,
+};
 
 /** The slice of an HTTP request the middleware touches. */
 interface RequestLike {

@@ -5,7 +5,7 @@ import { codeOf, isNotFound } from './s3-client';
 import type { S3KeyLayout, Segment } from './s3-keys';
 import type { S3Objects } from './s3-objects';
 import { retrying, unavailable } from './s3-retry';
-import type { SpooledBody } from './spool';
+import type { ChunkBody } from './chunk-body';
 
 /** What the upload marker records: the size, and the upload's own multipart upload with its part grid. */
 export interface UploadInfo {
@@ -93,28 +93,15 @@ export class DirectParts {
    * it). Rejects with S3's 404 once the multipart upload is sealed or aborted
    * (the upload was removed): nothing of the chunk is then kept.
    */
-  async write(uploadId: string, info: UploadInfo, number: number, start: number, body: SpooledBody, signal?: AbortSignal): Promise<Segment> {
+  async write(uploadId: string, info: UploadInfo, number: number, start: number, body: ChunkBody, signal?: AbortSignal): Promise<Segment> {
     const end = start + body.size - 1;
     const record = this.keys.partRecord(uploadId, start, end, Buffer.from(body.md5, 'base64').toString('hex'));
     const { client, bucket } = this.objects;
     await retrying(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: record, Body: '', ContentLength: 0 })), signal);
     try {
       const Key = this.keys.object(uploadId);
-      await retrying(
-        () =>
-          client.send(
-            new UploadPartCommand({
-              Bucket: bucket,
-              Key,
-              UploadId: info.multipart,
-              PartNumber: number,
-              Body: body.open(),
-              ContentLength: body.size,
-              ContentMD5: body.md5,
-            }),
-          ),
-        signal,
-      );
+      const input = { Bucket: bucket, Key, UploadId: info.multipart, PartNumber: number, ContentLength: body.size, ContentMD5: body.md5 };
+      await body.send((Body, abortSignal) => client.send(new UploadPartCommand({ ...input, Body }), { abortSignal }));
     } catch (error) {
       await this.objects.delete(record).catch(() => undefined);
       throw error;

@@ -31,10 +31,10 @@ export interface SpooledBody {
  * request possible, and stays in the page cache for the one read that follows.
  */
 export async function spool(source: Readable, dir: string, signal?: AbortSignal): Promise<SpooledBody> {
-  const path = join(dir, `${SPOOL_PREFIX}${process.pid}-${randomUUID()}${SPOOL_SUFFIX}`);
+  const path = spoolPath(dir);
   const md5 = createHash('md5');
   let size = 0;
-  const dispose = (): Promise<void> => fs.rm(path, { force: true });
+  const dispose = (): Promise<void> => removeFile(path);
   try {
     const out = createWriteStream(path, { flags: 'wx' });
     const tap = new Transform({
@@ -51,6 +51,18 @@ export async function spool(source: Readable, dir: string, signal?: AbortSignal)
     throw error;
   }
   return { path, size, md5: md5.digest('base64'), open: () => createReadStream(path, { highWaterMark: READ_SIZE }), dispose };
+}
+
+/** Deletes a spool file; one already gone is fine. (unlink: `fs.rm` stats the path first.) */
+export async function removeFile(path: string): Promise<void> {
+  await fs.unlink(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  });
+}
+
+/** A fresh spool file name in `dir` (named after this process, so that `sweepSpool` knows whose it is). */
+export function spoolPath(dir: string): string {
+  return join(dir, `${SPOOL_PREFIX}${process.pid}-${randomUUID()}${SPOOL_SUFFIX}`);
 }
 
 /** Removes spool files left by processes of this host that no longer run (kill -9). */

@@ -162,22 +162,25 @@ export class ChunkService {
       Math.max(50, Math.floor(this.options.chunkLeaseTimeout / 3)),
     );
     const inline = this.hasher.beginInline(upload.id, range.start);
+    const md5 = digests.find((digest) => digest.algorithm === 'md5')?.value;
+    // A storage that has the MD5 checked where it stores the bytes spares hashing them for it here.
+    const hashed = md5 && this.storage.checksContentMd5 ? digests.filter((digest) => digest.algorithm !== 'md5') : digests;
     try {
       const meter = new HashingMeter(
         range.size,
-        digests.map((digest) => digest.algorithm),
+        hashed.map((digest) => digest.algorithm),
         inline?.hash,
       );
       // One pipeline (the storage's) owns the body: its errors and aborts end the write, never the socket.
       const body = Readable.from(meter.measure(await source.open()), { objectMode: false });
-      await this.storage.writeChunk(upload.id, range.start, body, source.signal, fence).catch(async (error: unknown) => {
+      await this.storage.writeChunk(upload.id, range.start, body, source.signal, fence, { size: range.size, md5 }).catch(async (error: unknown) => {
         // The data can vanish under a reserved write (a DELETE, or the sweeper expired it): answer why, as GET would.
         if (error instanceof UploadNotFoundError || error instanceof WriteFencedError) throw await this.lostReservation(upload.id);
         if (fenceFailure) throw fenceFailure.error;
         throw storageFailure(error, source.signal);
       });
       if (meter.bytes !== range.size) throw new ChunkSizeMismatchError(range.size, meter.bytes);
-      const wrong = digests.find((digest) => !meter.digest(digest.algorithm).equals(digest.value));
+      const wrong = hashed.find((digest) => !meter.digest(digest.algorithm).equals(digest.value));
       if (wrong) throw new DigestMismatchError(wrong.header);
       clearInterval(renew);
       if (!(await this.store.commitChunk(reservationId))) throw await this.lostReservation(upload.id);

@@ -52,6 +52,20 @@ export interface WriteFence {
   tookOver: boolean;
 }
 
+/**
+ * What the caller knows about a chunk body before it streams: its exact
+ * length, and the MD5 the client announced (`Content-MD5`). A backend whose
+ * server verifies an MD5 sent ahead of the body (S3) can then stream the
+ * bytes straight through instead of spooling them to learn their MD5; a
+ * mismatch must still reject with `DigestMismatchError`, nothing stored.
+ */
+export interface ChunkBodyHints {
+  /** Bytes the body must hold exactly. */
+  size: number;
+  /** The raw 16-byte MD5 the client announced for the body. */
+  md5?: Buffer;
+}
+
 /** A write refused by its fence: the reservation is gone, or the data was published meanwhile. */
 export class WriteFencedError extends Error {
   constructor(readonly reason: 'reservation-lost' | 'published') {
@@ -69,6 +83,14 @@ export class WriteFencedError extends Error {
  * @publicApi
  */
 export abstract class ChunkStorage {
+  /**
+   * True when `writeChunk()` has a `hints.md5` checked where the bytes are
+   * stored (an S3 server verifies `Content-MD5`), rejecting a mismatch with
+   * `DigestMismatchError` before anything counts: the caller then does not
+   * hash the body for that MD5 itself.
+   */
+  readonly checksContentMd5: boolean = false;
+
   /** Called once at module start (create folders, check access). */
   async init(): Promise<void> {
     // nothing by default
@@ -90,9 +112,10 @@ export abstract class ChunkStorage {
    * With a `fence`, no byte is written unless the fence holds (else it
    * rejects with `WriteFencedError`), and none lands after a publish or a
    * takeover that started later; it settles only once no write of it is in
-   * flight any more.
+   * flight any more. `hints` tell what the caller knows of the body ahead
+   * (see `ChunkBodyHints`); a backend may ignore them.
    */
-  abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number>;
+  abstract writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence, hints?: ChunkBodyHints): Promise<number>;
 
   /**
    * For a tus PATCH (tus 1.0.0 core: the server keeps the bytes it
