@@ -1,8 +1,12 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { ChunkedUploadOptions } from 'nestjs-frago';
 import { createTestApp, type TestApp } from '../../helpers/create-test-app';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from '../../helpers/test-databases';
 import { FragoEventLog } from '../../helpers/frago-event-log';
+import { createTus } from './tus-http';
 
 /** What a tus suite works with, filled in by its `before` hook. */
 export interface TusSuite {
@@ -11,6 +15,10 @@ export interface TusSuite {
   /** `<base>/api/files`, the tus collection URL (no trailing slash). */
   files: string;
   events: FragoEventLog;
+  /** Creates an upload of `length` bytes with `headers` (its owner, extensions), asserting 201. */
+  create(length: number, headers?: Record<string, string>): Promise<{ url: string; id: string }>;
+  /** The published file `name` under the app's assembled folder. */
+  assembled(name: string): Buffer;
 }
 
 /**
@@ -19,7 +27,14 @@ export interface TusSuite {
  * (module `options` as given) and an event log; returns the object they fill.
  */
 export function tusSuite(kind: DatabaseKind, options: ChunkedUploadOptions = {}): TusSuite {
-  const suite = {} as TusSuite;
+  const suite = {
+    async create(length: number, headers: Record<string, string> = {}) {
+      const { response, url, id } = await createTus(suite.files, { 'upload-length': String(length), ...headers });
+      assert.equal(response.status, 201);
+      return { url, id };
+    },
+    assembled: (name: string) => readFileSync(join(suite.t.assembledDir, name)),
+  } as TusSuite;
   before(async () => {
     suite.db = await createTestDatabase(kind);
     suite.t = await createTestApp({ db: suite.db, providers: [FragoEventLog], options, extras: { tusPath: 'files' } });

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { assertNoLeak } from '../../e2e/support/frago-http';
 import { request as httpRequest } from 'node:http';
 import { createHash } from 'node:crypto';
 
@@ -89,4 +91,17 @@ export function openPatch(
     },
     status,
   };
+}
+
+/** Status, `Tus-Resumable: 1.0.0`, and (with a body) frago's error shape with no leak. */
+export async function assertTusError(response: Response, status: number, code?: string): Promise<void> {
+  assert.equal(response.status, status, `expected ${status}, got ${response.status}`);
+  assert.equal(response.headers.get('tus-resumable'), '1.0.0', 'Tus-Resumable on every response');
+  const text = await response.text();
+  if (text === '') return; // HEAD answers carry no body
+  const body = JSON.parse(text) as { status: boolean; code: string; message: string };
+  assert.equal(body.status, false);
+  assert.equal(typeof body.message, 'string');
+  if (code) assert.equal(body.code, code, text);
+  assertNoLeak(text);
 }
