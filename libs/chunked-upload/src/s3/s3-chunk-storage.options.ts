@@ -28,8 +28,10 @@ export interface S3ChunkStorageOptions {
    */
   clientConfig?: S3ClientConfig;
   /**
-   * Local folder for spooling a chunk while its MD5 is computed (S3 needs
-   * `Content-MD5` before the body). Needs room for the chunks in flight.
+   * Local folder for a copy of each chunk: spooled there first while its MD5
+   * is computed when the client sent no `Content-MD5` (S3 needs it before
+   * the body), written alongside the request when it did. Needs room for the
+   * chunks in flight plus `readCacheBytes`.
    * @default os.tmpdir()
    */
   spoolDir?: string;
