@@ -144,9 +144,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private async fenceWriter(uploadId: string, handle: FileHandle, fence: WriteFence, ownFile: boolean): Promise<void> {
     if (fence.tookOver && !(await lockFile(handle, 'exclusive', TAKEOVER_WAIT_MS))) throw new StorageUnavailableError();
     if (!(await lockFile(handle, 'shared', LOCK_WAIT_MS))) throw new StorageUnavailableError();
-    const stats = await handle.stat();
+    // Both once the lock is held, at once (each is a round trip through the file system's thread pool).
+    const [stats, current] = await Promise.all([handle.stat(), fs.stat(this.dataFile(uploadId)).catch(() => null)]);
     if (ownFile && stats.nlink > 1) throw new WriteFencedError('published');
-    const current = await fs.stat(this.dataFile(uploadId)).catch(() => null);
     if (!current || current.ino !== stats.ino || current.dev !== stats.dev) throw new UploadNotFoundError();
     if (!(await fence.stillReserved())) throw new WriteFencedError('reservation-lost');
   }
