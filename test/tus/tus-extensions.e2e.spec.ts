@@ -10,28 +10,17 @@ import { readdirSync } from 'node:fs';
 import { createTestApp, type TestApp } from '../helpers/create-test-app';
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/test-databases';
 import { getStatus, testBytes } from '../helpers/upload-client';
-import { FragoEventLog } from '../helpers/frago-event-log';
-import { tusSuite } from './support/tus-app';
+import { ALICE, ownedTusSuite } from './support/tus-app';
 import { assertTusError, createTus, headTus, metadata, openPatch, patchTus, TUS } from './support/tus-http';
-
-const MAX = 4 * 1024 * 1024;
-const ALICE = { 'x-user': 'alice' };
 
 for (const kind of databaseKinds()) {
   describe(`tus 1.0.0 extensions on ${kind}`, () => {
-    const suite = tusSuite(kind, { identifierMode: 'user', maxUploadSize: MAX, maxChunkSize: MAX });
-    let t: TestApp;
-    let files: string;
-    let events: FragoEventLog;
-    before(() => ({ t, files, events } = suite));
-
-    const create = (length: number, extra: Record<string, string> = {}) => suite.create(length, { ...ALICE, ...extra });
-    const assembled = (name: string): Buffer => suite.assembled(name);
+    const suite = ownedTusSuite(kind);
 
     it('creation-with-upload: the POST body is stored and Upload-Offset answers it', async () => {
       const data = testBytes(40_000, 14);
       const { response, url, id } = await createTus(
-        files,
+        suite.files,
         {
           ...ALICE,
           'upload-length': String(data.length),
@@ -43,13 +32,17 @@ for (const kind of databaseKinds()) {
       assert.equal(response.status, 201);
       assert.equal(response.headers.get('upload-offset'), '25000');
       assert.equal((await patchTus(url, 25_000, data.subarray(25_000), ALICE)).status, 204);
-      assert.deepEqual(assembled('with-upload.bin'), data);
-      assert.equal(events.count(events.completed, id), 1);
+      assert.deepEqual(suite.assembled('with-upload.bin'), data);
+      assert.equal(suite.events.count(suite.events.completed, id), 1);
     });
 
     it('creation-defer-length: HEAD says Upload-Defer-Length until a PATCH sets Upload-Length, then the upload completes', async () => {
       const data = testBytes(30_000, 15);
-      const { response, url } = await createTus(files, { ...ALICE, 'upload-defer-length': '1', 'upload-metadata': metadata({ filename: 'deferred.bin' }) });
+      const { response, url } = await createTus(suite.files, {
+        ...ALICE,
+        'upload-defer-length': '1',
+        'upload-metadata': metadata({ filename: 'deferred.bin' }),
+      });
       assert.equal(response.status, 201);
       assert.equal((await patchTus(url, 0, data.subarray(0, 10_000), ALICE)).status, 204);
       const head = await headTus(url, ALICE);
@@ -58,7 +51,7 @@ for (const kind of databaseKinds()) {
       assert.equal(head.headers.get('upload-offset'), '10000');
       assert.equal((await patchTus(url, 10_000, data.subarray(10_000), { ...ALICE, 'upload-length': String(data.length) })).status, 204);
       assert.equal((await headTus(url, ALICE)).headers.get('upload-length'), String(data.length));
-      assert.deepEqual(assembled('deferred.bin'), data);
+      assert.deepEqual(suite.assembled('deferred.bin'), data);
     });
 
     it('concatenation: a final upload over complete partials is created complete (201), HEAD shows Upload-Concat, partials are not published and go away', async () => {
@@ -66,39 +59,39 @@ for (const kind of databaseKinds()) {
       const parts = [data.subarray(0, 30_000), data.subarray(30_000, 60_000), data.subarray(60_000)];
       const urls: string[] = [];
       for (const part of parts) {
-        const { url } = await create(part.length, { 'upload-concat': 'partial' });
+        const { url } = await suite.create(part.length, { 'upload-concat': 'partial' });
         assert.equal((await headTus(url, ALICE)).headers.get('upload-concat'), 'partial');
         assert.equal((await patchTus(url, 0, part, ALICE)).status, 204);
         urls.push(url);
       }
-      assert.equal(readdirSync(t.assembledDir).filter((name) => name.startsWith('concat')).length, 0, 'partials are not published');
-      const final = await createTus(files, {
+      assert.equal(readdirSync(suite.t.assembledDir).filter((name) => name.startsWith('concat')).length, 0, 'partials are not published');
+      const final = await createTus(suite.files, {
         ...ALICE,
         'upload-concat': `final;${urls.map((url) => new URL(url).pathname).join(' ')}`,
         'upload-metadata': metadata({ filename: 'concat.bin' }),
       });
       assert.equal(final.response.status, 201);
-      assert.deepEqual(assembled('concat.bin'), data, 'bytes verified on disk');
+      assert.deepEqual(suite.assembled('concat.bin'), data, 'bytes verified on disk');
       const head = await headTus(final.url, ALICE);
       assert.equal(head.headers.get('upload-offset'), String(data.length));
       assert.equal(head.headers.get('upload-length'), String(data.length));
       assert.match(head.headers.get('upload-concat') ?? '', /^final;/);
-      assert.equal(events.count(events.completed, final.id), 1, 'upload.completed once, for the final upload');
+      assert.equal(suite.events.count(suite.events.completed, final.id), 1, 'upload.completed once, for the final upload');
       await assertTusError(await patchTus(final.url, data.length, Buffer.alloc(1), ALICE), 403, 'FINAL_UPLOAD_IMMUTABLE');
       for (const url of urls) await assertTusError(await headTus(url, ALICE), 404);
-      assert.equal((await getStatus(t.uploadUrl, final.id, ALICE)).body.status, 'complete');
+      assert.equal((await getStatus(suite.t.uploadUrl, final.id, ALICE)).body.status, 'complete');
     });
 
     it("concatenation: 400 when a partial is incomplete, 404 when it is another caller's", async () => {
-      const { url } = await create(1000, { 'upload-concat': 'partial' });
+      const { url } = await suite.create(1000, { 'upload-concat': 'partial' });
       assert.equal((await patchTus(url, 0, Buffer.alloc(500), ALICE)).status, 204);
-      await assertTusError((await createTus(files, { ...ALICE, 'upload-concat': `final;${url}` })).response, 400, 'INVALID_INPUT');
-      await assertTusError((await createTus(files, { 'x-user': 'bob', 'upload-concat': `final;${url}` })).response, 404, 'UPLOAD_NOT_FOUND');
+      await assertTusError((await createTus(suite.files, { ...ALICE, 'upload-concat': `final;${url}` })).response, 400, 'INVALID_INPUT');
+      await assertTusError((await createTus(suite.files, { 'x-user': 'bob', 'upload-concat': `final;${url}` })).response, 404, 'UPLOAD_NOT_FOUND');
     });
 
     it('X-HTTP-Method-Override: a POST overridden to PATCH, HEAD and DELETE acts as that method', async () => {
       const data = testBytes(2000, 17);
-      const { url } = await create(data.length);
+      const { url } = await suite.create(data.length);
       const patched = await fetch(url, {
         method: 'POST',
         headers: { ...TUS, ...ALICE, 'x-http-method-override': 'PATCH', 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
@@ -114,7 +107,7 @@ for (const kind of databaseKinds()) {
 
     it('a PATCH cut mid-body keeps the bytes that arrived; HEAD reports them and the upload resumes from there', async () => {
       const data = testBytes(200_000, 18);
-      const { url, id } = await create(data.length, { 'upload-metadata': metadata({ filename: 'cut.bin' }) });
+      const { url, id } = await suite.create(data.length, { 'upload-metadata': metadata({ filename: 'cut.bin' }) });
       const patch = openPatch(url, 0, data.length, data.subarray(0, 70_000), ALICE);
       patch.cut();
       await patch.status;
@@ -125,22 +118,22 @@ for (const kind of databaseKinds()) {
       }
       assert.equal(offset, '70000', 'the durable prefix counts');
       // chunk.received fires right after the commit HEAD may already have seen.
-      await events.until(() => events.count(events.chunks, id) >= 1);
-      assert.equal(events.count(events.chunks, id), 1, 'chunk.received once for the kept part');
+      await suite.events.until(() => suite.events.count(suite.events.chunks, id) >= 1);
+      assert.equal(suite.events.count(suite.events.chunks, id), 1, 'chunk.received once for the kept part');
       assert.equal((await patchTus(url, 70_000, data.subarray(70_000), ALICE)).status, 204);
-      assert.deepEqual(assembled('cut.bin'), data);
+      assert.deepEqual(suite.assembled('cut.bin'), data);
     });
 
     it('two PATCHes at the same offset never both succeed', async () => {
       const data = testBytes(100_000, 19);
-      const { url } = await create(data.length, { 'upload-metadata': metadata({ filename: 'race.bin' }) });
+      const { url } = await suite.create(data.length, { 'upload-metadata': metadata({ filename: 'race.bin' }) });
       const first = openPatch(url, 0, data.length, data.subarray(0, 10_000), ALICE);
       const second = await patchTus(url, 0, data, ALICE);
       const firstStatus = await first.finish(data.subarray(10_000));
       const statuses = [firstStatus, second.status].sort();
       assert.deepEqual(statuses, [204, 409], `one wins, one is refused: ${statuses.join(', ')}`);
       assert.equal((await headTus(url, ALICE)).headers.get('upload-offset'), String(data.length));
-      assert.deepEqual(assembled('race.bin'), data);
+      assert.deepEqual(suite.assembled('race.bin'), data);
     });
   });
 

@@ -4,39 +4,30 @@
  * the specification gives (409, 415, 412, 400, 413, 404, 460). The other
  * extensions: tus-extensions.e2e.spec.ts.
  */
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import type { TestApp } from '../helpers/create-test-app';
 import { databaseKinds } from '../helpers/test-databases';
 import { getStatus, testBytes } from '../helpers/upload-client';
-import { FragoEventLog } from '../helpers/frago-event-log';
-import { tusSuite } from './support/tus-app';
+import { ALICE, OWNED_MAX, ownedTusSuite } from './support/tus-app';
 import { assertTusError, createTus, headTus, metadata, patchTus, TUS, uploadChecksum } from './support/tus-http';
-
-const MAX = 4 * 1024 * 1024;
-const ALICE = { 'x-user': 'alice' };
 
 for (const kind of databaseKinds()) {
   describe(`tus 1.0.0 protocol on ${kind}`, () => {
-    const suite = tusSuite(kind, { identifierMode: 'user', maxUploadSize: MAX, maxChunkSize: MAX });
-    let t: TestApp;
-    let files: string;
-    let events: FragoEventLog;
-    before(() => ({ t, files, events } = suite));
-
-    const create = (length: number, extra: Record<string, string> = {}) => suite.create(length, { ...ALICE, ...extra });
-    const assembled = (name: string): Buffer => suite.assembled(name);
+    const suite = ownedTusSuite(kind);
 
     it('OPTIONS answers 204 with Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm and the CORS headers', async () => {
-      const response = await fetch(`${files}/`, { method: 'OPTIONS', headers: { origin: 'http://example.test', 'access-control-request-method': 'PATCH' } });
+      const response = await fetch(`${suite.files}/`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://example.test', 'access-control-request-method': 'PATCH' },
+      });
       assert.equal(response.status, 204);
       assert.equal(response.headers.get('tus-version'), '1.0.0');
       const extensions = (response.headers.get('tus-extension') ?? '').split(',');
       for (const name of ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'checksum', 'expiration', 'concatenation'])
         assert.ok(extensions.includes(name), name);
-      assert.equal(response.headers.get('tus-max-size'), String(MAX));
+      assert.equal(response.headers.get('tus-max-size'), String(OWNED_MAX));
       assert.equal(response.headers.get('tus-checksum-algorithm'), 'sha1,sha256,md5');
       assert.equal(response.headers.get('access-control-allow-origin'), 'http://example.test');
       const allowed = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
@@ -59,8 +50,8 @@ for (const kind of databaseKinds()) {
 
     it('creates (201 + Location with the UUID), takes PATCHes (204 + Upload-Offset), HEAD reports them, and publishes the file once complete', async () => {
       const data = testBytes(300_000, 11);
-      const before = events.completed.length;
-      const { response, url, id } = await createTus(files, {
+      const before = suite.events.completed.length;
+      const { response, url, id } = await createTus(suite.files, {
         ...ALICE,
         'upload-length': String(data.length),
         'upload-metadata': metadata({ filename: 'tus-plain.bin', filetype: 'application/x-test' }),
@@ -79,26 +70,26 @@ for (const kind of databaseKinds()) {
       assert.equal(head.headers.get('upload-length'), String(data.length));
       assert.equal(head.headers.get('cache-control'), 'no-store');
       assert.equal(head.headers.get('upload-metadata'), metadata({ filename: 'tus-plain.bin', filetype: 'application/x-test' }));
-      const status = await getStatus(t.uploadUrl, id, ALICE);
+      const status = await getStatus(suite.t.uploadUrl, id, ALICE);
       assert.equal(status.status, 200);
       assert.equal(status.body.filename, 'tus-plain.bin');
       assert.equal(status.body.received_bytes, 100_000);
       const last = await patchTus(url, 100_000, data.subarray(100_000), ALICE);
       assert.equal(last.status, 204);
       assert.equal(last.headers.get('upload-offset'), String(data.length));
-      assert.deepEqual(assembled('tus-plain.bin'), data, 'bytes verified on disk');
-      assert.equal((await getStatus(t.uploadUrl, id, ALICE)).body.status, 'complete');
+      assert.deepEqual(suite.assembled('tus-plain.bin'), data, 'bytes verified on disk');
+      assert.equal((await getStatus(suite.t.uploadUrl, id, ALICE)).body.status, 'complete');
       const done = await headTus(url, ALICE);
       assert.equal(done.headers.get('upload-offset'), String(data.length));
-      assert.equal(events.completed.length - before, 1);
-      assert.equal(events.count(events.completed, id), 1, 'upload.completed once');
-      assert.equal(events.count(events.started, id), 1, 'upload.started once');
-      assert.equal(events.count(events.chunks, id), 2, 'chunk.received per PATCH');
+      assert.equal(suite.events.completed.length - before, 1);
+      assert.equal(suite.events.count(suite.events.completed, id), 1, 'upload.completed once');
+      assert.equal(suite.events.count(suite.events.started, id), 1, 'upload.started once');
+      assert.equal(suite.events.count(suite.events.chunks, id), 2, 'chunk.received per PATCH');
     });
 
     it('answers 409 to a PATCH at a wrong offset and leaves the upload untouched', async () => {
       const data = testBytes(10_000, 12);
-      const { url } = await create(data.length);
+      const { url } = await suite.create(data.length);
       await assertTusError(await patchTus(url, 5, data.subarray(5), ALICE), 409, 'OFFSET_MISMATCH');
       assert.equal((await patchTus(url, 0, data.subarray(0, 4000), ALICE)).status, 204);
       await assertTusError(await patchTus(url, 0, data.subarray(0, 4000), ALICE), 409, 'OFFSET_MISMATCH');
@@ -106,23 +97,23 @@ for (const kind of databaseKinds()) {
     });
 
     it('answers 415 to a PATCH with another Content-Type', async () => {
-      const { url } = await create(100);
+      const { url } = await suite.create(100);
       await assertTusError(await patchTus(url, 0, Buffer.alloc(100), { ...ALICE, 'content-type': 'application/octet-stream' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     it('answers 412 with Tus-Version when Tus-Resumable is missing or another version', async () => {
-      const { url } = await create(100);
+      const { url } = await suite.create(100);
       const wrong = await patchTus(url, 0, Buffer.alloc(100), { ...ALICE, 'tus-resumable': '0.2.2' });
       assert.equal(wrong.headers.get('tus-version'), '1.0.0');
       await assertTusError(wrong, 412, 'TUS_VERSION_UNSUPPORTED');
-      const missing = await fetch(files, { method: 'POST', headers: { ...ALICE, 'upload-length': '10' } });
+      const missing = await fetch(suite.files, { method: 'POST', headers: { ...ALICE, 'upload-length': '10' } });
       await assertTusError(missing, 412, 'TUS_VERSION_UNSUPPORTED');
     });
 
     it('answers 400 to a creation without Upload-Length or Upload-Defer-Length, and to a PATCH without Upload-Offset', async () => {
-      await assertTusError((await createTus(files, ALICE)).response, 400, 'INVALID_INPUT');
-      await assertTusError((await createTus(files, { ...ALICE, 'upload-length': 'ten' })).response, 400, 'INVALID_INPUT');
-      const { url } = await create(100);
+      await assertTusError((await createTus(suite.files, ALICE)).response, 400, 'INVALID_INPUT');
+      await assertTusError((await createTus(suite.files, { ...ALICE, 'upload-length': 'ten' })).response, 400, 'INVALID_INPUT');
+      const { url } = await suite.create(100);
       const response = await fetch(url, {
         method: 'PATCH',
         headers: { ...TUS, ...ALICE, 'content-type': 'application/offset+octet-stream' },
@@ -132,25 +123,25 @@ for (const kind of databaseKinds()) {
     });
 
     it('answers 413 to an Upload-Length above Tus-Max-Size, and to a PATCH body past the upload length', async () => {
-      await assertTusError((await createTus(files, { ...ALICE, 'upload-length': String(MAX + 1) })).response, 413, 'UPLOAD_TOO_LARGE');
-      const { url } = await create(1000);
+      await assertTusError((await createTus(suite.files, { ...ALICE, 'upload-length': String(OWNED_MAX + 1) })).response, 413, 'UPLOAD_TOO_LARGE');
+      const { url } = await suite.create(1000);
       await assertTusError(await patchTus(url, 0, Buffer.alloc(1001), ALICE), 413, 'UPLOAD_LENGTH_EXCEEDED');
     });
 
     it("answers 404 to a terminated upload (DELETE 204), an unknown UUID, a non-UUID, and another owner's upload", async () => {
-      const { url, id } = await create(100);
+      const { url, id } = await suite.create(100);
       await assertTusError(await headTus(url, { 'x-user': 'bob' }), 404);
       await assertTusError(await patchTus(url, 0, Buffer.alloc(100), { 'x-user': 'bob' }), 404, 'UPLOAD_NOT_FOUND');
       const deleted = await fetch(url, { method: 'DELETE', headers: { ...TUS, ...ALICE } });
       assert.equal(deleted.status, 204);
       assert.equal(deleted.headers.get('tus-resumable'), '1.0.0');
-      assert.equal(events.count(events.deleted, id), 1, 'upload.deleted once');
+      assert.equal(suite.events.count(suite.events.deleted, id), 1, 'upload.deleted once');
       await assertTusError(await headTus(url, ALICE), 404);
       await assertTusError(await patchTus(url, 0, Buffer.alloc(100), ALICE), 404, 'UPLOAD_NOT_FOUND');
-      await assertTusError(await patchTus(`${files}/${randomUUID()}`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
-      await assertTusError(await patchTus(`${files}/not-a-uuid`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
+      await assertTusError(await patchTus(`${suite.files}/${randomUUID()}`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
+      await assertTusError(await patchTus(`${suite.files}/not-a-uuid`, 0, Buffer.alloc(1), ALICE), 404, 'UPLOAD_NOT_FOUND');
       assert.deepEqual(
-        readdirSync(t.chunkDir).filter((name) => name.includes(id)),
+        readdirSync(suite.t.chunkDir).filter((name) => name.includes(id)),
         [],
         'data removed',
       );
@@ -158,7 +149,7 @@ for (const kind of databaseKinds()) {
 
     it('answers 460 to a PATCH whose Upload-Checksum does not match (nothing stored), 204 when it matches, 400 for an unknown algorithm', async () => {
       const data = testBytes(50_000, 13);
-      const { url } = await create(data.length);
+      const { url } = await suite.create(data.length);
       await assertTusError(
         await patchTus(url, 0, data, { ...ALICE, 'upload-checksum': uploadChecksum(Buffer.from('other'), 'sha256') }),
         460,

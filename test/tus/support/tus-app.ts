@@ -47,3 +47,16 @@ export function tusSuite(kind: DatabaseKind, options: ChunkedUploadOptions = {})
   });
   return suite;
 }
+
+/** The owner the protocol specs create their uploads as (`identifierMode: 'user'`, `x-user`). */
+export const ALICE = { 'x-user': 'alice' };
+/** `maxUploadSize` and `maxChunkSize` of {@link ownedTusSuite} (Tus-Max-Size). */
+export const OWNED_MAX = 4 * 1024 * 1024;
+
+/** A {@link tusSuite} in user mode with {@link OWNED_MAX} limits whose `create()` creates as {@link ALICE}. */
+export function ownedTusSuite(kind: DatabaseKind): TusSuite {
+  const suite = tusSuite(kind, { identifierMode: 'user', maxUploadSize: OWNED_MAX, maxChunkSize: OWNED_MAX });
+  const create = suite.create.bind(suite);
+  suite.create = (length, headers = {}) => create(length, { ...ALICE, ...headers });
+  return suite;
+}
