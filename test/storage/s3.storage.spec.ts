@@ -1,3 +1,9 @@
+/**
+ * S3ChunkStorage against a real S3 engine: the shared ChunkStorage contract,
+ * then what S3 adds (parts and chunk objects, server-side composition, no
+ * overwrite, range reads, Content-MD5, maxParts). Cleanup and the sweep:
+ * s3-cleanup.storage.spec.ts.
+ */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -7,66 +13,9 @@ import { S3ChunkStorage, createS3Client } from 'nestjs-frago/s3';
 import { testBytes } from '../helpers/upload-client';
 import { createTestBucket, reportS3Skipped, testS3Config, type TestBucket } from '../helpers/test-s3';
 import { chunkStorageContract } from './chunk-storage.contract';
+import { collect, MiB, storageOn, uploadAs } from './support/s3-storage';
 
-const MiB = 1024 * 1024;
 const config = testS3Config();
-
-/** Collects a stream into one buffer. */
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(Buffer.from(part as Uint8Array));
-  return Buffer.concat(parts);
-}
-
-/** A storage on a fresh prefix of `bucket` whose client counts the commands it sends. */
-function storageOn(bucket: TestBucket, prefix = `t-${randomUUID()}/`): { storage: S3ChunkStorage; prefix: string; sent: string[] } {
-  const client = createS3Client(bucket.config);
-  const sent: string[] = [];
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(context.commandName as string);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countCommands' },
-  );
-  return { storage: new S3ChunkStorage({ bucket: bucket.name, prefix, client }), prefix, sent };
-}
-
-/** Creates an upload of `data` stored as the chunks `sizes` (in that order of offsets), sent in reverse. */
-async function uploadAs(storage: S3ChunkStorage, data: Buffer, sizes: number[]): Promise<string> {
-  assert.equal(
-    sizes.reduce((a, b) => a + b, 0),
-    data.length,
-  );
-  const id = randomUUID();
-  await storage.create(id, data.length);
-  const ranges: [number, number][] = [];
-  let offset = 0;
-  for (const size of sizes) {
-    ranges.push([offset, size]);
-    offset += size;
-  }
-  await Promise.all(ranges.reverse().map(([start, size]) => storage.writeChunk(id, start, Readable.from([data.subarray(start, start + size)]))));
-  return id;
-}
-
-/**
- * Simulates an instance that dies at `commands`: from now on they fail
- * before reaching the server. Returns the function that lets them through again.
- */
-function dieAt(storage: S3ChunkStorage, commands: string[]): () => void {
-  const name = `die-${randomUUID()}`;
-  storage.client.middlewareStack.add(
-    (next, context) => (args) => {
-      if (commands.includes(context.commandName as string)) throw new Error('instance died (simulated)');
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
-  return () => {
-    storage.client.middlewareStack.remove(name);
-  };
-}
 
 if (!config) {
   reportS3Skipped('S3ChunkStorage contract and specifics');
@@ -78,7 +27,7 @@ if (!config) {
     return { storage, readPublished: (relativePath) => shared.get(`${prefix}${relativePath}`), cleanup: () => shared.drop() };
   });
 
-  describe('S3ChunkStorage specifics', () => {
+  describe('S3ChunkStorage specifics (cleanup: s3-cleanup.storage.spec.ts)', () => {
     let bucket: TestBucket;
     before(async () => {
       bucket = await createTestBucket(config);
@@ -191,75 +140,6 @@ if (!config) {
       assert.ok((await bucket.get(`${prefix}report.pdf`))?.equals(foreign), 'the foreign object is untouched');
       assert.ok((await bucket.get(`${prefix}report-1.pdf`))?.equals(data));
       await storage.remove(id);
-    });
-
-    it('after publish and remove() only the published object is left: no staging object, no multipart upload', async () => {
-      const { storage, prefix } = storageOn(bucket);
-      await storage.init();
-      const id = await uploadAs(storage, testBytes(11 * MiB, 94), [6 * MiB, 5 * MiB]);
-      await storage.publish(id, 'only.bin');
-      await storage.remove(id);
-      const left = (await bucket.keys(prefix)).filter((key) => !key.startsWith(`${prefix}.frago/names/`));
-      assert.deepEqual(left, [`${prefix}only.bin`]);
-      assert.deepEqual(await bucket.multipartUploads(prefix), []);
-    });
-
-    it('remove() of an aborted upload whose publish died mid-composition leaves no object and no multipart upload', async () => {
-      const { storage, prefix } = storageOn(bucket);
-      await storage.init();
-      const id = await uploadAs(storage, testBytes(12 * MiB, 95), [6 * MiB, 6 * MiB]);
-      // A crash between the parts and Complete: Complete and the clean-up Abort never reach the server.
-      const revive = dieAt(storage, ['CompleteMultipartUploadCommand', 'AbortMultipartUploadCommand']);
-      await assert.rejects(storage.publish(id, 'never.bin'));
-      assert.equal((await bucket.multipartUploads(prefix)).length, 1, 'the dead composition left its multipart upload');
-      revive();
-      await storage.remove(id);
-      assert.deepEqual(await bucket.multipartUploads(prefix), []);
-      const left = (await bucket.keys(prefix)).filter((key) => !key.startsWith(`${prefix}.frago/names/`));
-      assert.deepEqual(left, []);
-      assert.equal(await bucket.get(`${prefix}never.bin`), null);
-    });
-
-    it("the expiry sweep removes a crashed instance's staging objects and multipart uploads, and nothing newer", async () => {
-      const { storage, prefix } = storageOn(bucket);
-      await storage.init();
-      const dead = await uploadAs(storage, testBytes(12 * MiB, 96), [6 * MiB, 6 * MiB]);
-      const revive = dieAt(storage, ['CompleteMultipartUploadCommand', 'AbortMultipartUploadCommand']);
-      await assert.rejects(storage.publish(dead, 'dead.bin'));
-      revive();
-      const sweeper = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, orphanGrace: 0 });
-      await sweeper.sweep(new Date(Date.now() - 60 * 60 * 1000));
-      assert.ok((await bucket.keys(`${prefix}.frago/uploads/${dead}/`)).length > 0, 'data newer than the cut-off stays');
-      await sweeper.sweep(new Date(Date.now() + 60 * 1000));
-      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/`), []);
-      assert.deepEqual(await bucket.multipartUploads(prefix), []);
-    });
-
-    it('the sweep also frees a name claimed by a finalize that died before composing, and keeps the claim of a published object', async () => {
-      const { storage, prefix } = storageOn(bucket);
-      await storage.init();
-      const names = `${prefix}.frago/names/`;
-      const kept = await uploadAs(storage, testBytes(1000, 99), [1000]);
-      await storage.publish(kept, 'kept.bin');
-      await storage.remove(kept);
-      const dead = await uploadAs(storage, testBytes(2000, 100), [2000]);
-      const revive = dieAt(storage, ['CreateMultipartUploadCommand', 'CopyObjectCommand']);
-      await assert.rejects(storage.publish(dead, 'claimed.bin'));
-      revive();
-      assert.deepEqual((await bucket.keys(names)).sort(), [`${names}claimed.bin`, `${names}kept.bin`]);
-      const sweeper = new S3ChunkStorage({ bucket: bucket.name, prefix, clientConfig: bucket.config, orphanGrace: 0 });
-      await sweeper.sweep(new Date(Date.now() - 60 * 60 * 1000));
-      assert.deepEqual((await bucket.keys(names)).sort(), [`${names}claimed.bin`, `${names}kept.bin`], 'markers newer than the cut-off stay');
-      assert.ok((await bucket.keys(`${prefix}.frago/uploads/${dead}/`)).length > 0);
-      await sweeper.sweep(new Date(Date.now() + 60 * 1000));
-      assert.deepEqual(await bucket.keys(names), [`${names}kept.bin`], 'the dead claim is gone, the published object keeps its claim');
-      assert.deepEqual(await bucket.keys(`${prefix}.frago/uploads/`), []);
-      assert.deepEqual(await bucket.multipartUploads(prefix), []);
-      const data = testBytes(3000, 101);
-      const next = await uploadAs(storage, data, [3000]);
-      assert.equal((await storage.publish(next, 'claimed.bin'))?.relativePath, 'claimed.bin', 'the freed name can be claimed again');
-      assert.ok((await bucket.get(`${prefix}claimed.bin`))?.equals(data));
-      await storage.remove(next);
     });
 
     it('reading a range across chunk boundaries returns exactly those bytes, from another instance too', async () => {
