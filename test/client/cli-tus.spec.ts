@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { ClientRig } from './support/client-rig';
 import { uniqueName } from './support/files';
 import { runCli } from './support/run-cli';
+import { UPLOAD_ID_SOURCE } from 'nestjs-frago/dist/protocol/upload-id';
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -33,7 +34,7 @@ describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
     const { path, bytes } = await rig.files.create(name, 1024 * KiB + 7);
     const run = await runCli([path, '--url', rig.app.apiUrl, '--protocol', 'tus', '--chunk-size', '128K', '--parallel', '1']).done;
     assert.equal(run.code, 0, run.stderr);
-    const match = /upload_id ([0-9a-f-]{36}); stored through tus at (\S+)\n$/.exec(run.stdout);
+    const match = new RegExp(`upload_id (${UPLOAD_ID_SOURCE}); stored through tus at (\\S+)\n$`).exec(run.stdout);
     assert.ok(match, run.stdout);
     assert.equal(match[2], `${rig.app.apiUrl}/files/${match[1]}`);
     assert.deepEqual(await rig.app.readAssembled(name), bytes);
@@ -56,7 +57,7 @@ describe('frago-upload --protocol tus', { timeout: 120_000 }, () => {
     assert.match(run.stdout, /from 4 partial uploads concatenated by the server\n$/);
     assert.deepEqual(creations, ['201', '201', '201', '201', '201'], 'four partial uploads and one final');
     assert.deepEqual(await rig.app.readAssembled(name), bytes);
-    const id = /upload_id ([0-9a-f-]{36})/.exec(run.stdout)![1];
+    const id = new RegExp(`upload_id (${UPLOAD_ID_SOURCE})`).exec(run.stdout)![1];
     assert.equal((await ledgerStatus(id)).status, 'complete');
   });
 

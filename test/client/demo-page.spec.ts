@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { uniqueName } from './support/files';
 import { ARTIFACTS, CHUNK_URL, ChunkGate, describeDemoPage, MiB, pickFile, setOptions, waitForComplete, waitForRow, sha256 } from './support/demo-browser';
+import { UPLOAD_ID_PATTERN } from 'nestjs-frago/dist/protocol/upload-id';
 
 describeDemoPage('anonymous mode', undefined, (demo) => {
   it('serves the page, its stylesheet and its bundled script', async () => {
@@ -50,7 +51,7 @@ describeDemoPage('anonymous mode', undefined, (demo) => {
     assert.match(row.detail, /SHA-256 confirmed by the server/);
     assert.equal(row.percent, '100%');
     assert.equal(row.progress, row.progressMax);
-    assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
+    assert.match(row.uploadId, UPLOAD_ID_PATTERN);
 
     const onDisk = await demo.app.readAssembled(name);
     assert.equal(onDisk.length, bytes.length);
@@ -80,7 +81,7 @@ describeDemoPage('anonymous mode', undefined, (demo) => {
         await pickFile(demo.page, name, bytes);
         const row = await waitForComplete(demo.page, name);
         assert.equal(row.percent, '100%');
-        assert.match(row.uploadId, /^[0-9a-f-]{36}$/);
+        assert.match(row.uploadId, UPLOAD_ID_PATTERN);
         assert.match(row.detail, /Stored through tus, in 3 partial uploads concatenated by the server/);
         const onDisk = await demo.app.readAssembled(name);
         assert.ok(onDisk.equals(bytes), 'the assembled file equals the uploaded bytes');
@@ -111,7 +112,7 @@ describeDemoPage('anonymous mode', undefined, (demo) => {
       assert.match(row.detail, /deleted on the server/);
       assert.notEqual(row.percent, '100%');
       const id = running.uploadId || row.uploadId;
-      assert.match(id, /^[0-9a-f-]{36}$/);
+      assert.match(id, UPLOAD_ID_PATTERN);
       const status = await fetch(`${demo.app.apiUrl}/upload/${id}/`);
       assert.equal(status.status, 404, 'the cancelled upload is gone');
     } finally {

@@ -12,6 +12,7 @@ import { databaseKinds } from '../helpers/test-databases';
 import { getStatus, testBytes } from '../helpers/upload-client';
 import { ALICE, OWNED_MAX, ownedTusSuite } from './support/tus-app';
 import { assertTusError, createTus, headTus, metadata, patchTus, TUS, uploadChecksum } from './support/tus-http';
+import { UPLOAD_ID_PATTERN } from 'nestjs-frago/dist/protocol/upload-id';
 
 for (const kind of databaseKinds()) {
   describe(`tus 1.0.0 protocol on ${kind}`, () => {
@@ -57,7 +58,7 @@ for (const kind of databaseKinds()) {
         'upload-metadata': metadata({ filename: 'tus-plain.bin', filetype: 'application/x-test' }),
       });
       assert.equal(response.status, 201);
-      assert.match(id, /^[0-9a-f-]{36}$/);
+      assert.match(id, UPLOAD_ID_PATTERN);
       assert.ok(response.headers.get('upload-expires'), 'Upload-Expires on creation');
       assert.equal(response.headers.get('tus-resumable'), '1.0.0');
       const first = await patchTus(url, 0, data.subarray(0, 100_000), ALICE);

@@ -27,6 +27,7 @@ import { REPO_ROOT, startExampleApp, type ExampleApp } from '../client/support/e
 import { uniqueName } from '../client/support/files';
 import { browserSkipReason, launchChromium } from '../helpers/chromium';
 import { getStatus } from '../helpers/upload-client';
+import { UPLOAD_ID_SOURCE } from 'nestjs-frago/dist/protocol/upload-id';
 
 const NO_BROWSER = browserSkipReason('Uppy in Chromium');
 const MiB = 1024 * 1024;
@@ -140,7 +141,7 @@ describe('Uppy (@uppy/core + @uppy/tus) in Chromium against the tus endpoint', {
     const outcome = await uploadWithUppy(page, { endpoint, name, base64: bytes.toString('base64'), chunkSize: MiB, parallelUploads: 1 });
     assert.equal(outcome.error, '');
     assert.equal(outcome.urls.length, 1);
-    assert.match(outcome.urls[0], /\/api\/files\/[0-9a-f-]{36}$/);
+    assert.match(outcome.urls[0], new RegExp(`/api/files/${UPLOAD_ID_SOURCE}$`));
     assert.ok((await app!.readAssembled(name)).equals(bytes), 'the published file equals the uploaded bytes');
     const id = outcome.urls[0].split('/').pop() as string;
     const status = await getStatus(app!.apiUrl + '/upload', id);

@@ -11,13 +11,14 @@ import { after, before, describe } from 'node:test';
 import type { Browser, Page, Route } from 'playwright-core';
 import { browserSkipReason, launchChromium } from '../../helpers/chromium';
 import { REPO_ROOT, startExampleApp, type ExampleApp } from './example-app';
+import { UPLOAD_ID_SOURCE } from 'nestjs-frago/dist/protocol/upload-id';
 
 export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 export const WAIT_MS = 60_000;
 export const MiB = 1024 * 1024;
 
 /** A chunk PUT of some upload: `/api/upload/<uuid>/`. */
-export const CHUNK_URL = /\/api\/upload\/[0-9a-f-]{36}\/?$/i;
+export const CHUNK_URL = new RegExp(`/api/upload/${UPLOAD_ID_SOURCE}/?$`, 'i');
 
 /** Opens the page at `/` and waits until it has asked the server which mode it runs in. */
 export async function openDemo(browser: Browser, app: ExampleApp): Promise<{ page: Page; errors: string[] }> {

@@ -1,4 +1,5 @@
 import { InvalidInputError, TusVersionError, UnsupportedMediaTypeError, UnsupportedAlgorithmError } from '../errors/frago.errors';
+import { UPLOAD_ID_PATTERN } from '../protocol/upload-id';
 
 /** The protocol version this server speaks (tus 1.0.0). */
 export const TUS_VERSION = '1.0.0';
@@ -167,8 +168,6 @@ export function parseUploadChecksum(value: Header): TusChecksum | undefined {
 /** `Upload-Concat`: none, a partial upload, or a final upload over the listed partial URLs. */
 export type TusConcat = { kind: 'none' } | { kind: 'partial' } | { kind: 'final'; parts: string[] };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The upload UUID in a tus URL: its last non-empty path segment. Null when it is not a UUID. */
 export function uploadIdFromUrl(url: string): string | null {
   let path: string;
@@ -178,7 +177,7 @@ export function uploadIdFromUrl(url: string): string | null {
     return null;
   }
   const segment = path.split('/').filter(Boolean).pop() ?? '';
-  return UUID.test(segment) ? segment.toLowerCase() : null;
+  return UPLOAD_ID_PATTERN.test(segment) ? segment.toLowerCase() : null;
 }
 
 /**

@@ -30,11 +30,10 @@ import { tusBodyFromRequest } from './tus-body';
 import { TusExceptionFilter } from './tus-exception.filter';
 import { TusService, type TusPatch } from './tus.service';
 import { TusConcatService } from './tus-concat.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UPLOAD_ID_PATTERN } from '../protocol/upload-id';
 
 function uploadId(id: string): string {
-  if (!UUID.test(id)) throw new UploadNotFoundError();
+  if (!UPLOAD_ID_PATTERN.test(id)) throw new UploadNotFoundError();
   return id.toLowerCase();
 }
 
