@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ChunkStorage, type ChunkBodyHints, type PublishedFile, type WriteFence } from '../storage/chunk-storage';
-import { UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
+import { ChunkTooLargeError, UploadNotFoundError, UploadTooLargeError } from '../errors/frago.errors';
 import { MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_PARTS } from './part-plan';
 import { createS3Client, codeOf, isNotFound } from './s3-client';
 import { coveringChain, S3KeyLayout, type Segment } from './s3-keys';
@@ -22,6 +22,11 @@ import { S3Reader } from './s3-reader';
 
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
+
+/** A chunk must fit one PutObject (5 GiB): a bigger one is refused as too large (413), before its body is read when its size is known. */
+function assertPuttable(size: number): void {
+  if (size > MAX_PUT) throw new ChunkTooLargeError(MAX_PUT);
+}
 
 /** S3's 404 (NoSuchUpload: the multipart upload is sealed or gone) as null; anything else rethrown. */
 function notFoundAsNull(error: unknown): null {
@@ -142,14 +147,14 @@ export class S3ChunkStorage extends ChunkStorage {
    * through, see ChunkBody), else one computed while spooling the chunk.
    */
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence, hints?: ChunkBodyHints): Promise<number> {
-    if (hints && hints.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
+    if (hints) assertPuttable(hints.size);
     const body =
       hints?.md5 && hints.size > 0
         ? ChunkBody.streamed(source, hints.size, hints.md5, this.spoolDir, signal)
         : await ChunkBody.spooled(source, this.spoolDir, signal);
     try {
       if (body.size === 0) return 0;
-      if (body.size > MAX_PUT) throw new Error('S3ChunkStorage: a chunk may hold at most 5 GiB (one PutObject)');
+      assertPuttable(body.size);
       const info = await this.direct.info(uploadId);
       const number = fence?.tookOver ? null : this.direct.partNumber(info, offset, body.size);
       const part = number === null ? null : await this.direct.write(uploadId, info, number, offset, body, signal).catch(notFoundAsNull);

@@ -146,7 +146,7 @@ export class DiskArenas {
         (error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? false : rethrowStorage(error)),
       );
       if (!linked) continue;
-      const handle = await fs.open(target, 'r+');
+      const handle = await fs.open(target, 'r+').catch(rethrowStorage);
       try {
         // A member's link that now names another file (published alone, see `detach`) is not this arena.
         if ((await handle.stat()).ino !== arena.ino) {
