@@ -3,7 +3,7 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ChunkSizeMismatchError, DigestMismatchError } from '../errors/frago.errors';
 import { codeOf, isNotFound } from './s3-client';
-import { retrying, unavailable } from './s3-retry';
+import { isRetryable, retrying, unavailable } from './s3-retry';
 import { READ_SIZE, removeFile, spool, spoolPath, type SpooledBody } from './spool';
 
 /** Sends one attempt of a body (a fresh stream per call) to S3, aborting the request when `abortSignal` does. */
@@ -66,7 +66,7 @@ export class ChunkBody {
   /**
    * Sends the body with `sender`. A spooled body is retried on retryable
    * failures (a fresh stream each time); a streamed one goes once, as it
-   * arrives. Rejects with `DigestMismatchError` when S3 found the announced
+   * arrives, and after a retryable failure again from its local copy. Rejects with `DigestMismatchError` when S3 found the announced
    * MD5 wrong, with the source's error when it failed, else with S3's.
    */
   async send<T>(sender: BodySender<T>): Promise<T> {
@@ -121,11 +121,15 @@ export class ChunkBody {
     } catch (error) {
       const bySource = fed.failure; // the source failed first
       http.destroy();
-      // 404: refused as a whole (nothing stored); the rest of the source still goes to the copy for a second request.
-      if (!bySource && !isNotFound(error)) source.destroy();
+      // 404: refused as a whole (nothing stored). A retryable failure (a 5xx, or the connection lost
+      // mid-body, as when the server answered early and closed): sent again from the copy, as a
+      // spooled body is. Either way the rest of the source still goes to the copy.
+      const again = !bySource && !isNotFound(error) && isRetryable(error);
+      if (!bySource && !isNotFound(error) && !again) source.destroy();
       await feeding;
       if (bySource) throw bySource.error;
-      if (isNotFound(error) && fed.failure) throw fed.failure.error;
+      if ((isNotFound(error) || again) && fed.failure) throw fed.failure.error;
+      if (again && this.complete) return await this.send(sender);
       throw this.refusal(error);
     } finally {
       signal?.removeEventListener('abort', abort);
