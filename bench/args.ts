@@ -21,6 +21,8 @@ export interface BenchOptions {
   warmup: boolean;
   /** The baseline flushes (fdatasync) each chunk before acknowledging it. */
   baselineFsync: boolean;
+  /** Rows with a throughput target also run the app with fsync off (what durability costs). */
+  ablate: boolean;
   /** Parent folder of the temporary working folder. */
   tmpParent: string | null;
   help: boolean;
@@ -42,6 +44,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --no-warmup          skip the warm-up upload to each fresh server
   --baseline-fsync     the baseline fdatasyncs each chunk before acknowledging it
                        (the ceiling for durable chunk storage)
+  --ablate             rows with a throughput target also run the app with fsync off
+                       (FRAGO_FSYNC=false) and, for 64 KiB rows, the flushing baseline:
+                       what acknowledging only durable chunks costs, apart from the rest
   --tmp DIR            where to create the temporary working folder (default: OS temp)
   --help               this text
 
@@ -57,6 +62,7 @@ const SWITCHES = new Map<string, Partial<BenchOptions>>([
   ['--no-verify-hash', { verifyHash: false }],
   ['--no-warmup', { warmup: false }],
   ['--baseline-fsync', { baselineFsync: true }],
+  ['--ablate', { ablate: true }],
   ['--help', { help: true }],
   ['-h', { help: true }],
 ]);
@@ -87,6 +93,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     verifyHash: true,
     warmup: true,
     baselineFsync: false,
+    ablate: false,
     tmpParent: null,
     help: false,
   };

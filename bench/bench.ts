@@ -48,7 +48,7 @@ function plannedRows(scenarios: Scenario[], db: DbKind): Array<{ scenario: Scena
 }
 
 async function run(options: BenchOptions): Promise<void> {
-  const scenarios = selectScenarios(options.scenarios, options.quick);
+  const scenarios = selectScenarios(options.scenarios, options.quick, options.ablate);
   const tmpDir = mkdtempSync(join(resolve(options.tmpParent ?? tmpdir()), 'frago-bench-'));
   onExitSync(() => rmSync(tmpDir, { recursive: true, force: true }));
 
@@ -135,7 +135,10 @@ function printDiskReport(results: ScenarioResult[], options: BenchOptions, machi
   console.log(options.markdown ? renderMarkdown(rows) : renderText(rows));
   console.log(targetSummary(results));
   for (const r of results) {
-    const leftover = r.contestants.reduce((sum, c) => sum + (c.contestant.server === 'app' ? c.figures.leftoverChunkBytes : 0), 0);
+    const leftover = r.contestants.reduce(
+      (sum, c) => sum + (c.contestant.server === 'app' || c.contestant.server === 'app-nofsync' ? c.figures.leftoverChunkBytes : 0),
+      0,
+    );
     if (leftover > 0) console.log(`note: ${r.label}: the app left ${leftover} bytes in its chunk folder after completed uploads`);
     if (r.skipped !== null) console.log(`note: ${r.label}: skipped (${r.skipped})`);
     const a = r.dbActivity;

@@ -146,12 +146,15 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
   const needs = new Set<ServerKind>(scenario.contestants.map((c) => c.server));
   // With --only-baseline no app runs, so no database is needed.
   const database = options.onlyBaseline || !needs.has('app') ? null : await createDatabase(db, ctx.tmpDir);
+  const nofsyncDatabase = options.onlyBaseline || !needs.has('app-nofsync') ? null : await createDatabase(db, ctx.tmpDir);
   const started: Target[] = [];
   let appPid: number | null = null;
+  // The database's activity is the app's own (the app with fsync off has another database).
+  let mainApp: Target | null = null;
   let appUploads = 0;
   let appChunks = 0;
   const count = (target: Target, m: Measured): void => {
-    if (target.role !== 'app') return;
+    if (target !== mainApp) return;
     appUploads++;
     appChunks += m.chunks;
   };
@@ -171,8 +174,20 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
         ? startBaseline('baseline #2 (as app)', join(rowDir, 'baseline-2'), options.baselineFsync)
         : startApp({ name: `app (${db})`, dataDir: join(rowDir, 'data'), databaseUrl: database?.url ?? '', cpuProfDir: options.cpuProfDir }),
     );
+    await start('app-nofsync', () =>
+      startApp({
+        name: `app fsync off (${db})`,
+        dataDir: join(rowDir, 'data-nofsync'),
+        databaseUrl: nofsyncDatabase?.url ?? '',
+        cpuProfDir: null,
+        env: { FRAGO_FSYNC: 'false' },
+      }),
+    );
     const app = servers.get('app');
-    if (app?.role === 'app') appPid = app.process.pid;
+    if (app?.role === 'app') {
+      appPid = app.process.pid;
+      mainApp = app;
+    }
     const targetOf = (c: Contestant): Target => {
       const target = servers.get(c.server);
       if (target === undefined) throw new Error(`${label}: no ${c.server} server started`);
@@ -214,9 +229,11 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
     return result;
   } finally {
     for (const target of started.reverse()) await target.process.stop();
-    await database?.drop().catch((err: unknown) => {
-      ctx.log(`warning: could not drop the ${db} database: ${String(err)}`);
-    });
+    for (const each of [database, nofsyncDatabase]) {
+      await each?.drop().catch((err: unknown) => {
+        ctx.log(`warning: could not drop the ${db} database: ${String(err)}`);
+      });
+    }
     await rm(rowDir, { recursive: true, force: true });
     if (options.cpuProfDir !== null && appPid !== null) printProfile(options.cpuProfDir, appPid, label, ctx);
   }

@@ -12,9 +12,10 @@ export type BodyMode = 'multipart' | 'raw' | 'tus';
 /**
  * The server behind a contestant: the example app, the bare baseline, the baseline flushing
  * (fdatasync) each chunk before its answer — the ceiling for durable chunks — or @tus/server
- * with @tus/file-store.
+ * with @tus/file-store. `app-nofsync` (only with `--ablate`) is the example app with
+ * `FRAGO_FSYNC=false`: the app without its durability guarantee, to show what that costs.
  */
-export type ServerKind = 'app' | 'baseline' | 'baseline-fsync' | 'tus-server';
+export type ServerKind = 'app' | 'app-nofsync' | 'baseline' | 'baseline-fsync' | 'tus-server';
 
 export interface Contestant {
   /** Unique within its scenario; comparisons name contestants by key. */

@@ -12,7 +12,13 @@ const at = (kind: TargetSpec['kind'], value: number, source = 'issue 12'): Targe
 /** The memory target, for every app in every scenario. */
 const RSS_TARGET = at('absMax', RSS_LIMIT_MB);
 
-const WHO: Record<ServerKind, string> = { app: 'app', baseline: 'baseline', 'baseline-fsync': 'baseline+fsync', 'tus-server': '@tus/server' };
+const WHO: Record<ServerKind, string> = {
+  app: 'app',
+  'app-nofsync': 'app fsync off',
+  baseline: 'baseline',
+  'baseline-fsync': 'baseline+fsync',
+  'tus-server': '@tus/server',
+};
 
 /** A contestant as `[key, server, body, parallel]`. */
 type ContestantRow = [string, ServerKind, BodyMode, number];
@@ -145,8 +151,8 @@ interface Sizes {
 }
 
 /** Every scenario of the table at the given sizes. */
-function scenarios(sizes: Sizes): Scenario[] {
-  return ROWS.map((row) => {
+function scenarios(rows: ScenarioRow[], sizes: Sizes): Scenario[] {
+  return rows.map((row) => {
     const fileSize = sizes[row.file];
     const chunkSize = row.chunk === 'big' ? sizes.bigChunk : row.chunk;
     const rss: ComparisonRow = ['peakRssMB', 'app', row.rssVs ?? 'baseline', RSS_TARGET];
@@ -162,12 +168,35 @@ function scenarios(sizes: Sizes): Scenario[] {
   });
 }
 
+/**
+ * The row with `--ablate`: beside the app, the app with fsync off (and, for chunk-rate rows
+ * without one, the flushing baseline at the same parallelism), compared on each figure that
+ * has a throughput target. What the app loses against the baseline and the app with fsync off
+ * does not is the cost of acknowledging only durable chunks; what both lose is everything else.
+ */
+function ablated(row: ScenarioRow): ScenarioRow {
+  const app = row.contestants.find(([key]) => key === 'app');
+  if (app === undefined || app[2] === 'tus') return row;
+  const [, , body, parallel] = app;
+  const contestants: ContestantRow[] = [...row.contestants, ['nofsync', 'app-nofsync', body, parallel]];
+  const extra: ComparisonRow[] = [];
+  for (const [metric, of, vs, target] of row.comparisons) {
+    if (of === 'app' && target !== null && target.kind === 'min') extra.push([metric, 'nofsync', vs, null]);
+  }
+  const hasFsync = row.contestants.some(([, server]) => server === 'baseline-fsync');
+  if (!hasFsync && row.chunk !== 'big' && row.chunk < MiB) {
+    contestants.push(['fsync', 'baseline-fsync', body, parallel]);
+    extra.push(['chunksPerSecond', 'app', 'fsync', null], ['chunksPerSecond', 'fsync', 'baseline', null]);
+  }
+  return { ...row, contestants, comparisons: [...row.comparisons, ...extra] };
+}
+
 export const SCENARIO_LETTERS = ROWS.map((row) => row.id);
 
-const FULL = scenarios({ big: 1 * GiB, small: 32 * MiB, bigChunk: 64 * MiB });
-const QUICK = scenarios({ big: 32 * MiB, small: 2 * MiB, bigChunk: 16 * MiB });
+const FULL_SIZES: Sizes = { big: 1 * GiB, small: 32 * MiB, bigChunk: 64 * MiB };
+const QUICK_SIZES: Sizes = { big: 32 * MiB, small: 2 * MiB, bigChunk: 16 * MiB };
 
-export function selectScenarios(letters: string[], quick: boolean): Scenario[] {
-  const all = quick ? QUICK : FULL;
-  return all.filter((s) => letters.includes(s.id));
+export function selectScenarios(letters: string[], quick: boolean, ablate = false): Scenario[] {
+  const rows = ROWS.filter((row) => letters.includes(row.id)).map((row) => (ablate ? ablated(row) : row));
+  return scenarios(rows, quick ? QUICK_SIZES : FULL_SIZES);
 }
