@@ -1,7 +1,7 @@
 /**
  * Smoke test of `npm run bench`: the quick benchmark of scenarios (b), (d) and (f) runs to
  * completion against the built example app, the baseline and @tus/server, and prints its
- * table with a ratio column and the targets.
+ * table with a ratio column and the targets; with `--ablate`, also the app with fsync off.
  * No timing assertion: figures on a shared machine are not a test verdict.
  */
 import { spawn } from 'node:child_process';
@@ -34,9 +34,9 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
   });
 }
 
-test('npm run bench -- --quick --scenario b,d,f prints the table with ratios', { timeout: TIMEOUT_MS + 30_000 }, async () => {
+test('npm run bench -- --quick --ablate --scenario b,d,f prints the table with ratios', { timeout: TIMEOUT_MS + 30_000 }, async () => {
   assert.ok(existsSync(BENCH), `${BENCH} is missing: build with npx tsc -b bench`);
-  const { code, stdout, stderr } = await runBench(['--quick', '--scenario', 'b,d,f']);
+  const { code, stdout, stderr } = await runBench(['--quick', '--ablate', '--scenario', 'b,d,f']);
   assert.equal(code, 0, `bench exited with ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr.slice(-4000)}`);
   const lines = stdout.split('\n');
   const header = lines.find((l) => /\bmetric\b/.test(l) && /\bagainst\b/.test(l));
@@ -63,6 +63,15 @@ test('npm run bench -- --quick --scenario b,d,f prints the table with ratios', {
   assert.ok(
     lines.some((l) => /\bbaseline\b/.test(l) && /\d\.\d\d×/.test(l)),
     `no ratio against the baseline in:\n${stdout}`,
+  );
+  // --ablate: the app with fsync off beside the app, on (b)'s end-to-end figure and (d)'s chunk rate.
+  assert.ok(
+    lines.some((l) => /end-to-end MB\/s/.test(l) && /app fsync off raw ×4/.test(l)),
+    `no fsync-off figure for scenario (b) in:\n${stdout}`,
+  );
+  assert.ok(
+    lines.some((l) => /chunks\/s/.test(l) && /baseline\+fsync multipart ×8/.test(l)),
+    `no flushing baseline in scenario (d) in:\n${stdout}`,
   );
   assert.match(stdout, /^targets: /m, 'no targets summary line');
   // Every measured figure row has a ratio such as "0.93×".
