@@ -1,6 +1,8 @@
 /** Reads a V8 .cpuprofile (as written by `node --cpu-prof`) and ranks functions by self time. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { componentOfStack } from './profile-components';
+import type { ComponentFrame } from './profile-components';
 
 interface CallFrame {
   functionName: string;
@@ -30,12 +32,24 @@ export interface SelfTimeEntry {
   mainCaller: string;
 }
 
+export interface ComponentTime {
+  component: string;
+  busyMs: number;
+  /** Share of the non-idle samples. */
+  percent: number;
+}
+
 export interface ProfileSummary {
   file: string;
   totalMs: number;
   idleMs: number;
   top: SelfTimeEntry[];
+  /** Busy time by component (`profile-components.ts`), largest first. */
+  components: ComponentTime[];
 }
+
+/** A frame of frago's http layer: its first sample is the first request's. */
+const FRAGO_HTTP = /[\\/]libs[\\/]chunked-upload[\\/](?:dist|src)[\\/]http[\\/]/;
 
 function isCpuProfile(value: unknown): value is CpuProfile {
   if (value === null || typeof value !== 'object') return false;
@@ -82,10 +96,23 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
   for (const node of parsed.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
   // Self time of a node = the time deltas of the samples taken while it was on top of the stack.
   const selfUs = new Map<string, { name: string; location: string; us: number; callers: Map<string, number> }>();
+  const componentUs = new Map<string, number>();
+  const stackOf = (node: ProfileNode): ComponentFrame[] => {
+    const frames: ComponentFrame[] = [];
+    for (let current: ProfileNode | undefined = node; current !== undefined && frames.length < 256; current = parentOf.get(current.id)) {
+      frames.push(current.callFrame);
+    }
+    return frames;
+  };
   let totalUs = 0;
   let idleUs = 0;
   const count = Math.min(parsed.samples.length, parsed.timeDeltas.length);
-  for (let i = 0; i < count; i++) {
+  // Start-up (compiling every module) is not what a row measures: count from the first request, the first sample in frago's http layer.
+  const serving = (index: number): boolean => stackOf(byId.get(parsed.samples[index]) ?? parsed.nodes[0]).some((frame) => FRAGO_HTTP.test(frame.url));
+  let first = 0;
+  while (first < count && !serving(first)) first++;
+  if (first === count) first = 0;
+  for (let i = first; i < count; i++) {
     // V8 records the delta before sample i; attribute it to sample i.
     const delta = Math.max(0, parsed.timeDeltas[i]);
     const node = byId.get(parsed.samples[i]);
@@ -104,6 +131,8 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
       selfUs.set(key, entry);
     }
     entry.us += delta;
+    const component = componentOfStack(stackOf(node));
+    componentUs.set(component, (componentUs.get(component) ?? 0) + delta);
     // Samples whose stack holds no user frame (async I/O callbacks) count under '' (caller unknown).
     const parent = firstUserCaller(node, parentOf);
     const caller =
@@ -123,10 +152,17 @@ export function summarizeProfile(file: string, root: string, topN = 15): Profile
       percent: busyUs > 0 ? (100 * e.us) / busyUs : 0,
       mainCaller: [...e.callers.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '',
     }));
-  return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, top };
+  const components = [...componentUs.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([component, us]) => ({ component, busyMs: us / 1000, percent: busyUs > 0 ? (100 * us) / busyUs : 0 }));
+  return { file, totalMs: totalUs / 1000, idleMs: idleUs / 1000, top, components };
 }
 
-export function renderProfile(title: string, summary: ProfileSummary): string {
+/**
+ * The profile as text: the top functions by self time, then the busy time by component; with
+ * `requests` (chunk requests the process served while profiled), also per request.
+ */
+export function renderProfile(title: string, summary: ProfileSummary, requests = 0): string {
   const busy = summary.totalMs - summary.idleMs;
   const lines = [
     `${title}: ${summary.file}`,
@@ -139,5 +175,13 @@ export function renderProfile(title: string, summary: ProfileSummary): string {
     const where = `${e.location !== '' ? `  ${e.location}` : ''}${internal && e.mainCaller !== '' ? `  ← ${e.mainCaller}` : ''}`;
     lines.push(`  ${rank}. ${e.selfMs.toFixed(0).padStart(7)} ms ${e.percent.toFixed(1).padStart(5)}%  ${e.name}${where}`);
   });
+  const perRequest = requests > 0 ? ` (from the first request on; µs per chunk request: ${requests} requests, warm-up included)` : '';
+  lines.push(`  busy time by component${perRequest}:`);
+  for (const c of summary.components.filter((each) => each.percent >= 0.5)) {
+    const us = requests > 0 ? `${((1000 * c.busyMs) / requests).toFixed(0).padStart(6)} µs  ` : '';
+    lines.push(`    ${c.busyMs.toFixed(0).padStart(7)} ms ${c.percent.toFixed(1).padStart(5)}%  ${us}${c.component}`);
+  }
+  const total = requests > 0 ? `, ${((1000 * (summary.totalMs - summary.idleMs)) / requests).toFixed(0)} µs per chunk request` : '';
+  lines.push(`    (components under 0.5 % not listed${total})`);
   return lines.join('\n');
 }

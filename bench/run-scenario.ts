@@ -235,18 +235,18 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       });
     }
     await rm(rowDir, { recursive: true, force: true });
-    if (options.cpuProfDir !== null && appPid !== null) printProfile(options.cpuProfDir, appPid, label, ctx);
+    if (options.cpuProfDir !== null && appPid !== null) printProfile(options.cpuProfDir, appPid, label, ctx, appChunks);
   }
 }
 
-function printProfile(dir: string, pid: number, label: string, ctx: RowContext): void {
+function printProfile(dir: string, pid: number, label: string, ctx: RowContext, requests: number): void {
   const file = findProfile(dir, pid);
   if (file === null) {
     ctx.log(`no CPU profile of the app (pid ${pid}) in ${dir}: did it exit normally?`);
     return;
   }
   try {
-    process.stdout.write(`\n${renderProfile(`CPU profile of the app, ${label}`, summarizeProfile(file, REPO_ROOT))}\n`);
+    process.stdout.write(`\n${renderProfile(`CPU profile of the app, ${label}`, summarizeProfile(file, REPO_ROOT), requests)}\n`);
   } catch (err) {
     ctx.log(`could not read the CPU profile ${file}: ${String(err)}`);
   }
