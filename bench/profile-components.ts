@@ -41,8 +41,12 @@ export function componentOfUrl(url: string): string | null {
   const pkg = PACKAGE.exec(url)?.[1].replace('\\', '/');
   if (pkg !== undefined) return GROUPS.find(([, pattern]) => pattern.test(pkg))?.[0] ?? pkg;
   const frago = FRAGO.exec(url);
-  if (frago !== null)
-    return frago[1] === 'client' ? 'frago client' : `frago ${frago[2] !== undefined && !frago[2].endsWith('.js') ? `${frago[2]}/` : '(root)'}`;
+  if (frago !== null) {
+    // The optional group: a folder below dist/ (the package root's own files have none).
+    const folder = frago[2] as string | undefined;
+    if (frago[1] === 'client') return 'frago client';
+    return folder === undefined ? 'frago (root)' : `frago ${folder}/`;
+  }
   if (/[\\/]apps[\\/]example[\\/]/.test(url)) return 'example app';
   return 'other';
 }
