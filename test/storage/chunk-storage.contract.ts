@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChunkStorage } from 'nestjs-frago';
@@ -97,6 +97,27 @@ export function chunkStorageContract(name: string, factory: () => Promise<ChunkS
       const id = await uploadWith(data, 32_768);
       assert.deepEqual(await collect(storage.read(id, 0, data.length - 1)), data);
       assert.deepEqual(await collect(storage.read(id, 1000, 70_000, 4096)), data.subarray(1000, 70_001), 'end is inclusive');
+      await storage.remove(id);
+    });
+
+    it('hashRange feeds exactly the stored bytes of a range, in order (several reads of a backend reading in blocks)', async () => {
+      const data = testBytes(9 * 1024 * 1024 + 7, 53);
+      const id = await uploadWith(data, 3 * 1024 * 1024);
+      for (const [start, end] of [
+        [0, data.length - 1],
+        [1000, 4 * 1024 * 1024 + 1],
+        [data.length - 1, data.length - 1],
+      ]) {
+        const hash = createHash('md5');
+        await storage.hashRange(id, start, end, hash);
+        assert.equal(
+          hash.digest('hex'),
+          createHash('md5')
+            .update(data.subarray(start, end + 1))
+            .digest('hex'),
+          `bytes ${start}-${end}`,
+        );
+      }
       await storage.remove(id);
     });
 

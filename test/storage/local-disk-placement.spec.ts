@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,11 @@ describe('LocalDiskChunkStorage: tus partial uploads laid out side by side', () 
     await withStorage(async (storage, chunkDir, assembledDir) => {
       const parts = await fourPartials(storage);
       for (const part of parts) assert.deepEqual(await readAll(storage, part.id, part.size), part.data);
+      for (const part of parts) {
+        const hash = createHash('md5');
+        await storage.hashRange(part.id, 0, part.size - 1, hash);
+        assert.equal(hash.digest('hex'), createHash('md5').update(part.data).digest('hex'), 'the running hash reads its own region');
+      }
       const inode = (await fs.stat(join(chunkDir, `${parts[0].id}.part`))).ino;
       assert.equal((await fs.stat(join(chunkDir, `${parts[3].id}.part`))).ino, inode, 'the partials share one data file');
       const finalId = randomUUID();

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Hash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,10 @@ import { digest, testBytes } from '../helpers/upload-client';
 /** Local disk storage that counts the bytes read back, to see what finalize re-reads. */
 class CountingStorage extends LocalDiskChunkStorage {
   bytesRead = 0;
+  override async hashRange(uploadId: string, start: number, end: number, hash: Hash): Promise<void> {
+    await super.hashRange(uploadId, start, end, hash);
+    this.bytesRead += end - start + 1;
+  }
   override read(uploadId: string, start: number, end: number, readSize?: number): Readable {
     const stream = super.read(uploadId, start, end, readSize);
     stream.on('data', (data: Buffer) => (this.bytesRead += data.length));

@@ -146,7 +146,7 @@ export class IncrementalHasher {
   private async feed(uploadId: string, state: PrefixHash, start: number, end: number): Promise<boolean> {
     if (state.failed) return false;
     try {
-      for await (const data of this.storage.read(uploadId, start, end, 1024 * 1024)) state.hash.update(data as Buffer);
+      await this.storage.hashRange(uploadId, start, end, state.hash);
       return true;
     } catch (error) {
       state.failed = true; // e.g. the upload was deleted meanwhile; finalize will read everything

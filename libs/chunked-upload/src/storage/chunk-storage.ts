@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { FragoError } from '../errors/frago.errors';
 
@@ -180,6 +181,15 @@ export abstract class ChunkStorage {
 
   /** Finalize: stream the stored bytes `[start, end]` (inclusive) back. */
   abstract read(uploadId: string, start: number, end: number, readSize?: number): Readable;
+
+  /**
+   * The running whole-file hash: feeds the stored bytes `[start, end]` (inclusive) to `hash`, in
+   * order. This default streams them through `read()`; a backend that can read its fresh data
+   * faster overrides it (`LocalDiskChunkStorage`: large positional reads into reused buffers).
+   */
+  async hashRange(uploadId: string, start: number, end: number, hash: Hash): Promise<void> {
+    for await (const data of this.read(uploadId, start, end, 1024 * 1024)) hash.update(data as Buffer);
+  }
 
   /**
    * Finalize: make the complete data visible at `name` (a sanitised relative

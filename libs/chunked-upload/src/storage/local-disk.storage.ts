@@ -1,3 +1,4 @@
+import type { Hash } from 'node:crypto';
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { concatenateFiles, syncFolder } from './concatenate-files';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
 import { FlushGate, WriteBehind } from './write-behind';
+import { hashFileRange } from './hash-range';
 
 /** Longest wait for a data file lock held by writers or a publisher (then 503, retry). */
 const LOCK_WAIT_MS = 10_000;
@@ -220,6 +222,17 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       })(),
       { objectMode: false, highWaterMark: readSize },
     );
+  }
+
+  /** Large positional reads of the data file (the page cache, for data just written): see `hashFileRange`. */
+  override async hashRange(uploadId: string, start: number, end: number, hash: Hash): Promise<void> {
+    const base = (await this.arenas.regionOf(uploadId))?.base ?? 0;
+    const handle = await this.openData(uploadId);
+    try {
+      await hashFileRange(handle, base + start, base + end, hash);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
   }
 
   /** A region of a shared data file is published as a copy of its own bytes (see `DiskPublisher`). */
