@@ -3,7 +3,7 @@ import { constants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pump } from './pump';
 import { StorageUnavailableError, UploadNotFoundError } from '../errors/frago.errors';
 import { ChunkStorage, WriteFencedError, type AvailableWrite, type PublishedFile, type StoragePlacement, type WriteFence } from './chunk-storage';
 import { DiskArenas } from './disk-arena';
@@ -84,7 +84,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
 
   async writeChunk(uploadId: string, offset: number, source: Readable, signal?: AbortSignal, fence?: WriteFence): Promise<number> {
     return this.withWriter(uploadId, offset, fence, async (sink, durable) => {
-      await pipeline(source, sink, signal ? { signal } : {}).catch(rethrowStorage);
+      await pump(source, sink, signal).catch(rethrowStorage);
       await durable();
       return sink.bytesWritten;
     });
