@@ -11,6 +11,8 @@ import { isFileSystemError, rethrowStorage } from './disk-errors';
 import { DiskPublisher } from './disk-publisher';
 import { drainInto } from './drain-into';
 import { lockFile, unlockFile } from './file-lock';
+import { OpenDataFiles } from './open-data-files';
+import type { DataFileLease } from './open-data-files';
 import { concatenateFiles, syncFolder } from './concatenate-files';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
@@ -40,6 +42,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private readonly flushGate = new FlushGate(2);
   private readonly publisher: DiskPublisher;
   private readonly arenas: DiskArenas;
+  private readonly openFiles = new OpenDataFiles({ open: (uploadId) => this.openData(uploadId) });
 
   /**
    * @param chunkDir folder of the per-upload data files
@@ -105,8 +108,10 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     write: (sink: PositionalWriter, durable: () => Promise<void>) => Promise<T>,
   ): Promise<T> {
     const region = await this.arenas.regionOf(uploadId);
-    const handle = await this.openData(uploadId);
+    const lease = await this.leaseData(uploadId, fence?.tookOver === true);
+    const handle = lease.handle;
     let sink: PositionalWriter | undefined;
+    let failed = true;
     const behind = this.fsync ? new WriteBehind(handle, this.flushGate) : null;
     const durable = async (): Promise<void> => {
       if (behind) await behind.settle().catch(rethrowStorage);
@@ -118,13 +123,32 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       if (fence) await this.fenceWriter(uploadId, handle, fence, region === null);
       const progress = behind ? (bytes: number): void => behind.progress(bytes) : undefined;
       sink = region ? new PositionalWriter(handle, region.base + offset, progress, region.base + region.size) : new PositionalWriter(handle, offset, progress);
-      return await write(sink, durable);
+      const result = await write(sink, durable);
+      failed = false;
+      return result;
     } finally {
       await sink?.idle();
       await behind?.idle();
-      unlockFile(handle);
-      await handle.close().catch(() => undefined);
+      await lease.release(failed);
     }
+  }
+
+  /**
+   * The data file for one write: the upload's descriptor shared with its other
+   * writers in this process (`OpenDataFiles`), or, for a writer that took a
+   * stale reservation over, a descriptor of its own: its wait for the
+   * EXCLUSIVE lock must also wait for writers of this process.
+   */
+  private async leaseData(uploadId: string, tookOver: boolean): Promise<DataFileLease> {
+    if (!tookOver) return this.openFiles.acquire(uploadId);
+    const handle = await this.openData(uploadId);
+    return {
+      handle,
+      release: async () => {
+        unlockFile(handle);
+        await handle.close().catch(() => undefined);
+      },
+    };
   }
 
   /**
@@ -182,7 +206,9 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       const regions = await Promise.all(parts.map((part) => this.arenas.regionOf(part.id)));
       if (regions[0] !== null && (await this.adoptSharedFile(targetId, parts))) return parts.reduce((sum, part) => sum + part.size, 0);
       const files = parts.map((part, index) => ({ path: this.dataFile(part.id), size: part.size, start: regions[index]?.base ?? 0 }));
-      return await concatenateFiles(this.dataFile(targetId), files, { sync: this.fsync, folder: this.chunkDir, moveFirst: regions[0] === null });
+      const bytes = await concatenateFiles(this.dataFile(targetId), files, { sync: this.fsync, folder: this.chunkDir, moveFirst: regions[0] === null });
+      if (regions[0] === null) await this.openFiles.forget(parts[0].id);
+      return bytes;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
       return rethrowStorage(error);
@@ -197,6 +223,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
       // A writer still in flight (stalled) lands first; none starts later: the parts are complete, no reservation stands.
       if (!(await lockFile(handle, 'exclusive', LOCK_WAIT_MS))) throw new StorageUnavailableError();
       await fs.rename(this.dataFile(parts[0].id), this.dataFile(targetId));
+      await this.openFiles.forget(parts[0].id);
       if (this.fsync) await syncFolder(this.chunkDir);
       return true;
     } finally {
@@ -241,6 +268,7 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   }
 
   async remove(uploadId: string): Promise<void> {
+    await this.openFiles.forget(uploadId);
     await fs.rm(this.dataFile(uploadId), { force: true });
     await fs.rm(this.arenas.regionFile(uploadId), { force: true });
     this.arenas.forget(uploadId);
