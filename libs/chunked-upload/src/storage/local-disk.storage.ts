@@ -11,8 +11,8 @@ import { isFileSystemError, rethrowStorage } from './disk-errors';
 import { DiskPublisher } from './disk-publisher';
 import { drainInto } from './drain-into';
 import { lockFile, unlockFile } from './file-lock';
-import { OpenDataFiles } from './open-data-files';
-import type { DataFileLease } from './open-data-files';
+import { identityOf, OpenDataFiles } from './open-data-files';
+import type { DataFileLease, FileIdentity } from './open-data-files';
 import { concatenateFiles, syncFolder } from './concatenate-files';
 import { PositionalWriter } from './positional-writer';
 import { SyncBatcher } from './sync-batcher';
@@ -116,11 +116,11 @@ export class LocalDiskChunkStorage extends ChunkStorage {
     const durable = async (): Promise<void> => {
       if (behind) await behind.settle().catch(rethrowStorage);
       // Uploads sharing one data file share its flushes too (one fdatasync covers every writer of the file).
-      const key = region ? `file:${(await handle.stat()).ino}` : uploadId;
+      const key = region ? `file:${lease.identity.ino}` : uploadId;
       if (this.fsync) await this.syncs.sync(key, handle).catch(rethrowStorage);
     };
     try {
-      if (fence) await this.fenceWriter(uploadId, handle, fence, region === null);
+      if (fence) await this.fenceWriter(uploadId, handle, lease.identity, fence, region === null);
       const progress = behind ? (bytes: number): void => behind.progress(bytes) : undefined;
       sink = region ? new PositionalWriter(handle, region.base + offset, progress, region.base + region.size) : new PositionalWriter(handle, offset, progress);
       const result = await write(sink, durable);
@@ -142,8 +142,13 @@ export class LocalDiskChunkStorage extends ChunkStorage {
   private async leaseData(uploadId: string, tookOver: boolean): Promise<DataFileLease> {
     if (!tookOver) return this.openFiles.acquire(uploadId);
     const handle = await this.openData(uploadId);
+    const identity = await identityOf(handle).catch(async (error: unknown) => {
+      await handle.close().catch(() => undefined);
+      throw error;
+    });
     return {
       handle,
+      identity,
       release: async () => {
         unlockFile(handle);
         await handle.close().catch(() => undefined);
@@ -167,13 +172,13 @@ export class LocalDiskChunkStorage extends ChunkStorage {
    * false); it is only published as a final upload's data, once all of
    * them are complete, when the reservation check refuses any writer.
    */
-  private async fenceWriter(uploadId: string, handle: FileHandle, fence: WriteFence, ownFile: boolean): Promise<void> {
+  private async fenceWriter(uploadId: string, handle: FileHandle, identity: FileIdentity, fence: WriteFence, ownFile: boolean): Promise<void> {
     if (fence.tookOver && !(await lockFile(handle, 'exclusive', TAKEOVER_WAIT_MS))) throw new StorageUnavailableError();
     if (!(await lockFile(handle, 'shared', LOCK_WAIT_MS))) throw new StorageUnavailableError();
-    // Both once the lock is held, at once (each is a round trip through the file system's thread pool).
-    const [stats, current] = await Promise.all([handle.stat(), fs.stat(this.dataFile(uploadId)).catch(() => null)]);
-    if (ownFile && stats.nlink > 1) throw new WriteFencedError('published');
-    if (!current || current.ino !== stats.ino || current.dev !== stats.dev) throw new UploadNotFoundError();
+    // Once the lock is held: the path still names the open file (same inode), so its link count is the open file's.
+    const current = await fs.stat(this.dataFile(uploadId)).catch(() => null);
+    if (!current || current.ino !== identity.ino || current.dev !== identity.dev) throw new UploadNotFoundError();
+    if (ownFile && current.nlink > 1) throw new WriteFencedError('published');
     if (!(await fence.stillReserved())) throw new WriteFencedError('reservation-lost');
   }
 

@@ -1,9 +1,17 @@
 import type { FileHandle } from 'node:fs/promises';
+import { rethrowStorage } from './disk-errors';
 import { unlockFile } from './file-lock';
+
+/** Which file a descriptor has open: its inode, read once when it was opened. */
+export interface FileIdentity {
+  ino: number;
+  dev: number;
+}
 
 /** One data file's descriptor, shared by the writers of its upload in this process. */
 interface Entry {
   opening: Promise<FileHandle>;
+  identity: Promise<FileIdentity>;
   /** Writers holding it now. */
   users: number;
   /** When the last writer let go (for the idle sweep). */
@@ -15,6 +23,8 @@ interface Entry {
 /** A writer's use of a shared descriptor; `release()` exactly once. */
 export interface DataFileLease {
   readonly handle: FileHandle;
+  /** The inode the descriptor has open (a file's inode never changes while it is open). */
+  readonly identity: FileIdentity;
   /** `failed`: the write failed, so the descriptor is not kept for the next one. */
   release(failed?: boolean): Promise<void>;
 }
@@ -40,6 +50,12 @@ export interface OpenDataFilesOptions {
  * is closed at once (or at its last writer's release), so a deleted file's
  * blocks are not held; idle ones close after `idleMs`.
  */
+/** The inode of an open file (fstat), or the storage's error. */
+export async function identityOf(handle: FileHandle): Promise<FileIdentity> {
+  const stats = await handle.stat().catch(rethrowStorage);
+  return { ino: stats.ino, dev: stats.dev };
+}
+
 export class OpenDataFiles {
   private readonly entries = new Map<string, Entry>();
   private readonly maxIdle: number;
@@ -55,17 +71,18 @@ export class OpenDataFiles {
     let entry = this.entries.get(uploadId);
     if (entry === undefined) {
       const opening = this.options.open(uploadId);
-      const fresh: Entry = { opening, users: 0, idleSince: 0, doomed: false };
+      const fresh: Entry = { opening, identity: opening.then(identityOf), users: 0, idleSince: 0, doomed: false };
       entry = fresh;
       this.entries.set(uploadId, fresh);
-      opening.catch(() => {
+      fresh.identity.catch(() => {
         if (this.entries.get(uploadId) === fresh) this.entries.delete(uploadId);
       });
     }
     entry.users++;
     let handle: FileHandle;
+    let identity: FileIdentity;
     try {
-      handle = await entry.opening;
+      [handle, identity] = await Promise.all([entry.opening, entry.identity]);
     } catch (error) {
       entry.users--;
       throw error;
@@ -74,6 +91,7 @@ export class OpenDataFiles {
     let released = false;
     return {
       handle,
+      identity,
       release: (failed = false) => {
         if (released) return Promise.resolve();
         released = true;
