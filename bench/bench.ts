@@ -80,7 +80,7 @@ async function run(options: BenchOptions): Promise<void> {
   // BENCH_S3_ONLY=1 measures only the S3 rows.
   const planned = process.env.BENCH_S3_ONLY === '1' ? [] : plannedRows(scenarios, options.db);
   const skip = (scenario: Scenario, db: DbKind, why: string): void => {
-    results.push({ scenario, db, label: rowLabel(scenario, db), contestants: [], loadAverage: null, skipped: why, dbActivity: null });
+    results.push({ scenario, db, label: rowLabel(scenario, db), contestants: [], loadAverage: null, skipped: why, dbActivity: null, dbServerCpu: null });
   };
   for (const { scenario, db } of planned) {
     const reason = rowSkipReason(scenario, ctx);
@@ -147,6 +147,13 @@ function printDiskReport(results: ScenarioResult[], options: BenchOptions, machi
         `note: ${r.label}: the app's database committed ${a.commits} transactions (${a.rollbacks} rolled back) for ` +
           `${a.uploads} uploads of ${a.chunkRequests} chunks in all: ${(a.commits / a.chunkRequests).toFixed(2)} per chunk; ` +
           `rows inserted/updated/deleted ${a.rowsInserted}/${a.rowsUpdated}/${a.rowsDeleted}`,
+      );
+    }
+    const cpu = r.dbServerCpu;
+    if (cpu !== null && cpu.chunks > 0) {
+      console.log(
+        `note: ${r.label}: the database server's processes used ${cpu.seconds.toFixed(2)} s of CPU during the app's ` +
+          `measured runs (${cpu.chunks} chunks): ${((1e6 * cpu.seconds) / cpu.chunks).toFixed(0)} µs per chunk, on the same cores`,
       );
     }
   }

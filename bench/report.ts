@@ -154,6 +154,7 @@ export function jsonReport(results: ScenarioResult[], meta: Record<string, unkno
       contestants: r.contestants,
       comparisons: r.scenario.comparisons,
       dbActivity: r.dbActivity,
+      dbServerCpu: r.dbServerCpu,
     })),
   };
 }

@@ -29,6 +29,13 @@ export interface ContestantResult {
   figures: ServerFigures;
 }
 
+/** CPU the database server's processes used during the app's measured runs (whoever else used the server meanwhile counts too). */
+export interface ServerCpu {
+  seconds: number;
+  /** Chunk requests of those runs. */
+  chunks: number;
+}
+
 export interface ScenarioResult {
   scenario: Scenario;
   db: DbKind;
@@ -41,6 +48,7 @@ export interface ScenarioResult {
   skipped: string | null;
   /** The app's database work over the whole row (warm-up included), when the database reports it. */
   dbActivity: (DbActivity & { chunkRequests: number; uploads: number }) | null;
+  dbServerCpu: ServerCpu | null;
 }
 
 export function figuresOf(fileSize: number, t: UploadTimings): RunFigures {

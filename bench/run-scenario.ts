@@ -15,6 +15,7 @@ import type { ContestantResult, RunFigures, ScenarioResult, ServerFigures } from
 import { formatBytes } from 'nestjs-frago-client';
 import { isChunkRateScenario, warmupOf } from './scenario';
 import type { Contestant, Scenario, ServerKind } from './scenario';
+import { serverCpuSeconds } from './server-cpu';
 import { REPO_ROOT, startApp, startBaseline, startTusServer } from './servers';
 import type { Target } from './servers';
 import { hashFile } from './test-file';
@@ -151,6 +152,8 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
   let appPid: number | null = null;
   // The database's activity is the app's own (the app with fsync off has another database).
   let mainApp: Target | null = null;
+  // The database server's CPU during the app's measured runs (not its warm-up), with their chunks.
+  let serverCpu: { seconds: number; chunks: number } | null = null;
   let appUploads = 0;
   let appChunks = 0;
   const count = (target: Target, m: Measured): void => {
@@ -212,7 +215,14 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       for (const contestant of order) {
         const target = targetOf(contestant);
         const filename = `bench-${scenario.id}-${db}-run${run}-${contestant.key}.bin`;
+        const cpuBefore = target === mainApp ? serverCpuSeconds(db) : null;
         const m = await uploadOnce(target, { contestant, chunkSize: scenario.chunkSize }, file, filename, ctx);
+        const cpuAfter = cpuBefore === null ? null : serverCpuSeconds(db);
+        if (cpuBefore !== null && cpuAfter !== null) {
+          serverCpu ??= { seconds: 0, chunks: 0 };
+          serverCpu.seconds += cpuAfter - cpuBefore;
+          serverCpu.chunks += m.chunks;
+        }
         count(target, m);
         measured.get(contestant.key)?.push(m);
         ctx.log(runLine(contestant, run, options.runs, scenario, m.figures));
@@ -222,7 +232,7 @@ export async function runRow(scenario: Scenario, db: DbKind, ctx: RowContext): P
       contestant,
       figures: serverFigures(targetOf(contestant), contestant, measured.get(contestant.key) ?? []),
     }));
-    const result: ScenarioResult = { scenario, db, label, contestants, loadAverage: loadavg()[0], skipped: null, dbActivity: null };
+    const result: ScenarioResult = { scenario, db, label, contestants, loadAverage: loadavg()[0], skipped: null, dbActivity: null, dbServerCpu: serverCpu };
     for (const target of [...started].reverse()) await target.process.stop();
     const activity = await database?.activity().catch(() => null);
     if (activity) result.dbActivity = { ...activity, chunkRequests: appChunks, uploads: appUploads };
